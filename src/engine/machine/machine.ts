@@ -1,0 +1,636 @@
+// The tiny machine: a deterministic function of its state and of the inputs injected into it at
+// instruction boundaries. Every way the outside world gets in (non-deterministic reads, device
+// inputs) or out (console, network, disk) is a call on its host: those calls are the "doors" the
+// FT hypervisor logs (FT paper §2.1). No exception ever escapes: bad guest behaviour faults.
+
+import {
+  DISK_BLOCK_SIZE,
+  DISK_CMD,
+  DISK_STATUS,
+  IRQ,
+  MEM_SIZE,
+  NUM_IRQS,
+  OP,
+  PORT,
+  PORT_BY_CODE,
+  SP,
+  STACK_LIMIT,
+  STACK_TOP,
+} from './isa';
+
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+  throw new Error('Lockstep machine needs a little-endian host');
+}
+
+export interface DiskRequest {
+  readonly op: 'read' | 'write';
+  readonly block: number;
+  /** Guest memory address of the block buffer. */
+  readonly addr: number;
+  /** The block's bytes for a write (a copy: the bounce buffer of FT paper §3.4). */
+  readonly data?: Uint8Array;
+}
+
+/** The machine's only ways out. The bare-metal host serves them directly; FT hypervisors log them. */
+export interface MachineHost {
+  /** A non-deterministic read (CLOCK or RANDOM port). */
+  readNondet(port: number): number;
+  consoleWrite(byte: number): void;
+  netSend(frame: Uint8Array): void;
+  diskStart(req: DiskRequest): void;
+  /** The guest set the timer period (ms; 0 = off). The host decides when ticks arrive. */
+  timerSet(periodMs: number): void;
+}
+
+/** Inputs the host injects at the current instruction boundary. */
+export type MachineInput =
+  | { readonly kind: 'timer' }
+  | { readonly kind: 'packet'; readonly frame: Uint8Array }
+  | { readonly kind: 'disk'; readonly ok: boolean; readonly data?: Uint8Array };
+
+export interface Fault {
+  readonly pc: number;
+  readonly icount: number;
+  readonly reason: string;
+}
+
+export type MachineStatus = 'running' | 'idle' | 'halted' | 'faulted';
+
+/** Why run() returned. */
+export type RunExit = 'budget' | 'idle' | 'halted' | 'faulted';
+
+export interface DeviceState {
+  timerPeriod: number;
+  nicRxAddr: number;
+  nicRxCap: number;
+  nicRxArmed: boolean;
+  nicRxLen: number;
+  nicTxAddr: number;
+  diskAddr: number;
+  diskBlock: number;
+  diskStatus: number;
+  /** The disk request in flight (started, not completed), if any. */
+  diskPending: { op: 'read' | 'write'; block: number; addr: number } | null;
+}
+
+export interface MachineSnapshot {
+  readonly version: 1;
+  readonly mem: Uint8Array;
+  readonly regs: Int32Array;
+  readonly pc: number;
+  readonly icount: number;
+  readonly ie: boolean;
+  readonly waiting: boolean;
+  readonly pending: number;
+  readonly vectors: Uint16Array;
+  readonly halted: boolean;
+  readonly fault: Fault | null;
+  readonly dev: DeviceState;
+}
+
+function freshDevices(): DeviceState {
+  return {
+    timerPeriod: 0,
+    nicRxAddr: 0,
+    nicRxCap: 0,
+    nicRxArmed: false,
+    nicRxLen: 0,
+    nicTxAddr: 0,
+    diskAddr: 0,
+    diskBlock: 0,
+    diskStatus: DISK_STATUS.READY,
+    diskPending: null,
+  };
+}
+
+const IRQ_BY_INPUT = { timer: IRQ.TIMER, packet: IRQ.NIC, disk: IRQ.DISK } as const;
+
+export class Machine {
+  readonly mem = new Uint8Array(MEM_SIZE);
+  private readonly _mem32 = new Int32Array(this.mem.buffer);
+  readonly regs = new Int32Array(16);
+  pc = 0;
+  /** Retired instructions: the clock of deterministic replay. */
+  icount = 0;
+  /** Interrupts enabled. */
+  ie = false;
+  /** Idle in wfi until an interrupt is delivered. */
+  waiting = false;
+  /** Bit per interrupt source raised and not yet delivered. */
+  pending = 0;
+  readonly vectors = new Uint16Array(NUM_IRQS);
+  halted = false;
+  fault: Fault | null = null;
+  dev: DeviceState = freshDevices();
+  host: MachineHost;
+
+  constructor(host: MachineHost) {
+    this.host = host;
+    this.regs[SP] = STACK_TOP;
+  }
+
+  /** Load a program image at address 0 and reset the CPU. */
+  load(image: Uint8Array): void {
+    this.mem.fill(0);
+    this.mem.set(image.subarray(0, MEM_SIZE));
+    this.regs.fill(0);
+    this.regs[SP] = STACK_TOP;
+    this.pc = 0;
+    this.icount = 0;
+    this.ie = false;
+    this.waiting = false;
+    this.pending = 0;
+    this.vectors.fill(0);
+    this.halted = false;
+    this.fault = null;
+    this.dev = freshDevices();
+  }
+
+  get status(): MachineStatus {
+    if (this.fault) return 'faulted';
+    if (this.halted) return 'halted';
+    if (this.waiting && !this._deliverable()) return 'idle';
+    return 'running';
+  }
+
+  get stopped(): boolean {
+    return this.halted || this.fault !== null;
+  }
+
+  /** Can an input of this kind be injected now? (A packet needs an armed receive buffer.) */
+  canAccept(kind: MachineInput['kind']): boolean {
+    if (this.stopped) return false;
+    if (kind === 'packet') return this.dev.nicRxArmed;
+    if (kind === 'disk') return this.dev.diskPending !== null;
+    return true;
+  }
+
+  /**
+   * Inject an input at the current instruction boundary: DMA its data into guest memory and
+   * raise its interrupt. Returns false (and changes nothing) if the machine cannot take it now.
+   */
+  inject(input: MachineInput): boolean {
+    if (!this.canAccept(input.kind)) return false;
+    const d = this.dev;
+    if (input.kind === 'packet') {
+      const n = Math.min(input.frame.length, d.nicRxCap);
+      this.mem.set(input.frame.subarray(0, n), d.nicRxAddr);
+      d.nicRxLen = n;
+      d.nicRxArmed = false;
+    } else if (input.kind === 'disk') {
+      const p = d.diskPending!;
+      if (input.ok && p.op === 'read' && input.data) {
+        this.mem.set(input.data.subarray(0, DISK_BLOCK_SIZE), p.addr);
+      }
+      d.diskStatus = input.ok ? DISK_STATUS.READY : DISK_STATUS.ERROR;
+      d.diskPending = null;
+    }
+    this.pending |= 1 << IRQ_BY_INPUT[input.kind];
+    return true;
+  }
+
+  /** Run until icount reaches `untilIcount`, the machine idles in wfi, halts or faults. */
+  run(untilIcount: number): RunExit {
+    if (this.fault) return 'faulted';
+    if (this.halted) return 'halted';
+    const R = this.regs;
+    const M8 = this.mem;
+    const M32 = this._mem32;
+    let pc = this.pc;
+    let ic = this.icount;
+    let exit: RunExit = 'budget';
+
+    while (ic < untilIcount) {
+      if (this.pending !== 0 && this.ie) {
+        this.pc = pc;
+        this.icount = ic;
+        if (this._dispatchInterrupt()) {
+          pc = this.pc;
+          if (this.fault) return 'faulted';
+        }
+      }
+      if (this.waiting) {
+        exit = 'idle';
+        break;
+      }
+      if ((pc & 3) !== 0 || pc >>> 0 >= MEM_SIZE) {
+        this.pc = pc;
+        this.icount = ic;
+        return this._fault(`pc 0x${(pc >>> 0).toString(16)} is not a valid instruction address`);
+      }
+      const w = M32[pc >>> 2]!;
+      const rd = (w >>> 8) & 15;
+      const rs = (w >>> 12) & 15;
+      const imm = w >> 16; // sign-extended
+      let npc = pc + 4;
+      switch (w & 0xff) {
+        case OP.nop:
+          break;
+        case OP.halt:
+          this.halted = true;
+          this.pc = npc;
+          this.icount = ic + 1;
+          return 'halted';
+        case OP.wfi:
+          this.ie = true;
+          this.waiting = true;
+          break;
+        case OP.ei:
+          this.ie = true;
+          break;
+        case OP.di:
+          this.ie = false;
+          break;
+        case OP.iret: {
+          const sp = R[SP]!;
+          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in iret');
+          npc = M32[sp >>> 2]!;
+          R[SP] = sp + 4;
+          this.ie = true;
+          break;
+        }
+        case OP.ret: {
+          const sp = R[SP]!;
+          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in ret');
+          npc = M32[sp >>> 2]!;
+          R[SP] = sp + 4;
+          break;
+        }
+        case OP.mov:
+          R[rd] = R[rs]!;
+          break;
+        case OP.li:
+          R[rd] = imm & 0xffff;
+          break;
+        case OP.lui:
+          R[rd] = imm << 16;
+          break;
+        case OP.add:
+          R[rd] = R[rs]! + R[imm & 15]!;
+          break;
+        case OP.sub:
+          R[rd] = R[rs]! - R[imm & 15]!;
+          break;
+        case OP.mul:
+          R[rd] = Math.imul(R[rs]!, R[imm & 15]!);
+          break;
+        case OP.divu: {
+          const b = R[imm & 15]! >>> 0;
+          if (b === 0) return this._faultAt(pc, ic, 'division by zero');
+          R[rd] = (R[rs]! >>> 0) / b;
+          break;
+        }
+        case OP.remu: {
+          const b = R[imm & 15]! >>> 0;
+          if (b === 0) return this._faultAt(pc, ic, 'division by zero');
+          R[rd] = (R[rs]! >>> 0) % b;
+          break;
+        }
+        case OP.and:
+          R[rd] = R[rs]! & R[imm & 15]!;
+          break;
+        case OP.or:
+          R[rd] = R[rs]! | R[imm & 15]!;
+          break;
+        case OP.xor:
+          R[rd] = R[rs]! ^ R[imm & 15]!;
+          break;
+        case OP.shl:
+          R[rd] = R[rs]! << R[imm & 15]!;
+          break;
+        case OP.shr:
+          R[rd] = R[rs]! >>> R[imm & 15]!;
+          break;
+        case OP.sar:
+          R[rd] = R[rs]! >> R[imm & 15]!;
+          break;
+        case OP.slt:
+          R[rd] = R[rs]! < R[imm & 15]! ? 1 : 0;
+          break;
+        case OP.sltu:
+          R[rd] = R[rs]! >>> 0 < R[imm & 15]! >>> 0 ? 1 : 0;
+          break;
+        case OP.addi:
+          R[rd] = R[rs]! + imm;
+          break;
+        case OP.andi:
+          R[rd] = R[rs]! & (imm & 0xffff);
+          break;
+        case OP.ori:
+          R[rd] = R[rs]! | (imm & 0xffff);
+          break;
+        case OP.xori:
+          R[rd] = R[rs]! ^ (imm & 0xffff);
+          break;
+        case OP.shli:
+          R[rd] = R[rs]! << imm;
+          break;
+        case OP.shri:
+          R[rd] = R[rs]! >>> imm;
+          break;
+        case OP.sari:
+          R[rd] = R[rs]! >> imm;
+          break;
+        case OP.slti:
+          R[rd] = R[rs]! < imm ? 1 : 0;
+          break;
+        case OP.lw: {
+          const a = R[rs]! + imm;
+          if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lw', a));
+          R[rd] = M32[a >>> 2]!;
+          break;
+        }
+        case OP.sw: {
+          const a = R[rs]! + imm;
+          if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sw', a));
+          M32[a >>> 2] = R[rd]!;
+          break;
+        }
+        case OP.lb: {
+          const a = R[rs]! + imm;
+          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lb', a));
+          R[rd] = (M8[a]! << 24) >> 24;
+          break;
+        }
+        case OP.lbu: {
+          const a = R[rs]! + imm;
+          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lbu', a));
+          R[rd] = M8[a]!;
+          break;
+        }
+        case OP.sb: {
+          const a = R[rs]! + imm;
+          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sb', a));
+          M8[a] = R[rd]!;
+          break;
+        }
+        case OP.beq:
+          if (R[rd] === R[rs]) npc = imm & 0xffff;
+          break;
+        case OP.bne:
+          if (R[rd] !== R[rs]) npc = imm & 0xffff;
+          break;
+        case OP.blt:
+          if (R[rd]! < R[rs]!) npc = imm & 0xffff;
+          break;
+        case OP.bge:
+          if (R[rd]! >= R[rs]!) npc = imm & 0xffff;
+          break;
+        case OP.bltu:
+          if (R[rd]! >>> 0 < R[rs]! >>> 0) npc = imm & 0xffff;
+          break;
+        case OP.bgeu:
+          if (R[rd]! >>> 0 >= R[rs]! >>> 0) npc = imm & 0xffff;
+          break;
+        case OP.jmp:
+          npc = imm & 0xffff;
+          break;
+        case OP.call: {
+          const sp = R[SP]! - 4;
+          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
+          M32[sp >>> 2] = npc;
+          R[SP] = sp;
+          npc = imm & 0xffff;
+          break;
+        }
+        case OP.jr:
+          npc = R[rd]!;
+          break;
+        case OP.callr: {
+          const sp = R[SP]! - 4;
+          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
+          M32[sp >>> 2] = npc;
+          R[SP] = sp;
+          npc = R[rd]!;
+          break;
+        }
+        case OP.push: {
+          const sp = R[SP]! - 4;
+          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
+          M32[sp >>> 2] = R[rd]!;
+          R[SP] = sp;
+          break;
+        }
+        case OP.pop: {
+          const sp = R[SP]!;
+          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in pop');
+          R[SP] = sp + 4;
+          R[rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
+          break;
+        }
+        case OP.in:
+        case OP.out:
+        case OP.setvec:
+          // Doors and rare operations leave the hot loop: the host may look at pc and icount.
+          this.pc = pc;
+          this.icount = ic;
+          if (!this._slowOp(w & 0xff, rd, imm & 0xffff)) return 'faulted';
+          break;
+        default:
+          return this._faultAt(pc, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
+      }
+      R[0] = 0;
+      pc = npc;
+      ic++;
+    }
+    this.pc = pc;
+    this.icount = ic;
+    return exit;
+  }
+
+  /** Execute exactly one instruction (or deliver a pending interrupt and run its first one). */
+  step(): RunExit {
+    return this.run(this.icount + 1);
+  }
+
+  private _deliverable(): boolean {
+    if (this.pending === 0) return false;
+    for (let s = 0; s < NUM_IRQS; s++) if (this.pending & (1 << s) && this.vectors[s] !== 0) return true;
+    return false;
+  }
+
+  /** Deliver the highest-priority pending interrupt that has a vector. Returns true if taken. */
+  private _dispatchInterrupt(): boolean {
+    for (let s = 0; s < NUM_IRQS; s++) {
+      if ((this.pending & (1 << s)) === 0) continue;
+      const v = this.vectors[s]!;
+      if (v === 0) continue; // no handler: stays pending until one is set
+      const sp = this.regs[SP]! - 4;
+      if (sp < STACK_LIMIT || sp >= STACK_TOP) {
+        this._fault('stack overflow on interrupt entry');
+        return true;
+      }
+      this._mem32[sp >>> 2] = this.pc;
+      this.regs[SP] = sp;
+      this.pending &= ~(1 << s);
+      this.ie = false;
+      this.waiting = false;
+      this.pc = v;
+      return true;
+    }
+    return false;
+  }
+
+  /** in/out/setvec: state is synced (pc, icount) so the host can log the door at this boundary. */
+  private _slowOp(op: number, rd: number, imm: number): boolean {
+    const R = this.regs;
+    const d = this.dev;
+    if (op === OP.setvec) {
+      if (rd >= NUM_IRQS) return this._deny(`no interrupt source ${rd}`);
+      this.vectors[rd] = imm;
+      return true;
+    }
+    const info = PORT_BY_CODE.get(imm);
+    const dir = op === OP.in ? 'in' : 'out';
+    if (!info || info.dir !== dir) return this._deny(`no ${dir === 'in' ? 'input' : 'output'} port 0x${imm.toString(16)}`);
+    if (op === OP.in) {
+      let v: number;
+      switch (imm) {
+        case PORT.NIC_RX_LEN:
+          v = d.nicRxLen;
+          break;
+        case PORT.DISK_STATUS:
+          v = d.diskStatus;
+          break;
+        default:
+          v = this.host.readNondet(imm) | 0; // CLOCK, RANDOM
+      }
+      R[rd] = v;
+      R[0] = 0;
+      return true;
+    }
+    const v = R[rd]!;
+    switch (imm) {
+      case PORT.CONSOLE:
+        this.host.consoleWrite(v & 0xff);
+        return true;
+      case PORT.TIMER_PERIOD:
+        d.timerPeriod = v >>> 0;
+        this.host.timerSet(d.timerPeriod);
+        return true;
+      case PORT.NIC_RX_ADDR:
+        d.nicRxAddr = v >>> 0;
+        return true;
+      case PORT.NIC_RX_CAP:
+        if (v <= 0 || d.nicRxAddr + v > MEM_SIZE) return this._deny(`receive buffer out of memory`);
+        d.nicRxCap = v;
+        d.nicRxArmed = true;
+        return true;
+      case PORT.NIC_TX_ADDR:
+        d.nicTxAddr = v >>> 0;
+        return true;
+      case PORT.NIC_TX_SEND: {
+        if (v < 0 || d.nicTxAddr + v > MEM_SIZE) return this._deny(`transmit frame out of memory`);
+        this.host.netSend(this.mem.slice(d.nicTxAddr, d.nicTxAddr + v));
+        return true;
+      }
+      case PORT.DISK_ADDR:
+        d.diskAddr = v >>> 0;
+        return true;
+      case PORT.DISK_BLOCK:
+        d.diskBlock = v >>> 0;
+        return true;
+      case PORT.DISK_CMD: {
+        if (d.diskPending) return true; // busy: ignored (the guest waits for the completion interrupt)
+        if (v !== DISK_CMD.READ && v !== DISK_CMD.WRITE) return this._deny(`bad disk command ${v}`);
+        if (d.diskAddr + DISK_BLOCK_SIZE > MEM_SIZE) return this._deny('disk buffer out of memory');
+        const op = v === DISK_CMD.READ ? 'read' : 'write';
+        d.diskPending = { op, block: d.diskBlock, addr: d.diskAddr };
+        d.diskStatus = DISK_STATUS.BUSY;
+        const req: DiskRequest =
+          op === 'write'
+            ? { op, block: d.diskBlock, addr: d.diskAddr, data: this.mem.slice(d.diskAddr, d.diskAddr + DISK_BLOCK_SIZE) }
+            : { op, block: d.diskBlock, addr: d.diskAddr };
+        this.host.diskStart(req);
+        return true;
+      }
+    }
+    return true;
+  }
+
+  private _deny(reason: string): false {
+    this._fault(reason);
+    return false;
+  }
+
+  private _faultAt(pc: number, ic: number, reason: string): RunExit {
+    this.pc = pc;
+    this.icount = ic;
+    return this._fault(reason);
+  }
+
+  private _fault(reason: string): RunExit {
+    this.fault = { pc: this.pc >>> 0, icount: this.icount, reason };
+    return 'faulted';
+  }
+
+  snapshot(): MachineSnapshot {
+    return {
+      version: 1,
+      mem: this.mem.slice(),
+      regs: this.regs.slice(),
+      pc: this.pc,
+      icount: this.icount,
+      ie: this.ie,
+      waiting: this.waiting,
+      pending: this.pending,
+      vectors: this.vectors.slice(),
+      halted: this.halted,
+      fault: this.fault,
+      dev: { ...this.dev, diskPending: this.dev.diskPending && { ...this.dev.diskPending } },
+    };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.mem.set(s.mem);
+    this.regs.set(s.regs);
+    this.pc = s.pc;
+    this.icount = s.icount;
+    this.ie = s.ie;
+    this.waiting = s.waiting;
+    this.pending = s.pending;
+    this.vectors.set(s.vectors);
+    this.halted = s.halted;
+    this.fault = s.fault;
+    this.dev = { ...s.dev, diskPending: s.dev.diskPending && { ...s.dev.diskPending } };
+  }
+
+  /** A 64-bit hash (16 hex digits) of everything that determines future execution. */
+  stateHash(): string {
+    let h1 = 0x9e3779b9 | 0;
+    let h2 = 0x85ebca6b | 0;
+    const mix = (v: number): void => {
+      h1 = Math.imul(h1 ^ v, 0x01000193);
+      h2 = Math.imul((h2 ^ v) + 0x7f4a7c15, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    };
+    const m = this._mem32;
+    for (let i = 0; i < m.length; i++) mix(m[i]!);
+    for (let i = 0; i < 16; i++) mix(this.regs[i]!);
+    for (let i = 0; i < NUM_IRQS; i++) mix(this.vectors[i]!);
+    const d = this.dev;
+    mix(this.pc);
+    mix(this.icount % 0x100000000);
+    mix(Math.floor(this.icount / 0x100000000));
+    mix((this.ie ? 1 : 0) | (this.waiting ? 2 : 0) | (this.halted ? 4 : 0) | (this.fault ? 8 : 0));
+    mix(this.pending);
+    mix(d.timerPeriod);
+    mix(d.nicRxAddr);
+    mix(d.nicRxCap);
+    mix(d.nicRxArmed ? 1 : 0);
+    mix(d.nicRxLen);
+    mix(d.nicTxAddr);
+    mix(d.diskAddr);
+    mix(d.diskBlock);
+    mix(d.diskStatus);
+    mix(d.diskPending ? (d.diskPending.op === 'read' ? 1 : 2) + (d.diskPending.block << 2) : 0);
+    h1 ^= h2 >>> 7;
+    return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+function badAccess(op: string, a: number): string {
+  const addr = `0x${(a >>> 0).toString(16)}`;
+  if (a >>> 0 >= MEM_SIZE) return `${op} address ${addr} is outside memory`;
+  return `${op} address ${addr} is not 4-aligned`;
+}
