@@ -1,0 +1,34 @@
+// Runs the browser tests (tests/browser/*.test.ts) against a production build served locally,
+// in Debian's Chromium driven by playwright-core. Chromium: $CHROMIUM_PATH, then /usr/bin/chromium.
+// No browser: skip loudly, except under CI=true where that is a failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { build, preview } from 'vite';
+import { findChromium } from '../tests/browser/browser';
+
+const chromium = findChromium();
+if (!chromium) {
+  const msg = 'NO CHROMIUM FOUND (set CHROMIUM_PATH or install Debian chromium): browser tests SKIPPED';
+  const bar = '!'.repeat(msg.length);
+  console.error(`\n${bar}\n${msg}\n${bar}\n`);
+  process.exit(process.env.CI === 'true' ? 1 : 0);
+}
+
+await build({ logLevel: 'warn' });
+const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+const address = server.httpServer.address();
+const port = typeof address === 'object' && address ? address.port : 4173;
+const files = readdirSync('tests/browser')
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `tests/browser/${f}`)
+  .filter((f) => process.argv.length <= 2 || process.argv.slice(2).some((a) => f.includes(a)));
+if (files.length === 0 || !existsSync(files[0]!)) {
+  console.error('no browser tests found');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, LOCKSTEP_URL: `http://127.0.0.1:${port}/`, CHROMIUM_PATH: chromium },
+});
+await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+process.exit(r.status ?? 1);
