@@ -1,0 +1,70 @@
+// Messages between nodes (VMs, shared storage, the switch, clients), and the environment a node
+// is given to talk to the world. The simulator and the Web Worker runtime both provide NodeEnv.
+
+import type { Rng } from '../sim/rng';
+import type { TraceBody } from './trace';
+
+export type NodeId = string;
+
+/** The address clients send requests to: the switch forwards it to whoever advertised the MAC. */
+export const SERVICE: NodeId = 'service';
+export const STORAGE: NodeId = 'storage';
+export const SWITCH: NodeId = 'switch';
+
+export type Message =
+  /** Logging channel, primary → backup: an encoded LogBatch (also the primary's heartbeat). */
+  | { readonly t: 'log'; readonly batch: Uint8Array; readonly heartbeat: boolean }
+  /** Logging channel, backup → primary: acknowledgement (also the backup's heartbeat). */
+  | {
+      readonly t: 'ack';
+      readonly ackedSeq: number;
+      readonly consumedSeq: number;
+      readonly icount: number;
+      readonly heartbeat: boolean;
+    }
+  /** FT VMotion: the live VM's machine, to start a new backup from. */
+  | { readonly t: 'snapshot'; readonly snapshot: import('../machine/machine').MachineSnapshot; readonly nextSeq: number }
+  /** Client ↔ service: a frame (request or reply). */
+  | { readonly t: 'frame'; readonly frame: Uint8Array }
+  /** VM → switch: send the service MAC's traffic to me. */
+  | { readonly t: 'advertise' }
+  /** VM → storage. */
+  | { readonly t: 'disk'; readonly tag: number; readonly op: 'read' | 'write'; readonly block: number; readonly data: Uint8Array | null }
+  | { readonly t: 'tas'; readonly tag: number }
+  | { readonly t: 'tas-clear' }
+  /** Storage → VM. */
+  | { readonly t: 'disk-done'; readonly tag: number; readonly ok: boolean; readonly data: Uint8Array | null }
+  | { readonly t: 'tas-result'; readonly tag: number; readonly won: boolean; readonly holder: NodeId | null };
+
+export interface Timer {
+  cancel(): void;
+}
+
+/** Everything a node may use to reach the world. Virtual time; seeded randomness. */
+export interface NodeEnv {
+  readonly id: NodeId;
+  now(): number;
+  after(delayMs: number, fn: () => void): Timer;
+  send(to: NodeId, msg: Message): void;
+  trace(ev: TraceBody): void;
+  /** This node's own randomness (the values a non-deterministic instruction reads). */
+  readonly rng: Rng;
+}
+
+/** Bytes a message occupies on a link, for bandwidth and statistics. */
+export function messageBytes(m: Message): number {
+  switch (m.t) {
+    case 'log':
+      return 8 + m.batch.length;
+    case 'snapshot':
+      return 65536 + 256;
+    case 'frame':
+      return 14 + m.frame.length;
+    case 'disk':
+      return 24 + (m.data?.length ?? 0);
+    case 'disk-done':
+      return 16 + (m.data?.length ?? 0);
+    default:
+      return 24;
+  }
+}

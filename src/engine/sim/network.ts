@@ -1,0 +1,108 @@
+// The simulated network: links with latency, jitter, loss and bandwidth, FIFO per direction
+// (the logging channel is a TCP-like stream), cuts and partitions, and the switch that sends
+// the service MAC's traffic to whichever VM advertised it last.
+
+import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
+import type { Rng } from './rng';
+import type { Scheduler } from './scheduler';
+
+export interface LinkConfig {
+  latencyMs: number;
+  jitterMs: number;
+  /** Probability a message is lost (never on the logging channel, which is reliable). */
+  loss: number;
+  /** 0 = unlimited. */
+  bandwidthMbps: number;
+}
+
+export type LinkClass = 'channel' | 'storage' | 'clients';
+
+export const DEFAULT_LINKS: Readonly<Record<LinkClass, LinkConfig>> = {
+  channel: { latencyMs: 0.15, jitterMs: 0.05, loss: 0, bandwidthMbps: 1000 },
+  storage: { latencyMs: 0.2, jitterMs: 0.05, loss: 0, bandwidthMbps: 4000 },
+  clients: { latencyMs: 0.5, jitterMs: 0.2, loss: 0, bandwidthMbps: 1000 },
+};
+
+export interface Receiver {
+  receive(msg: Message, from: NodeId): void;
+}
+
+export class Network {
+  readonly links: Record<LinkClass, LinkConfig>;
+  /** Directed pairs `from>to` that drop everything (cuts and partitions). */
+  readonly blocked = new Set<string>();
+  /** Who receives traffic for the service MAC. */
+  macOwner: NodeId | null = null;
+  readonly bytes: Record<LinkClass, number> = { channel: 0, storage: 0, clients: 0 };
+  private readonly _nodes = new Map<NodeId, Receiver>();
+  private readonly _freeAt = new Map<string, number>();
+  private readonly _lastDelivery = new Map<string, number>();
+
+  constructor(
+    private readonly _sched: Scheduler,
+    private readonly _rng: Rng,
+    links: Partial<Record<LinkClass, Partial<LinkConfig>>> = {},
+  ) {
+    this.links = {
+      channel: { ...DEFAULT_LINKS.channel, ...links.channel },
+      storage: { ...DEFAULT_LINKS.storage, ...links.storage },
+      clients: { ...DEFAULT_LINKS.clients, ...links.clients },
+    };
+  }
+
+  attach(id: NodeId, node: Receiver): void {
+    this._nodes.set(id, node);
+  }
+
+  static classify(a: NodeId, b: NodeId): LinkClass {
+    if (a === STORAGE || b === STORAGE) return 'storage';
+    if (a.startsWith('client-') || b.startsWith('client-') || a === SWITCH || b === SWITCH || b === SERVICE) return 'clients';
+    return 'channel';
+  }
+
+  block(a: NodeId, b: NodeId, bothWays = true): void {
+    this.blocked.add(`${a}>${b}`);
+    if (bothWays) this.blocked.add(`${b}>${a}`);
+  }
+
+  healAll(): void {
+    this.blocked.clear();
+  }
+
+  send(from: NodeId, to: NodeId, msg: Message): void {
+    if (to === SWITCH) {
+      // The switch learns the MAC's new port; modelled as instant for the switch itself.
+      if (msg.t === 'advertise' && !this.blocked.has(`${from}>${SWITCH}`)) {
+        const lat = this.links.clients.latencyMs;
+        this._sched.after(lat, () => {
+          this.macOwner = from;
+        });
+      }
+      return;
+    }
+    let dest = to;
+    if (to === SERVICE) {
+      if (this.macOwner === null) return;
+      dest = this.macOwner;
+    }
+    const cls = Network.classify(from, dest);
+    const link = this.links[cls];
+    const key = `${from}>${dest}`;
+    if (this.blocked.has(key)) return;
+    const size = messageBytes(msg);
+    this.bytes[cls] += size;
+    if (cls !== 'channel' && link.loss > 0 && this._rng.chance(link.loss)) return;
+    const now = this._sched.now;
+    const serial = link.bandwidthMbps > 0 ? (size * 8) / (link.bandwidthMbps * 1000) : 0;
+    const start = Math.max(now, this._freeAt.get(key) ?? 0);
+    this._freeAt.set(key, start + serial);
+    const jitter = link.jitterMs > 0 ? this._rng.next() * link.jitterMs : 0;
+    const at = Math.max(start + serial + link.latencyMs + jitter, this._lastDelivery.get(key) ?? 0);
+    this._lastDelivery.set(key, at);
+    this._sched.at(at, () => {
+      // A cut made while the message was in flight drops it too.
+      if (this.blocked.has(key)) return;
+      this._nodes.get(dest)?.receive(msg, from);
+    });
+  }
+}

@@ -1,0 +1,101 @@
+// Deterministic event scheduler on virtual time: events at equal times run in the order they
+// were scheduled, so the same seed gives the same run, bit for bit.
+
+export type TimerId = number;
+
+interface Ev {
+  readonly time: number;
+  readonly order: number;
+  readonly id: TimerId;
+  readonly fn: () => void;
+}
+
+export class Scheduler {
+  private _now = 0;
+  private _heap: Ev[] = [];
+  private _order = 0;
+  private readonly _cancelled = new Set<TimerId>();
+  /** Events run so far. */
+  executed = 0;
+
+  get now(): number {
+    return this._now;
+  }
+
+  get pending(): number {
+    return this._heap.length - this._cancelled.size;
+  }
+
+  at(time: number, fn: () => void): TimerId {
+    const id = ++this._order;
+    this._push({ time: Math.max(time, this._now), order: id, id, fn });
+    return id;
+  }
+
+  after(delay: number, fn: () => void): TimerId {
+    return this.at(this._now + Math.max(0, delay), fn);
+  }
+
+  cancel(id: TimerId): void {
+    this._cancelled.add(id);
+  }
+
+  /** Time of the next event, or Infinity. */
+  peekTime(): number {
+    while (this._heap.length > 0 && this._cancelled.has(this._heap[0]!.id)) {
+      this._cancelled.delete(this._pop().id);
+    }
+    return this._heap[0]?.time ?? Infinity;
+  }
+
+  /** Run every event up to and including `time`, then set the clock to `time`. */
+  runUntil(time: number, shouldStop?: () => boolean): void {
+    for (;;) {
+      if (shouldStop?.()) return;
+      const next = this.peekTime();
+      if (next > time) break;
+      const ev = this._pop();
+      this._now = ev.time;
+      this.executed++;
+      ev.fn();
+    }
+    this._now = Math.max(this._now, time);
+  }
+
+  private _push(ev: Ev): void {
+    const h = this._heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private _pop(): Ev {
+    const h = this._heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less(a: Ev, b: Ev): boolean {
+  return a.time < b.time || (a.time === b.time && a.order < b.order);
+}
