@@ -47,7 +47,7 @@ export const DEFAULT_FT_CONFIG: FtConfig = {
   backupLogCapacity: 512,
   heartbeatMs: 10,
   failureTimeoutMs: 60,
-  hashEveryMs: 5,
+  hashEveryMs: 10,
   lagLimitMs: 20,
   backupSpeed: 1,
   outputRule: true,
@@ -73,6 +73,8 @@ export class Hypervisor implements MachineHost {
   /** The other VM of the pair (backup for a primary, primary for a backup), if any. */
   peer: NodeId | null;
   paused = false;
+  /** This VM's host speed relative to the configuration (a fault can slow a backup down). */
+  speedFactor = 1;
   stall: StallReason | null = null;
   haltReason = '';
 
@@ -532,7 +534,7 @@ export class Hypervisor implements MachineHost {
     // Never run past the next boundary entry, nor past what the primary has told us. A backup
     // that won test-and-set drains: it replays every entry it acknowledged, horizon or not.
     const limit = front ? front.icount : this._draining && this._buffer.length > 0 ? Infinity : this._horizon;
-    const budget = Math.max(1, Math.round(this.config.sliceMs * this.config.instructionsPerMs * this.config.backupSpeed));
+    const budget = Math.max(1, Math.round(this.config.sliceMs * this.config.instructionsPerMs * this.config.backupSpeed * this.speedFactor));
     const target = Math.min(limit, m.icount + budget);
     let exit = 'budget';
     if (target > m.icount) exit = m.run(target);

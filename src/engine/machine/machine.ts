@@ -509,6 +509,8 @@ export class Machine {
         this.host.timerSet(d.timerPeriod);
         return true;
       case PORT.NIC_RX_ADDR:
+        // Moving an armed buffer must keep it inside memory (inject DMAs there).
+        if (d.nicRxArmed && (v >>> 0) + d.nicRxCap > MEM_SIZE) return this._deny(`receive buffer out of memory`);
         d.nicRxAddr = v >>> 0;
         return true;
       case PORT.NIC_RX_CAP:
@@ -597,36 +599,43 @@ export class Machine {
 
   /** A 64-bit hash (16 hex digits) of everything that determines future execution. */
   stateHash(): string {
+    // Two 32-bit lanes over memory (inlined: this runs on every divergence check).
     let h1 = 0x9e3779b9 | 0;
     let h2 = 0x85ebca6b | 0;
-    const mix = (v: number): void => {
-      h1 = Math.imul(h1 ^ v, 0x01000193);
-      h2 = Math.imul((h2 ^ v) + 0x7f4a7c15, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    };
     const m = this._mem32;
-    for (let i = 0; i < m.length; i++) mix(m[i]!);
-    for (let i = 0; i < 16; i++) mix(this.regs[i]!);
-    for (let i = 0; i < NUM_IRQS; i++) mix(this.vectors[i]!);
+    for (let i = 0; i < m.length; i++) {
+      const v = m[i]!;
+      h1 = Math.imul(h1 ^ v, 0x01000193);
+      h2 = Math.imul(h2 + v, 0x5bd1e995) ^ (h2 >>> 13);
+    }
     const d = this.dev;
-    mix(this.pc);
-    mix(this.icount % 0x100000000);
-    mix(Math.floor(this.icount / 0x100000000));
-    mix((this.ie ? 1 : 0) | (this.waiting ? 2 : 0) | (this.halted ? 4 : 0) | (this.fault ? 8 : 0));
-    mix(this.pending);
-    mix(d.timerPeriod);
-    mix(d.nicRxAddr);
-    mix(d.nicRxCap);
-    mix(d.nicRxArmed ? 1 : 0);
-    mix(d.nicRxLen);
-    mix(d.nicTxAddr);
-    mix(d.diskAddr);
-    mix(d.diskBlock);
-    mix(d.diskStatus);
-    mix(d.diskPending ? (d.diskPending.op === 'read' ? 1 : 2) + (d.diskPending.block << 2) : 0);
+    const tail = [
+      ...this.regs,
+      ...this.vectors,
+      this.pc,
+      this.icount % 0x100000000,
+      Math.floor(this.icount / 0x100000000),
+      (this.ie ? 1 : 0) | (this.waiting ? 2 : 0) | (this.halted ? 4 : 0) | (this.fault ? 8 : 0),
+      this.pending,
+      d.timerPeriod,
+      d.nicRxAddr,
+      d.nicRxCap,
+      d.nicRxArmed ? 1 : 0,
+      d.nicRxLen,
+      d.nicTxAddr,
+      d.diskAddr,
+      d.diskBlock,
+      d.diskStatus,
+      d.diskPending ? (d.diskPending.op === 'read' ? 1 : 2) + (d.diskPending.block << 2) : 0,
+    ];
+    for (const v of tail) {
+      h1 = Math.imul(h1 ^ v, 0x01000193);
+      h2 = Math.imul(h2 + v, 0x5bd1e995) ^ (h2 >>> 13);
+    }
     h1 ^= h2 >>> 7;
     return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
   }
+
 }
 
 function badAccess(op: string, a: number): string {

@@ -37,6 +37,8 @@ export class Network {
   private readonly _nodes = new Map<NodeId, Receiver>();
   private readonly _freeAt = new Map<string, number>();
   private readonly _lastDelivery = new Map<string, number>();
+  /** When each killed node died: what it had not finished putting on the wire is lost. */
+  private readonly _diedAt = new Map<NodeId, number>();
 
   constructor(
     private readonly _sched: Scheduler,
@@ -63,6 +65,11 @@ export class Network {
   block(a: NodeId, b: NodeId, bothWays = true): void {
     this.blocked.add(`${a}>${b}`);
     if (bothWays) this.blocked.add(`${b}>${a}`);
+  }
+
+  /** A node failed (fail-stop): messages it had not fully transmitted never arrive. */
+  kill(id: NodeId): void {
+    this._diedAt.set(id, this._sched.now);
   }
 
   healAll(): void {
@@ -99,9 +106,12 @@ export class Network {
     const jitter = link.jitterMs > 0 ? this._rng.next() * link.jitterMs : 0;
     const at = Math.max(start + serial + link.latencyMs + jitter, this._lastDelivery.get(key) ?? 0);
     this._lastDelivery.set(key, at);
+    const transmitted = start + serial;
     this._sched.at(at, () => {
       // A cut made while the message was in flight drops it too.
       if (this.blocked.has(key)) return;
+      const died = this._diedAt.get(from);
+      if (died !== undefined && died < transmitted) return;
       this._nodes.get(dest)?.receive(msg, from);
     });
   }

@@ -1,0 +1,137 @@
+// Headless CLI over the simulator (a contract: other tooling relies on these flags).
+//   npm run -s sim -- --scenario FILE [--seed N] [--json]
+//   npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--unlogged SOURCE]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { NondetSource } from '../engine/ft/hypervisor';
+import { runFuzz } from '../engine/sim/fuzz';
+import { runScenario, type SimResult } from '../engine/sim/runScenario';
+import { ScenarioError, parseScenario } from '../engine/sim/scenario';
+
+const SOURCES: readonly NondetSource[] = ['timer', 'clock', 'random', 'packet-timing'];
+
+function fail(msg: string): never {
+  console.error(`sim: ${msg}`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      scenario: { type: 'string' },
+      fuzz: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'output-rule': { type: 'string' },
+      'test-and-set': { type: 'string' },
+      unlogged: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (err) {
+  fail(err instanceof Error ? err.message : String(err));
+}
+
+if (args.help || (!args.scenario && !args.fuzz)) {
+  console.log(`usage:
+  npm run -s sim -- --scenario FILE [--seed N] [--json]
+  npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--test-and-set off] [--unlogged SOURCE]
+SOURCE is one of: ${SOURCES.join(', ')}`);
+  process.exit(args.help ? 0 : 2);
+}
+
+function parseSeed(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(`--seed must be an integer from 0 to 4294967295, got '${s}'`);
+  return n;
+}
+
+function onOff(name: string, v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  fail(`--${name} takes 'on' or 'off', got '${v}'`);
+}
+
+function summary(r: SimResult): string {
+  const c = r.checkers;
+  const mark = (ok: boolean | 'unknown'): string => (ok === true ? 'ok  ' : ok === 'unknown' ? '??  ' : 'FAIL');
+  const lines = [
+    `scenario ${r.scenario}: ${r.program}, seed ${r.seed}, ${r.durationMs} virtual ms`,
+    `  ${mark(c.outputRequirement.ok)} Output Requirement: ${c.outputRequirement.message}`,
+    ...c.outputRequirement.invariants.slice(0, 5).map((v) => `       invariant ${v.invariant} at ${v.t.toFixed(2)} ms: ${v.message}`),
+    `  ${mark(c.splitBrain.ok)} split brain: ${c.splitBrain.message}`,
+    `  ${mark(c.replay.ok)} replay: ${c.replay.ok ? 'backup never diverged' : `${c.replay.divergences.length} divergence(s); first at ${c.replay.divergences[0]!.t.toFixed(2)} ms: ${c.replay.divergences[0]!.detail}`}`,
+    r.failover.wentLive
+      ? `  failover: ${r.failover.wentLive} went live at ${r.failover.atMs!.toFixed(2)} ms${r.failover.faultToFirstOutputMs !== null ? `; first output ${r.failover.faultToFirstOutputMs.toFixed(2)} ms after the fault` : ''}`
+      : '  failover: none',
+    `  VMs: ${r.vms.map((v) => `${v.id} ${v.role}${v.haltReason ? ` (${v.haltReason})` : ''} at icount ${v.icount}`).join('; ')}`,
+    `  stats: ${r.stats.instructions} instructions, ${r.stats.entries} log entries, ${r.stats.logBytes} log bytes, ${r.stats.outputs} outputs (mean delay ${r.stats.outputDelayMsMean.toFixed(3)} ms, max ${r.stats.outputDelayMsMax.toFixed(3)} ms), client ops ${r.stats.clientOps} (${r.stats.clientOk} ok, ${r.stats.clientInfo} info)`,
+  ];
+  return lines.join('\n');
+}
+
+const seed = parseSeed(args.seed);
+const unlogged = (args.unlogged ?? []).map((u) => {
+  if (!SOURCES.includes(u as NondetSource)) fail(`--unlogged takes one of ${SOURCES.join(', ')}, got '${u}'`);
+  return u as NondetSource;
+});
+const outputRule = onOff('output-rule', args['output-rule']);
+const testAndSet = onOff('test-and-set', args['test-and-set']);
+
+if (args.scenario) {
+  const file = args.scenario;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let scenario;
+  try {
+    scenario = parseScenario(text, file);
+  } catch (err) {
+    if (err instanceof ScenarioError) fail(`invalid scenario\n${err.message}`);
+    throw err;
+  }
+  if (seed !== undefined) scenario = { ...scenario, seed };
+  if (outputRule !== undefined || testAndSet !== undefined || unlogged.length > 0) {
+    scenario = {
+      ...scenario,
+      ft: {
+        ...scenario.ft,
+        ...(outputRule !== undefined ? { outputRule } : {}),
+        ...(testAndSet !== undefined ? { testAndSet } : {}),
+        ...(unlogged.length > 0 ? { unlogged } : {}),
+      },
+    };
+  }
+  const { result } = runScenario(scenario);
+  console.log(summary(result));
+  if (args.json) console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+const runs = Number(args.fuzz);
+if (!Number.isInteger(runs) || runs < 1) fail(`--fuzz takes a positive number of runs, got '${args.fuzz}'`);
+const t0 = performance.now();
+const s = runFuzz(runs, seed ?? 1, {
+  ...(outputRule !== undefined ? { outputRule } : {}),
+  ...(testAndSet !== undefined ? { testAndSet } : {}),
+  unlogged,
+});
+const secs = (performance.now() - t0) / 1000;
+console.log(
+  `fuzz: ${s.runs} runs in ${secs.toFixed(1)} s; ${s.violations} with violations ` +
+    `(Output Requirement ${s.output_requirement}, split brain ${s.split_brain}, divergence ${s.divergences})`,
+);
+if (s.first_failing_seed !== null) {
+  console.log(`first failing run: seed ${s.first_failing_seed}: ${s.first_failure}`);
+  console.log(`replay it: npm run -s sim -- --fuzz 1 --seed-run ${s.first_failing_seed} (or see docs/scenarios.md)`);
+}
+if (args.json) {
+  const { failover_virtual_ms: _f, ...rest } = s;
+  console.log(JSON.stringify({ ...rest, seconds: Math.round(secs * 10) / 10 }));
+}

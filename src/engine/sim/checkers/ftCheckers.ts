@@ -1,0 +1,181 @@
+// The FT checkers, fed by the trace as it happens (design.md, "Invariants worth a test each"):
+//  - Output Requirement: direct invariants of the protocol, plus (after the run) linearizability
+//    of everything the clients saw, against a model of the guest program.
+//  - Split brain: never two VMs releasing outputs as primary at the same virtual time.
+//  - Replay: divergence reports from the backup's comparisons.
+//  - Lease safety (lease-server): never two clients holding the same lease at once.
+
+import type { TraceEvent } from '../../ft/trace';
+import type { ClientOp } from '../clients';
+import { checkKvHistory, type KvInput, type KvOperation, type KvOutput } from './linearizability';
+
+export interface InvariantViolation {
+  readonly t: number;
+  readonly invariant: 'output-before-ack' | 'go-live-before-replay' | 'passed-entry' | 'split-brain';
+  readonly message: string;
+}
+
+/** Watches the trace for the direct invariants and split brain. */
+export class TraceMonitor {
+  readonly violations: InvariantViolation[] = [];
+  readonly divergences: { t: number; vm: string; icount: number; detail: string }[] = [];
+  /** Per VM: [from, to) while it acts as primary or live, and whether it released outputs then. */
+  private readonly _serving = new Map<string, { since: number; released: boolean }>();
+  private _splitBrainReported = false;
+  wentLive: { t: number; vm: string; icount: number } | null = null;
+  firstOutputAfterLive: number | null = null;
+
+  constructor(private readonly _opts: { outputRule: boolean; packetTimingLogged: boolean }) {}
+
+  readonly listener = (ev: TraceEvent): void => {
+    switch (ev.type) {
+      case 'vm/role':
+        if (ev.role === 'primary' || ev.role === 'live') {
+          if (!this._serving.has(ev.vm)) this._serving.set(ev.vm, { since: ev.t, released: false });
+        } else this._serving.delete(ev.vm);
+        break;
+      case 'output/released': {
+        if (ev.role === 'primary' && this._opts.outputRule && ev.seq > ev.ackedSeq) {
+          this.violations.push({
+            t: ev.t,
+            invariant: 'output-before-ack',
+            message: `${ev.vm} released output #${ev.seq} with only #${ev.ackedSeq} acknowledged`,
+          });
+        }
+        const me = this._serving.get(ev.vm);
+        if (me) me.released = true;
+        for (const [vm, s] of this._serving) {
+          if (vm !== ev.vm && s.released && !this._splitBrainReported) {
+            this._splitBrainReported = true;
+            this.violations.push({
+              t: ev.t,
+              invariant: 'split-brain',
+              message: `split brain: ${ev.vm} released an output while ${vm}, also acting as primary since ${s.since.toFixed(1)} ms, had released outputs too`,
+            });
+          }
+        }
+        if (this.wentLive && this.firstOutputAfterLive === null && ev.vm === this.wentLive.vm) this.firstOutputAfterLive = ev.t;
+        break;
+      }
+      case 'vm/went-live':
+        this.wentLive = { t: ev.t, vm: ev.vm, icount: ev.icount };
+        if (ev.consumedSeq < ev.receivedSeq) {
+          this.violations.push({
+            t: ev.t,
+            invariant: 'go-live-before-replay',
+            message: `${ev.vm} went live having replayed #${ev.consumedSeq} of the #${ev.receivedSeq} it acknowledged`,
+          });
+        }
+        break;
+      case 'entry/replayed':
+        if (ev.icount !== ev.atIcount && !(ev.kind === 'packet' && !this._opts.packetTimingLogged)) {
+          this.violations.push({
+            t: ev.t,
+            invariant: 'passed-entry',
+            message: `${ev.vm} replayed entry #${ev.seq} (${ev.kind}) at icount ${ev.atIcount}, logged at ${ev.icount}`,
+          });
+        }
+        break;
+      case 'divergence':
+        this.divergences.push({ t: ev.t, vm: ev.vm, icount: ev.icount, detail: ev.detail });
+        break;
+      default:
+        break;
+    }
+  };
+
+  get splitBrain(): boolean {
+    return this.violations.some((v) => v.invariant === 'split-brain');
+  }
+}
+
+// ---------------------------------------------------------------- kv-server histories
+
+export function parseKvRequest(text: string): KvInput | null {
+  const p = text.trim().split(/\s+/);
+  const [cmd, key, value] = p;
+  if (!cmd || !key) return null;
+  switch (cmd.toUpperCase()) {
+    case 'PUT':
+      return value !== undefined && p.length === 3 ? { kind: 'put', key, value } : null;
+    case 'GET':
+      return p.length === 2 ? { kind: 'get', key } : null;
+    case 'INCR':
+      return p.length === 2 ? { kind: 'incr', key } : null;
+    case 'DEL':
+      return p.length === 2 ? { kind: 'del', key } : null;
+    default:
+      return null;
+  }
+}
+
+export function parseKvReply(text: string): KvOutput {
+  if (text === 'OK') return { kind: 'ok' };
+  if (text === 'NOTFOUND') return { kind: 'notfound' };
+  if (text === 'DELETED') return { kind: 'deleted' };
+  if (text.startsWith('VALUE ')) return { kind: 'value', value: text.slice(6) };
+  if (text.startsWith('ERR ')) return { kind: 'err', message: text.slice(4) };
+  return { kind: 'err', message: `unparseable reply '${text}'` };
+}
+
+export function kvOperations(ops: readonly ClientOp[]): KvOperation[] {
+  const out: KvOperation[] = [];
+  for (const op of ops) {
+    const input = parseKvRequest(op.text);
+    // A request still unanswered when the run ends may or may not have taken effect: info.
+    if (!input) continue;
+    out.push({
+      id: `${op.client}#${op.reqId}@${op.invoke}`,
+      client: op.client,
+      invoke: op.invoke,
+      complete: op.status === 'ok' ? op.complete : null,
+      input,
+      output: op.status === 'ok' && op.reply !== null ? parseKvReply(op.reply) : null,
+      status: op.status === 'ok' ? 'ok' : 'info',
+    });
+  }
+  return out;
+}
+
+export interface LinearizabilityVerdict {
+  readonly ok: boolean | 'unknown';
+  readonly message: string;
+  readonly culprits: readonly string[];
+}
+
+export function checkKvClients(ops: readonly ClientOp[]): LinearizabilityVerdict {
+  const history = kvOperations(ops);
+  const r = checkKvHistory(history, { maxStates: 200_000 });
+  if (r.ok === true) return { ok: true, message: `Output Requirement holds: ${history.length} client operations fit one sequential execution`, culprits: [] };
+  if (r.ok === 'unknown') return { ok: 'unknown', message: r.reason, culprits: [] };
+  return { ok: false, message: `VIOLATED: ${r.message}`, culprits: r.culprits.map((c) => String(c.id)) };
+}
+
+// ---------------------------------------------------------------- lease-server histories
+
+/**
+ * Lease safety, from the clients' side: a client that received GRANTED at time r believes it
+ * holds the lease until r + `validMs` (conservatively less than the server's lease). Another
+ * client receiving GRANTED for the same lease inside that window means two holders at once.
+ */
+export function checkLeaseClients(ops: readonly ClientOp[], validMs: number): LinearizabilityVerdict {
+  const grants = ops
+    .filter((o) => o.status === 'ok' && o.reply?.startsWith('GRANTED ') && o.complete !== null)
+    .map((o) => ({ client: o.client, name: o.reply!.slice(8).trim(), at: o.complete!, id: `${o.client}#${o.reqId}` }))
+    .sort((a, b) => a.at - b.at);
+  const released = ops.filter((o) => o.status === 'ok' && o.reply === 'RELEASED' && o.complete !== null);
+  const holder = new Map<string, { client: number; until: number; id: string }>();
+  for (const g of grants) {
+    const h = holder.get(g.name);
+    const releasedSince = h && released.some((r) => r.client === h.client && r.text.endsWith(` ${g.name}`) && r.invoke >= 0 && r.complete! <= g.at && r.complete! >= h.until - validMs);
+    if (h && h.client !== g.client && g.at < h.until && !releasedSince) {
+      return {
+        ok: false,
+        message: `VIOLATED: lease ${g.name} granted to client ${g.client} at ${g.at.toFixed(1)} ms while client ${h.client} held it until ${h.until.toFixed(1)} ms`,
+        culprits: [h.id, g.id],
+      };
+    }
+    holder.set(g.name, { client: g.client, until: g.at + validMs, id: g.id });
+  }
+  return { ok: true, message: `lease safety holds: ${grants.length} grants, never two holders at once`, culprits: [] };
+}

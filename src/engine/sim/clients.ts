@@ -1,0 +1,131 @@
+// Clients of the replicated service. Each is a Jepsen-style process: one request at a time, its
+// history recorded as invoke then ok (a reply) or info (no reply before the timeout: the request
+// may or may not have taken effect, e.g. lost to a failover).
+
+import { SERVICE, type Message, type NodeEnv, type NodeId } from '../ft/messages';
+import { decodeFrame, encodeFrame } from '../programs/protocol';
+
+export interface ClientOp {
+  readonly client: number;
+  readonly reqId: number;
+  readonly text: string;
+  readonly invoke: number;
+  complete: number | null;
+  reply: string | null;
+  status: 'pending' | 'ok' | 'info';
+  /** The VM whose reply arrived first. */
+  from: NodeId | null;
+}
+
+export type Workload =
+  | { readonly kind: 'scripted'; readonly requests: readonly { readonly at: number; readonly text: string }[] }
+  | {
+      readonly kind: 'random';
+      readonly program: 'kv-server' | 'lease-server';
+      /** Mean think time between requests (virtual ms). */
+      readonly thinkMs: number;
+      readonly keys: number;
+      readonly startAt: number;
+      readonly stopAt: number;
+    };
+
+export class Client {
+  readonly history: ClientOp[] = [];
+  private _nextReq = 1;
+  private _current: ClientOp | null = null;
+  private _timeout: { cancel(): void } | null = null;
+  private _script: { at: number; text: string }[] = [];
+  readonly nodeId: NodeId;
+
+  constructor(
+    readonly env: NodeEnv,
+    readonly id: number,
+    readonly workload: Workload,
+    readonly timeoutMs: number,
+  ) {
+    this.nodeId = env.id;
+    if (workload.kind === 'scripted') {
+      this._script = [...workload.requests].sort((a, b) => a.at - b.at);
+      this._scheduleScripted();
+    } else {
+      env.after(workload.startAt + env.rng.next() * workload.thinkMs, () => this._nextRandom());
+    }
+  }
+
+  /** Send a request now (a user typing into the client terminal). Returns false if one is outstanding. */
+  request(text: string): boolean {
+    if (this._current) return false;
+    const reqId = this._nextReq++ & 0xffff;
+    const op: ClientOp = { client: this.id, reqId, text, invoke: this.env.now(), complete: null, reply: null, status: 'pending', from: null };
+    this._current = op;
+    this.history.push(op);
+    this.env.trace({ type: 'client/invoke', client: this.id, reqId, text });
+    this.env.send(SERVICE, { t: 'frame', frame: encodeFrame(this.id, reqId, text) });
+    this._timeout = this.env.after(this.timeoutMs, () => {
+      this._timeout = null;
+      if (this._current !== op) return;
+      op.status = 'info';
+      this._current = null;
+      this.env.trace({ type: 'client/timeout', client: this.id, reqId });
+      this._afterCompletion();
+    });
+    return true;
+  }
+
+  receive(msg: Message, from: NodeId): void {
+    if (msg.t !== 'frame') return;
+    const f = decodeFrame(msg.frame);
+    if (!f || f.client !== this.id) return;
+    const op = this.history.find((o) => o.reqId === f.reqId && o.invoke >= 0);
+    if (!op) return;
+    const duplicate = op.reply !== null || op.status === 'info';
+    this.env.trace({ type: 'client/reply', client: this.id, reqId: f.reqId, text: f.text, from, duplicate });
+    if (duplicate || op !== this._current) return; // duplicates after failover are allowed (TCP would drop them)
+    op.reply = f.text;
+    op.complete = this.env.now();
+    op.status = 'ok';
+    op.from = from;
+    this._current = null;
+    this._timeout?.cancel();
+    this._timeout = null;
+    this._afterCompletion();
+  }
+
+  get busy(): boolean {
+    return this._current !== null;
+  }
+
+  private _afterCompletion(): void {
+    if (this.workload.kind === 'random') {
+      const w = this.workload;
+      this.env.after(this.env.rng.next() * 2 * w.thinkMs, () => this._nextRandom());
+    } else {
+      this._scheduleScripted();
+    }
+  }
+
+  private _scheduleScripted(): void {
+    const next = this._script[0];
+    if (!next || this._current) return;
+    this.env.after(Math.max(0, next.at - this.env.now()), () => {
+      if (this._current || this._script[0] !== next) return;
+      this._script.shift();
+      this.request(next.text);
+    });
+  }
+
+  private _nextRandom(): void {
+    const w = this.workload;
+    if (w.kind !== 'random' || this._current || this.env.now() >= w.stopAt) return;
+    const rng = this.env.rng;
+    const key = `k${rng.int(0, w.keys - 1)}`;
+    let text: string;
+    if (w.program === 'lease-server') {
+      text = rng.chance(0.8) ? `LEASE ${key}` : `RELEASE ${key}`;
+    } else {
+      const r = rng.next();
+      text = r < 0.35 ? `GET ${key}` : r < 0.65 ? `PUT ${key} v${rng.int(0, 999)}` : r < 0.9 ? `INCR ${key}` : `DEL ${key}`;
+    }
+    this.request(text);
+  }
+}

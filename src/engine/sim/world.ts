@@ -1,0 +1,253 @@
+// SimRuntime: the whole FT world in one thread on virtual time. A seeded scheduler drives the
+// primary and backup hypervisors, shared storage, the network with its switch, and the clients.
+// Same scenario and seed, same run, bit for bit.
+
+import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
+import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer } from '../ft/messages';
+import { SharedStorage } from '../ft/storage';
+import type { TraceBody, TraceEvent } from '../ft/trace';
+import { shippedProgram } from '../programs/index';
+import { Client } from './clients';
+import { Network } from './network';
+import { Rng } from './rng';
+import type { Fault, Scenario } from './scenario';
+import { Scheduler } from './scheduler';
+
+export type TraceListener = (ev: TraceEvent) => void;
+
+export interface WorldOptions {
+  /** Keep every trace event in `world.trace` (tests, the CLI); checkers listen either way. */
+  readonly recordTrace?: boolean;
+  /** A program image to run instead of the scenario's shipped program. */
+  readonly image?: Uint8Array;
+}
+
+const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+
+export class World {
+  readonly sched = new Scheduler();
+  readonly rng: Rng;
+  readonly net: Network;
+  readonly storage: SharedStorage;
+  readonly vms = new Map<NodeId, Hypervisor>();
+  readonly clients: Client[] = [];
+  readonly config: FtConfig;
+  readonly trace: TraceEvent[] = [];
+  readonly image: Uint8Array;
+  private readonly _listeners: TraceListener[] = [];
+  private readonly _record: boolean;
+  private _vmCount = 0;
+
+  constructor(
+    readonly scenario: Scenario,
+    opts: WorldOptions = {},
+  ) {
+    this._record = opts.recordTrace ?? false;
+    this.rng = new Rng(scenario.seed);
+    this.net = new Network(this.sched, this._fork(), {
+      channel: definedOnly(scenario.network.channel ?? {}),
+      storage: definedOnly(scenario.network.storage ?? {}),
+      clients: definedOnly(scenario.network.clients ?? {}),
+    });
+    this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
+    this.image = opts.image ?? shippedProgram(scenario.program).image;
+    this.storage = new SharedStorage(this._env('storage'));
+    this.net.attach('storage', this.storage);
+    const a = this._spawnVm('primary', null);
+    const b = this._spawnVm('backup', a.id);
+    a.peer = b.id;
+    this.net.macOwner = a.id;
+    const c = scenario.clients;
+    for (let i = 1; i <= c.count; i++) {
+      this._addClient(i, {
+        kind: 'random',
+        program: scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        thinkMs: c.thinkMs,
+        keys: c.keys,
+        startAt: c.startMs,
+        stopAt: c.stopMs ?? scenario.durationMs - c.timeoutMs,
+      });
+    }
+    const scripted = new Map<number, { at: number; text: string }[]>();
+    for (const r of scenario.requests) {
+      const list = scripted.get(r.client) ?? [];
+      list.push({ at: r.at, text: r.request });
+      scripted.set(r.client, list);
+    }
+    for (const [id, requests] of scripted) {
+      if (this.clients.some((cl) => cl.id === id)) continue;
+      this._addClient(id, { kind: 'scripted', requests });
+    }
+    for (const f of scenario.faults) this.sched.at(f.at, () => this.applyFault(f));
+  }
+
+  onTrace(l: TraceListener): () => void {
+    this._listeners.push(l);
+    return () => {
+      const i = this._listeners.indexOf(l);
+      if (i >= 0) this._listeners.splice(i, 1);
+    };
+  }
+
+  get now(): number {
+    return this.sched.now;
+  }
+
+  /** Run the scenario to its end (or to `untilMs`). */
+  run(untilMs = this.scenario.durationMs): void {
+    this.sched.runUntil(untilMs);
+  }
+
+  /** The VM currently acting as primary (or live), if any. */
+  get primary(): Hypervisor | undefined {
+    for (const vm of this.vms.values()) if (vm.role === 'primary' || vm.role === 'live') return vm;
+    return undefined;
+  }
+
+  get backup(): Hypervisor | undefined {
+    for (const vm of this.vms.values()) if (vm.role === 'backup') return vm;
+    return undefined;
+  }
+
+  private _fork(): Rng {
+    return new Rng(this.rng.nextU32());
+  }
+
+  private _emit(ev: TraceEvent): void {
+    if (this._record) this.trace.push(ev);
+    for (const l of this._listeners) l(ev);
+  }
+
+  private _env(id: NodeId): NodeEnv {
+    const sched = this.sched;
+    const rng = this._fork();
+    return {
+      id,
+      rng,
+      now: () => sched.now,
+      after: (ms: number, fn: () => void): Timer => {
+        const t = sched.after(ms, fn);
+        return { cancel: () => sched.cancel(t) };
+      },
+      send: (to: NodeId, msg: Message) => this.net.send(id, to, msg),
+      trace: (body: TraceBody) => this._emit({ ...body, t: sched.now }),
+    };
+  }
+
+  private _spawnVm(role: 'primary' | 'backup', peer: NodeId | null): Hypervisor {
+    const id = VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`;
+    const vm = new Hypervisor(this._env(id), this.config, role, peer, this.image);
+    this.vms.set(id, vm);
+    this.net.attach(id, vm);
+    return vm;
+  }
+
+  private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
+    const nodeId = `client-${id}`;
+    const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
+    this.clients.push(c);
+    this.net.attach(nodeId, c);
+    return c;
+  }
+
+  /** A client by id, created on first use (the interactive terminal's client). */
+  client(id: number): Client {
+    return this.clients.find((c) => c.id === id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
+  }
+
+  private _resolve(ref: string): Hypervisor | undefined {
+    if (ref === 'primary') return this.primary;
+    if (ref === 'backup') return this.backup;
+    return this.vms.get(ref);
+  }
+
+  /** Inject a fault now. Returns a description, or null if it did not apply. */
+  applyFault(f: Fault): string | null {
+    const detail = this._applyFault(f);
+    this._emit({ type: 'fault', kind: f.kind, detail: detail ?? 'no effect', t: this.now });
+    return detail;
+  }
+
+  private _applyFault(f: Fault): string | null {
+    switch (f.kind) {
+      case 'kill-primary': {
+        const p = this.primary;
+        if (!p) return null;
+        p.kill();
+        this.net.kill(p.id);
+        return `killed ${p.id}`;
+      }
+      case 'kill-backup': {
+        const b = this.backup;
+        if (!b) return null;
+        b.kill();
+        this.net.kill(b.id);
+        return `killed ${b.id}`;
+      }
+      case 'power-off-primary': {
+        const p = this.primary;
+        p?.powerOff();
+        return p ? `powered off ${p.id}` : null;
+      }
+      case 'cut-channel': {
+        const p = this.primary;
+        const b = this.backup;
+        if (!p || !b) return null;
+        if (f.direction !== 'to-primary') this.net.block(p.id, b.id, false);
+        if (f.direction !== 'to-backup') this.net.block(b.id, p.id, false);
+        return `cut the logging channel ${f.direction === 'both' ? 'both ways' : f.direction} between ${p.id} and ${b.id}`;
+      }
+      case 'heal':
+        this.net.healAll();
+        return 'healed every cut and partition';
+      case 'partition-storage': {
+        const vm = this._resolve(f.vm);
+        if (!vm) return null;
+        this.net.block(vm.id, 'storage');
+        return `partitioned ${vm.id} from shared storage`;
+      }
+      case 'partition-clients': {
+        const vm = this._resolve(f.vm);
+        if (!vm) return null;
+        for (const c of this.clients) this.net.block(vm.id, c.nodeId);
+        this.net.block(vm.id, SWITCH);
+        return `partitioned ${vm.id} from the clients`;
+      }
+      case 'slow-channel':
+        if (f.latencyMs !== undefined) this.net.links.channel.latencyMs = f.latencyMs;
+        if (f.bandwidthMbps !== undefined) this.net.links.channel.bandwidthMbps = f.bandwidthMbps;
+        return `logging channel now ${this.net.links.channel.latencyMs} ms, ${this.net.links.channel.bandwidthMbps} Mbit/s`;
+      case 'slow-backup': {
+        const b = this.backup;
+        if (!b) return null;
+        b.speedFactor = f.speed;
+        return `backup ${b.id} now runs at ${f.speed}× the primary's speed`;
+      }
+      case 'pause': {
+        const vm = this._resolve(f.vm);
+        if (!vm) return null;
+        vm.pause();
+        if (f.forMs !== undefined) this.sched.after(f.forMs, () => vm.resume());
+        return `paused ${vm.id}${f.forMs !== undefined ? ` for ${f.forMs} ms` : ''}`;
+      }
+      case 'resume': {
+        const vm = this._resolve(f.vm) ?? [...this.vms.values()].find((v) => v.paused);
+        if (!vm) return null;
+        vm.resume();
+        return `resumed ${vm.id}`;
+      }
+      case 'restart-backup': {
+        const live = [...this.vms.values()].find((v) => v.role === 'live');
+        if (!live) return null;
+        const nb = this._spawnVm('backup', live.id);
+        live.startBackup(nb.id);
+        return `started backup ${nb.id} from a snapshot of ${live.id}`;
+      }
+    }
+  }
+}
+
+/** Drop keys whose value is undefined (optional scenario fields that were left out). */
+function definedOnly<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
+}
