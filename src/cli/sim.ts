@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { NondetSource } from '../engine/ft/hypervisor';
-import { runFuzz } from '../engine/sim/fuzz';
+import { fuzzScenario, runFuzz } from '../engine/sim/fuzz';
 import { runScenario, type SimResult } from '../engine/sim/runScenario';
 import { ScenarioError, parseScenario } from '../engine/sim/scenario';
 
@@ -21,6 +21,7 @@ try {
     options: {
       scenario: { type: 'string' },
       fuzz: { type: 'string' },
+      replay: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
       'output-rule': { type: 'string' },
@@ -33,10 +34,11 @@ try {
   fail(err instanceof Error ? err.message : String(err));
 }
 
-if (args.help || (!args.scenario && !args.fuzz)) {
+if (args.help || (!args.scenario && !args.fuzz && !args.replay)) {
   console.log(`usage:
   npm run -s sim -- --scenario FILE [--seed N] [--json]
   npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--test-and-set off] [--unlogged SOURCE]
+  npm run -s sim -- --replay RUN_SEED [--json] [same switches]   (one fuzz run, by the seed fuzz reported)
 SOURCE is one of: ${SOURCES.join(', ')}`);
   process.exit(args.help ? 0 : 2);
 }
@@ -114,14 +116,24 @@ if (args.scenario) {
   process.exit(0);
 }
 
-const runs = Number(args.fuzz);
-if (!Number.isInteger(runs) || runs < 1) fail(`--fuzz takes a positive number of runs, got '${args.fuzz}'`);
-const t0 = performance.now();
-const s = runFuzz(runs, seed ?? 1, {
+const fuzzOpts = {
   ...(outputRule !== undefined ? { outputRule } : {}),
   ...(testAndSet !== undefined ? { testAndSet } : {}),
   unlogged,
-});
+};
+
+if (args.replay) {
+  const runSeed = parseSeed(args.replay)!;
+  const { result } = runScenario(fuzzScenario(runSeed, fuzzOpts));
+  console.log(summary(result));
+  if (args.json) console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+const runs = Number(args.fuzz);
+if (!Number.isInteger(runs) || runs < 1) fail(`--fuzz takes a positive number of runs, got '${args.fuzz}'`);
+const t0 = performance.now();
+const s = runFuzz(runs, seed ?? 1, fuzzOpts);
 const secs = (performance.now() - t0) / 1000;
 console.log(
   `fuzz: ${s.runs} runs in ${secs.toFixed(1)} s; ${s.violations} with violations ` +
@@ -129,7 +141,8 @@ console.log(
 );
 if (s.first_failing_seed !== null) {
   console.log(`first failing run: seed ${s.first_failing_seed}: ${s.first_failure}`);
-  console.log(`replay it: npm run -s sim -- --fuzz 1 --seed-run ${s.first_failing_seed} (or see docs/scenarios.md)`);
+  const sw = [outputRule === false ? ' --output-rule off' : '', testAndSet === false ? ' --test-and-set off' : '', ...unlogged.map((u) => ` --unlogged ${u}`)].join('');
+  console.log(`replay it: npm run -s sim -- --replay ${s.first_failing_seed}${sw}`);
 }
 if (args.json) {
   const { failover_virtual_ms: _f, ...rest } = s;

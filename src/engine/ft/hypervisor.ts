@@ -81,6 +81,8 @@ export class Hypervisor implements MachineHost {
   // primary
   private _nextSeq = 1;
   private readonly _logBuffer: LogEntry[] = []; // appended, not yet sent
+  private readonly _inFlight: LogEntry[] = []; // sent, not yet acknowledged (kept to retransmit)
+  private _lastAckProgressAt = 0;
   private _sentSeq = 0;
   private _ackedSeq = 0;
   private _peerConsumedSeq = 0;
@@ -285,7 +287,10 @@ export class Hypervisor implements MachineHost {
         } else if (this.role === 'backup' && !this._draining) {
           this._sendAck(true);
         }
-        if (this.role === 'primary') this._adjustThrottle();
+        if (this.role === 'primary') {
+          this._adjustThrottle();
+          this._retransmit();
+        }
       }
       if (this.alive) this._scheduleHeartbeat();
     });
@@ -377,8 +382,9 @@ export class Hypervisor implements MachineHost {
     // Horizon: the backup may run to our icount only if nothing unsent precedes it.
     const horizon = this._logBuffer.length === 0 ? this.machine.icount : entries.length > 0 ? entries[entries.length - 1]!.icount : this._horizonSent;
     this._horizonSent = horizon;
-    const batch = encodeBatch({ entries, horizon });
     if (entries.length > 0) this._sentSeq = entries[entries.length - 1]!.seq;
+    this._inFlight.push(...entries);
+    const batch = encodeBatch({ entries, horizon, lastSeq: this._sentSeq });
     this.stats.logBytes += batch.length;
     this._lastSendAt = this.env.now();
     this.env.send(this.peer, { t: 'log', batch, heartbeat: entries.length === 0 });
@@ -390,11 +396,25 @@ export class Hypervisor implements MachineHost {
   }
   private _horizonSent = 0;
 
+  /** The channel lost entries (it was cut and healed): send every unacknowledged one again. */
+  private _retransmit(): void {
+    if (this.role !== 'primary' || !this.peer || this._inFlight.length === 0) return;
+    if (this.env.now() - this._lastAckProgressAt < 3 * this.config.heartbeatMs) return;
+    this._lastAckProgressAt = this.env.now();
+    const batch = encodeBatch({ entries: this._inFlight, horizon: this._horizonSent, lastSeq: this._sentSeq });
+    this.stats.logBytes += batch.length;
+    this._lastSendAt = this.env.now();
+    this.env.send(this.peer, { t: 'log', batch, heartbeat: false });
+    this.env.trace({ type: 'entry/flushed', vm: this.id, fromSeq: this._inFlight[0]!.seq, toSeq: this._sentSeq, bytes: batch.length, horizon: this._horizonSent });
+  }
+
   private _onAck(msg: Extract<Message, { t: 'ack' }>): void {
     this._peerConsumedSeq = Math.max(this._peerConsumedSeq, msg.consumedSeq);
     this._peerIcount = Math.max(this._peerIcount, msg.icount);
     if (msg.ackedSeq > this._ackedSeq) {
       this._ackedSeq = msg.ackedSeq;
+      this._lastAckProgressAt = this.env.now();
+      while (this._inFlight.length > 0 && this._inFlight[0]!.seq <= msg.ackedSeq) this._inFlight.shift();
       this.env.trace({ type: 'entry/acked', vm: this.id, ackedSeq: msg.ackedSeq, backupIcount: msg.icount, lagMs: this.lagMs });
       this._releaseOutputs();
     }
@@ -440,12 +460,17 @@ export class Hypervisor implements MachineHost {
       return;
     }
     const fresh = batch.entries.filter((e) => e.seq > this._receivedSeq);
+    if (fresh.length > 0 && fresh[0]!.seq !== this._receivedSeq + 1) {
+      // A gap: entries were lost on the channel. Drop this batch and re-ack; the primary resends.
+      this._sendAck(false);
+      return;
+    }
     if (fresh.length > 0) {
       this._buffer.push(...fresh);
       this._receivedSeq = fresh[fresh.length - 1]!.seq;
       this.env.trace({ type: 'entry/received', vm: this.id, fromSeq: fresh[0]!.seq, toSeq: this._receivedSeq, buffered: this._buffer.length });
     }
-    this._horizon = Math.max(this._horizon, batch.horizon);
+    if (this._receivedSeq >= batch.lastSeq) this._horizon = Math.max(this._horizon, batch.horizon);
     // Ack on receipt, not on replay (FT paper §2.2): only the buffering has to happen first.
     this._sendAck(msg.heartbeat && fresh.length === 0);
     this._scheduleTick(0);
@@ -603,6 +628,7 @@ export class Hypervisor implements MachineHost {
     if (this.role === 'primary') {
       // Our backup is gone: go on alone, stop logging, let held outputs out.
       this._logBuffer.length = 0;
+      this._inFlight.length = 0;
       this.peer = null;
       this._suspecting = false;
       this._setRole('live', 'backup failed; continuing without it');
@@ -647,6 +673,8 @@ export class Hypervisor implements MachineHost {
     const snapshot = this.machine.snapshot();
     this.peer = newBackup;
     this._sentSeq = this._ackedSeq = this._peerConsumedSeq = this._nextSeq - 1;
+    this._inFlight.length = 0;
+    this._logBuffer.length = 0;
     this._peerIcount = this.machine.icount;
     this._lastHeard = this.env.now();
     this._setRole('primary', `logging to new backup ${newBackup}`);

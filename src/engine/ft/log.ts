@@ -42,6 +42,8 @@ export interface LogBatch {
   readonly entries: readonly LogEntry[];
   /** The backup may execute up to this icount: every entry before it is in this or an earlier batch. */
   readonly horizon: number;
+  /** The newest seq the primary had sent: the horizon holds only for a backup that has them all. */
+  readonly lastSeq: number;
 }
 
 class Writer {
@@ -126,6 +128,7 @@ export function encodeBatch(batch: LogBatch): Uint8Array {
   w.u8(FORMAT_VERSION);
   w.uvar(batch.entries.length);
   w.uvar(batch.horizon);
+  w.uvar(batch.lastSeq);
   let seq = 0;
   let icount = 0;
   for (const e of batch.entries) {
@@ -171,6 +174,7 @@ export function decodeBatch(bytes: Uint8Array): LogBatch {
   if (version !== FORMAT_VERSION) throw new CodecError(`unknown log format version ${version}`);
   const n = r.uvar();
   const horizon = r.uvar();
+  const lastSeq = r.uvar();
   const entries: LogEntry[] = [];
   let seq = 0;
   let icount = 0;
@@ -215,7 +219,7 @@ export function decodeBatch(bytes: Uint8Array): LogBatch {
     }
   }
   if (r.i !== bytes.length) throw new CodecError('trailing bytes after log batch');
-  return { entries, horizon };
+  return { entries, horizon, lastSeq };
 }
 
 /** A short human description of an entry, for traces and the UI. */

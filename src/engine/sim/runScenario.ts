@@ -4,6 +4,9 @@ import { checkKvClients, checkLeaseClients, TraceMonitor, type InvariantViolatio
 import type { Scenario } from './scenario';
 import { World, type WorldOptions } from './world';
 
+/** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
+export const LEASE_VALID_MS = 35;
+
 export interface SimResult {
   readonly scenario: string;
   readonly program: string;
@@ -51,7 +54,7 @@ export function runScenario(scenario: Scenario, opts: WorldOptions = {}): { worl
   const ops = world.clients.flatMap((c) => c.history);
   let verdict: LinearizabilityVerdict;
   if (scenario.program === 'kv-server') verdict = checkKvClients(ops);
-  else if (scenario.program === 'lease-server') verdict = checkLeaseClients(ops, 30);
+  else if (scenario.program === 'lease-server') verdict = checkLeaseClients(ops, LEASE_VALID_MS);
   else verdict = { ok: true, message: 'no client protocol to check', culprits: [] };
   const invariants = monitor.violations.filter((v) => v.invariant !== 'split-brain');
   const split = monitor.violations.find((v) => v.invariant === 'split-brain');

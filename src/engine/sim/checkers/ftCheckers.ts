@@ -154,20 +154,25 @@ export function checkKvClients(ops: readonly ClientOp[]): LinearizabilityVerdict
 // ---------------------------------------------------------------- lease-server histories
 
 /**
- * Lease safety, from the clients' side: a client that received GRANTED at time r believes it
- * holds the lease until r + `validMs` (conservatively less than the server's lease). Another
- * client receiving GRANTED for the same lease inside that window means two holders at once.
+ * Lease safety, from the clients' side: a client whose LEASE request, sent at time s, was answered
+ * GRANTED believes it holds the lease until s + `validMs`. Counting from the send (as GFS
+ * chunkservers do) keeps this safe however late the reply was: the server granted it after s and
+ * keeps it for longer than `validMs`. Another client granted the same lease inside that window
+ * means two holders at once.
  */
 export function checkLeaseClients(ops: readonly ClientOp[], validMs: number): LinearizabilityVerdict {
   const grants = ops
     .filter((o) => o.status === 'ok' && o.reply?.startsWith('GRANTED ') && o.complete !== null)
-    .map((o) => ({ client: o.client, name: o.reply!.slice(8).trim(), at: o.complete!, id: `${o.client}#${o.reqId}` }))
+    .map((o) => ({ client: o.client, name: o.reply!.slice(8).trim(), sent: o.invoke, at: o.complete!, id: `${o.client}#${o.reqId}` }))
     .sort((a, b) => a.at - b.at);
-  const released = ops.filter((o) => o.status === 'ok' && o.reply === 'RELEASED' && o.complete !== null);
-  const holder = new Map<string, { client: number; until: number; id: string }>();
+  const released = ops.filter((o) => o.text.startsWith('RELEASE '));
+  const holder = new Map<string, { client: number; sent: number; until: number; id: string }>();
   for (const g of grants) {
     const h = holder.get(g.name);
-    const releasedSince = h && released.some((r) => r.client === h.client && r.text.endsWith(` ${g.name}`) && r.invoke >= 0 && r.complete! <= g.at && r.complete! >= h.until - validMs);
+    // A holder stops relying on its lease when it sends RELEASE, whatever the reply's timing.
+    const releasedSince =
+      h !== undefined &&
+      released.some((r) => r.client === h.client && r.text.endsWith(` ${g.name}`) && r.invoke >= h.sent && r.invoke <= g.at);
     if (h && h.client !== g.client && g.at < h.until && !releasedSince) {
       return {
         ok: false,
@@ -175,7 +180,7 @@ export function checkLeaseClients(ops: readonly ClientOp[], validMs: number): Li
         culprits: [h.id, g.id],
       };
     }
-    holder.set(g.name, { client: g.client, until: g.at + validMs, id: g.id });
+    holder.set(g.name, { client: g.client, sent: g.sent, until: g.sent + validMs, id: g.id });
   }
   return { ok: true, message: `lease safety holds: ${grants.length} grants, never two holders at once`, culprits: [] };
 }

@@ -610,6 +610,80 @@ function generate(seed: number, g: GenOptions): KvOperation[] {
   return ops;
 }
 
+/**
+ * The definition, by brute force over the whole (unpartitioned) history: some subset of the `info`
+ * operations plus all `ok` ones, in some order that respects real time, replays through the model.
+ */
+function bruteForce(ops: readonly KvOperation[]): boolean {
+  const live = ops.filter((o) => o.status !== 'fail');
+  const used = new Array<boolean>(live.length).fill(false);
+  const store = new Map<string, string>();
+  const search = (): boolean => {
+    if (live.every((o, i) => used[i] || o.status === 'info')) return true;
+    for (let i = 0; i < live.length; i++) {
+      if (used[i]) continue;
+      const o = live[i]!;
+      // Every unused ok operation that completed before o was invoked must come first.
+      if (live.some((p, j) => !used[j] && p.status === 'ok' && p.complete! < o.invoke)) continue;
+      const before = store.get(o.input.key) ?? null;
+      const r = kvModel.step(before, o.input, o.status === 'ok' ? o.output : null);
+      if (!r.ok) continue;
+      used[i] = true;
+      if (r.next === null) store.delete(o.input.key);
+      else store.set(o.input.key, r.next);
+      const found = search();
+      used[i] = false;
+      if (before === null) store.delete(o.input.key);
+      else store.set(o.input.key, before);
+      if (found) return true;
+    }
+    return false;
+  };
+  return search();
+}
+
+/** A small random history with arbitrary (often wrong) replies, ties and lost replies. */
+function arbitrary(seed: number): KvOperation[] {
+  const rng = prng(seed);
+  const keys = rng.pick([['x'], ['x'], ['x', 'y']]);
+  const n = rng.int(1, 7);
+  const ops: KvOperation[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = rng.pick(keys);
+    const kind = rng.pick(['put', 'get', 'incr', 'del'] as const);
+    const input: KvInput = kind === 'put' ? put(key, rng.pick(['0', '1', 'a'])) : { kind, key };
+    const output: KvOutput =
+      kind === 'put'
+        ? rng.next() < 0.9 ? OK : err('busy')
+        : kind === 'get'
+          ? rng.pick([NOTFOUND, val('0'), val('1'), val('2'), val('a')])
+          : kind === 'incr'
+            ? rng.pick([val('1'), val('2'), val('3'), err(NOT_AN_INTEGER)])
+            : rng.pick([DELETED, NOTFOUND]);
+    const invoke = rng.int(0, 10);
+    const complete = invoke + rng.int(0, 6);
+    const roll = rng.next();
+    const status = roll < 0.65 ? 'ok' : roll < 0.9 ? 'info' : 'fail';
+    ops.push(
+      status === 'ok'
+        ? { id: i, client: i, invoke, complete, input, output, status }
+        : { id: i, client: i, invoke, complete: status === 'fail' ? complete : null, input, output: null, status },
+    );
+  }
+  return ops;
+}
+
+/** The longest prefix a violation reports must itself replay through the model in real-time order. */
+function expectValidPrefix(prefix: readonly KvOperation[]): void {
+  let s: KvState = null;
+  prefix.forEach((o, i) => {
+    const r = kvModel.step(s, o.input, o.status === 'ok' ? o.output : null);
+    expect(r.ok).toBe(true);
+    if (r.ok) s = r.next;
+    for (const later of prefix.slice(i + 1)) expect(later.status === 'ok' && later.complete! < o.invoke).toBe(false);
+  });
+}
+
 describe('randomized histories', () => {
   it('accepts every history that comes from a sequential execution, and catches a corrupted read', () => {
     let corrupted = 0;
@@ -631,6 +705,31 @@ describe('randomized histories', () => {
       corrupted++;
     }
     expect(corrupted).toBeGreaterThan(200);
+  });
+
+  it('agrees with a brute-force search on thousands of small arbitrary histories', () => {
+    let good = 0;
+    let bad = 0;
+    for (let seed = 1; seed <= 4000; seed++) {
+      const ops = arbitrary(seed);
+      const expected = bruteForce(ops);
+      const r = checkKvHistory(ops);
+      if (r.ok === 'unknown') throw new Error(`seed ${seed}: unknown`);
+      if (r.ok !== expected) throw new Error(`seed ${seed}: checker says ${String(r.ok)}, brute force says ${String(expected)}`);
+      if (r.ok) {
+        good++;
+        continue;
+      }
+      bad++;
+      expect(r.culprits[0]!.status).toBe('ok');
+      expect(r.culprits.every((c) => c.input.key === r.key)).toBe(true);
+      expect(r.longestPrefix.some((o) => o.id === r.culprits[0]!.id)).toBe(false);
+      expectValidPrefix(r.longestPrefix);
+      // The verdict on the culprit's key alone is the same (P-compositionality).
+      expect(bruteForce(ops.filter((o) => o.input.key === r.key))).toBe(false);
+    }
+    expect(good).toBeGreaterThan(800);
+    expect(bad).toBeGreaterThan(800);
   });
 
   it('catches a duplicated INCR (a counter that went backwards)', () => {
