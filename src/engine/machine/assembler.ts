@@ -219,6 +219,11 @@ function parseExpr(c: Cursor, minPrec = 1): Expr {
   }
 }
 
+/** Where an expression starts (a binary node's own col is its operator's). */
+function exprCol(e: Expr): number {
+  return e.t === 'bin' ? exprCol(e.a) : e.col;
+}
+
 function parseUnary(c: Cursor): Expr {
   const t = c.next();
   if (!t) throw new LineError(c.endCol, 'expected an expression');
@@ -273,7 +278,8 @@ function parseOperands(c: Cursor): Operand[] {
   if (c.atEnd()) return ops;
   for (;;) {
     const col = c.col;
-    const t = c.peek()!;
+    const t = c.peek();
+    if (!t) throw new LineError(col, 'expected an operand after the comma');
     if (t.kind === 'id' && isRegister(t.text)) {
       c.next();
       ops.push({ t: 'reg', r: registerNumber(t.text), col });
@@ -321,6 +327,8 @@ class Assembly {
   readonly syms = new Map<string, SymDef>();
   pc = 0;
   private readonly _resolving = new Set<string>();
+  /** Labels defined since the last statement that placed anything: they follow its auto-alignment. */
+  private readonly _unplaced: SymDef[] = [];
   private readonly _includeStack: string[] = [];
 
   constructor(readonly options: AsmOptions) {}
@@ -365,7 +373,9 @@ class Assembly {
       const t = c.next()!;
       c.next();
       if (t.text.startsWith('.')) throw new LineError(t.col, `a label cannot start with '.'`);
-      this.defineSymbol(t.text, { kind: 'label', value: this.pc, src, col: t.col });
+      const def: SymDef = { kind: 'label', value: this.pc, src, col: t.col };
+      this.defineSymbol(t.text, def);
+      this._unplaced.push(def);
     }
     if (c.atEnd()) return;
     const head = c.next()!;
@@ -380,23 +390,28 @@ class Assembly {
     }
     if (head.text.startsWith('.')) {
       this.directive(head, c, src);
+      const d = head.text.toLowerCase();
+      if (d !== '.equ' && d !== '.set' && d !== '.include') this._unplaced.length = 0;
       return;
     }
     const name = head.text.toLowerCase();
     const info = OP_BY_MNEMONIC.get(name);
-    const size = info ? 4 : PSEUDO_SIZES[name];
+    const size = info ? 4 : Object.hasOwn(PSEUDO_SIZES, name) ? PSEUDO_SIZES[name] : undefined;
     if (size === undefined) throw new LineError(head.col, `unknown instruction '${head.text}'`);
     const ops = parseOperands(c);
-    this.alignTo(4, src, head.col);
+    this.alignTo(4, src, head.col, true);
+    this._unplaced.length = 0;
     this.stmts.push({ t: 'ins', src, col: head.col, name, ops, addr: this.pc });
     this.pc += size;
   }
 
-  private alignTo(n: number, src: Src, col: number): void {
+  /** Pad to a multiple of n; `moveLabels`: labels just before an auto-aligned item point at the item. */
+  private alignTo(n: number, src: Src, col: number, moveLabels = false): void {
     const pad = (n - (this.pc % n)) % n;
     if (pad > 0) {
       this.stmts.push({ t: 'space', src, col, size: pad, fill: 0, addr: this.pc });
       this.pc += pad;
+      if (moveLabels) for (const def of this._unplaced) def.value = this.pc;
     }
   }
 
@@ -426,7 +441,7 @@ class Assembly {
           if (c.atEnd()) break;
           c.expectPunct(',', 'between values');
         }
-        if (width === 4) this.alignTo(4, src, head.col);
+        if (width === 4) this.alignTo(4, src, head.col, true);
         let size = 0;
         for (const it of items) size += 'kind' in it ? it.str.length : width;
         this.stmts.push({ t: 'data', src, col: head.col, width, items, addr: this.pc });
@@ -601,17 +616,19 @@ class Assembly {
             }
             const v = this.evaluate(it, s.src);
             if (s.width === 4) {
-              if (v < -0x80000000 || v > 0xffffffff) throw new LineError(it.col, `${v} does not fit 32 bits`);
-              view.setUint32(a, v >>> 0, true);
+              if (v < -0x80000000 || v > 0xffffffff) throw new LineError(exprCol(it), `${v} does not fit 32 bits`);
+              if (a + 4 <= image.length) view.setUint32(a, v >>> 0, true); // else: past memory, already reported
             } else {
-              if (v < -128 || v > 255) throw new LineError(it.col, `${v} does not fit a byte`);
+              if (v < -128 || v > 255) throw new LineError(exprCol(it), `${v} does not fit a byte`);
               image[a] = v & 0xff;
             }
             a += s.width;
           }
         } else {
           const words = this.encodeIns(s);
-          words.forEach((w, k) => view.setUint32(s.addr + 4 * k, w >>> 0, true));
+          words.forEach((w, k) => {
+            if (s.addr + 4 * k + 4 <= image.length) view.setUint32(s.addr + 4 * k, w >>> 0, true); // else: past memory, already reported
+          });
         }
       } catch (err) {
         if (err instanceof LineError) this.error(s.src, err.col, err.message);

@@ -626,7 +626,9 @@ export class Machine {
       d.diskAddr,
       d.diskBlock,
       d.diskStatus,
-      d.diskPending ? (d.diskPending.op === 'read' ? 1 : 2) + (d.diskPending.block << 2) : 0,
+      d.diskPending ? (d.diskPending.op === 'read' ? 1 : 2) : 0,
+      d.diskPending ? d.diskPending.block : 0,
+      d.diskPending ? d.diskPending.addr : 0, // where the completion's DMA will land
     ];
     for (const v of tail) {
       h1 = Math.imul(h1 ^ v, 0x01000193);

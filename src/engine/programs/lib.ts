@@ -31,6 +31,22 @@ putsn:
 putsn_done:
     ret
 
+; putsafe: print the r2 bytes at r1, showing any byte outside ' '..'~' as '?'
+putsafe:
+    beqz r2, putsafe_done
+    lbu r3, [r1]
+    addi r4, r3, -' '
+    li r5, '~' - ' ' + 1
+    bltu r4, r5, putsafe_show    ; unsigned: catches bytes below ' ' too
+    li r3, '?'
+putsafe_show:
+    out CONSOLE, r3
+    addi r1, r1, 1
+    addi r2, r2, -1
+    jmp putsafe
+putsafe_done:
+    ret
+
 ; utoa: write r1 (unsigned) in decimal at r2; returns the length in r1
 utoa:
     li r3, lib_digits + 12       ; build the digits backwards in a scratch area
@@ -99,7 +115,7 @@ memeq_no:
     li r1, 0
     ret
 
-; memcpy: copy r3 bytes from r2 to r1
+; memcpy: copy r3 bytes from r2 to r1; returns r1 = the end of the copy (r1 + r3)
 memcpy:
     beqz r3, memcpy_done
     lbu r4, [r2]
