@@ -114,6 +114,8 @@ export class Hypervisor implements MachineHost {
   private _ioTag = 0;
   private _pendingIo: { tag: number; req: DiskRequest } | null = null;
   private _console = '';
+  /** This host's wall clock is its own: two physical hosts never agree to the millisecond. */
+  private readonly _clockSkewMs: number;
   /** Statistics. */
   readonly stats = { entries: 0, logBytes: 0, outputs: 0, outputDelayMsTotal: 0, outputDelayMsMax: 0, stalledMs: 0 };
 
@@ -129,6 +131,7 @@ export class Hypervisor implements MachineHost {
     this.role = role;
     this.peer = peer;
     this._lastHeard = env.now();
+    this._clockSkewMs = env.rng.int(0, 999);
     this.env.trace({ type: 'vm/role', vm: env.id, role, reason: 'started' });
     this._scheduleTick(0);
     this._scheduleHeartbeat();
@@ -698,7 +701,7 @@ export class Hypervisor implements MachineHost {
   // ------------------------------------------------------------ the machine's doors (MachineHost)
 
   readNondet(port: number): number {
-    const own = port === PORT.CLOCK ? (CLOCK_BASE + Math.floor(this.env.now())) | 0 : this.env.rng.nextU32() | 0;
+    const own = port === PORT.CLOCK ? (CLOCK_BASE + this._clockSkewMs + Math.floor(this.env.now())) | 0 : this.env.rng.nextU32() | 0;
     const src: NondetSource = port === PORT.CLOCK ? 'clock' : 'random';
     if (this.role === 'primary') {
       if (!this._unlogged(src)) this._append({ seq: this._nextSeq++, icount: this.machine.icount, kind: 'nondet', port, value: own });

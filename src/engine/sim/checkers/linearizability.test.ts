@@ -538,7 +538,10 @@ interface GenOptions {
   readonly clients: number;
   /** How far (in virtual time) an operation's interval may stretch around its linearization point. */
   readonly spread: number;
-  readonly lostReplies: boolean;
+  /** Fraction of operations whose reply is lost (status info; half of them take effect). */
+  readonly lost: number;
+  /** Fraction of operations that fail outright (no effect). */
+  readonly failed: number;
 }
 
 /**
@@ -567,8 +570,8 @@ function generate(seed: number, g: GenOptions): KvOperation[] {
     const input: KvInput = r < 0.3 ? put(key, rng.pick(values)) : r < 0.6 ? get(key) : r < 0.85 ? incr(key) : del(key);
     const invoke = t - rng.int(0, Math.min(g.spread, t - busyUntil[client]! - 1));
     const complete = t + rng.int(0, g.spread);
-    const fate = g.lostReplies ? rng.next() : 1;
-    if (fate < 0.05) {
+    const fate = rng.next();
+    if (fate < g.failed) {
       // Definitely failed: no effect.
       ops.push({ id: i, client, invoke, complete, input, output: null, status: 'fail' });
       busyUntil[client] = complete;
@@ -592,7 +595,7 @@ function generate(seed: number, g: GenOptions): KvOperation[] {
         output = cur === null ? NOTFOUND : DELETED;
         break;
     }
-    if (fate < 0.15) {
+    if (fate < g.failed + g.lost) {
       // Reply lost; took effect or not.
       if (rng.next() < 0.5) {
         if (s.next === null) store.delete(key);
@@ -684,12 +687,23 @@ function expectValidPrefix(prefix: readonly KvOperation[]): void {
   });
 }
 
+/** A tenth of the replies lost and one in twenty operations failed: far worse than a real run. */
+const LOSSY = { lost: 0.1, failed: 0.05 } as const;
+const RELIABLE = { lost: 0, failed: 0 } as const;
+
+/** Corrupt the first `ok` GET at or after index `from` to a value nobody wrote. */
+function corruptGet(ops: readonly KvOperation[], from: number): { bad: KvOperation[]; victim: KvOperation } {
+  const at = ops.findIndex((o, i) => i >= from && o.status === 'ok' && o.input.kind === 'get');
+  if (at < 0) throw new Error('no GET to corrupt');
+  return { bad: ops.map((o, i) => (i === at ? { ...o, output: val('never-written') } : o)), victim: ops[at]! };
+}
+
 describe('randomized histories', () => {
   it('accepts every history that comes from a sequential execution, and catches a corrupted read', () => {
     let corrupted = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const rng = prng(seed * 7919);
-      const ops = generate(seed, { ops: rng.int(5, 80), keys: rng.int(1, 4), clients: rng.int(1, 6), spread: rng.int(0, 12), lostReplies: seed % 2 === 0 });
+      const ops = generate(seed, { ops: rng.int(5, 80), keys: rng.int(1, 4), clients: rng.int(1, 6), spread: rng.int(0, 12), ...(seed % 2 === 0 ? LOSSY : RELIABLE) });
       const r = checkKvHistory(ops);
       if (r.ok !== true) throw new Error(`seed ${seed}: ${r.ok === false ? r.message : r.reason}`);
 
@@ -735,7 +749,7 @@ describe('randomized histories', () => {
   it('catches a duplicated INCR (a counter that went backwards)', () => {
     let caught = 0;
     for (let seed = 1; seed <= 100; seed++) {
-      const ops = generate(seed + 1000, { ops: 40, keys: 2, clients: 4, spread: 6, lostReplies: false });
+      const ops = generate(seed + 1000, { ops: 40, keys: 2, clients: 4, spread: 6, ...RELIABLE });
       // Make a later INCR repeat the value of an earlier one that finished before it started. It is
       // detectable when no PUT or DEL on the key overlaps the pair: then the counter only grows.
       const incrs = ops.filter((o) => o.status === 'ok' && o.input.kind === 'incr' && o.output?.kind === 'value');
@@ -755,16 +769,33 @@ describe('randomized histories', () => {
   });
 
   it('is deterministic', () => {
-    const ops = generate(42, { ops: 200, keys: 3, clients: 5, spread: 10, lostReplies: true });
+    const ops = generate(42, { ops: 200, keys: 3, clients: 5, spread: 10, ...LOSSY });
     const bad = ops.map((o, i) => (i === 150 && o.status === 'ok' ? { ...o, output: val('x') } : o));
     expect(checkKvHistory(bad)).toEqual(checkKvHistory(bad));
   });
 
   it('checks 2,000 operations over 10 keys from 5 concurrent clients', () => {
-    const ops = generate(2024, { ops: 2000, keys: 10, clients: 5, spread: 8, lostReplies: true });
+    const ops = generate(2024, { ops: 2000, keys: 10, clients: 5, spread: 8, ...LOSSY });
     expect(ops).toHaveLength(2000);
     const r = checkKvHistory(ops);
     expectOk(r);
     expect(r.partitions).toHaveLength(10);
+    // A corruption near the end forces the search to refute every order of its key.
+    for (const from of [1000, 1990]) {
+      const { bad, victim } = corruptGet(ops, from);
+      const v = expectFail(checkKvHistory(bad));
+      expect(v.culprits[0]!.id).toBe(victim.id);
+    }
+  });
+
+  it('handles a hot key through several failovers', () => {
+    // One counter key, five clients, about ten lost replies: the FT demo's shape.
+    const ops = generate(7, { ops: 1000, keys: 1, clients: 5, spread: 20, lost: 0.01, failed: 0.005 });
+    expect(ops.filter((o) => o.status === 'info').length).toBeGreaterThanOrEqual(5);
+    expectOk(checkKvHistory(ops));
+    const { bad, victim } = corruptGet(ops, 900);
+    const v = expectFail(checkKvHistory(bad));
+    expect(v.culprits[0]!.id).toBe(victim.id);
+    expect(v.partitions[0]!.explored).toBeLessThan(1_000_000);
   });
 });

@@ -379,8 +379,11 @@ export interface PartitionStats {
   readonly operations: number;
   /** Distinct configurations explored (each one a cache entry). */
   readonly explored: number;
-  /** Times a step led to a configuration already explored, and was pruned. */
-  readonly cacheHits: number;
+  /**
+   * Steps skipped because they led to a configuration already explored, or to one no better than
+   * a configuration the search explores anyway (see the search's notes on lost replies).
+   */
+  readonly pruned: number;
   readonly verdict: 'ok' | 'fail' | 'unknown';
 }
 
@@ -449,7 +452,7 @@ export function checkLinearizability<S, I, O>(
   const unknownKeys: string[] = [];
   for (const [key, ops] of parts) {
     const r = searchPartition(model, key, ops, maxStates);
-    stats.push({ key, operations: ops.length, explored: r.explored, cacheHits: r.cacheHits, verdict: r.verdict });
+    stats.push({ key, operations: ops.length, explored: r.explored, pruned: r.pruned, verdict: r.verdict });
     if (r.verdict === 'fail') violations.push(r.violation);
     else if (r.verdict === 'unknown') unknownKeys.push(key);
   }
@@ -508,7 +511,7 @@ interface Entry {
   next: Entry | null;
 }
 
-type PartitionOutcome<I, O> = { readonly explored: number; readonly cacheHits: number } & (
+type PartitionOutcome<I, O> = { readonly explored: number; readonly pruned: number } & (
   | { readonly verdict: 'ok' | 'unknown' }
   | { readonly verdict: 'fail'; readonly violation: Violation<I, O> }
 );
@@ -574,72 +577,157 @@ function mix(a: number, b: number): number {
 }
 
 /**
- * The memo of explored configurations: (linearized set, model state) pairs, bucketed by a hash of
- * the state and of the completed (`ok`) operations in the set. Bitsets live packed in one growable
- * word pool; buckets are chained through `chain`.
- *
- * A lookup matches a cached configuration with the same state, the same completed operations and
- * a *subset* of the lost-reply (`info`) operations: such a configuration has the same deadlines
- * ahead and every option the new one has (an `info` operation never has to be linearized), so if
- * it was explored without success the new one would be too (subsumption). With no `info`
- * operations this is exactly Porcupine's cache.
+ * The linearized set of a configuration, split the way WGL makes it compact. Completed (`ok`)
+ * operations are numbered by the position of their return entry, so the set always holds every
+ * operation below some index `first` (the first one not yet linearized: its return entry is the
+ * first one left in the list) plus a few operations just beyond it (linearized early, while
+ * concurrent with it). Lost-reply (`info`) operations are numbered by invocation and kept in their
+ * own small bitset. A configuration is then stored as (`first`, the words from `first` to the last
+ * set bit, the `info` words): a few words, whatever the length of the history.
  */
-class ConfigCache<S> {
-  private readonly buckets = new Map<number, number>();
-  private readonly chain: number[] = [];
-  private readonly states: S[] = [];
-  private pool: Uint32Array;
-  size = 0;
+class LinearizedSet {
+  readonly ok: Uint32Array;
+  readonly info: Uint32Array;
+  /** The smallest `ok` index not in the set (`okCount` if all are). */
+  first = 0;
+  /** The largest `ok` index in the set, or -1. */
+  last = -1;
 
-  constructor(
-    private readonly words: number,
-    /** Per word, the bits of completed operations (the rest are `info` operations). */
-    private readonly okMask: Uint32Array,
-    private readonly equal: (a: S, b: S) => boolean,
-  ) {
-    this.pool = new Uint32Array(Math.max(1, words) * 64);
+  constructor(private readonly okCount: number, infoCount: number) {
+    this.ok = new Uint32Array(Math.max(1, (okCount + 31) >>> 5));
+    this.info = new Uint32Array(Math.max(1, (infoCount + 31) >>> 5));
   }
 
-  /**
-   * Add (bits ∪ {extra}, state) under `hash` unless an equal or subsuming configuration is
-   * present; true if added. `extra` may be -1 for none.
-   */
-  addIfAbsent(hash: number, bits: Uint32Array, extra: number, state: S): boolean {
-    const w = this.words;
-    const extraWord = extra < 0 ? -1 : extra >>> 5;
-    const extraMask = extra < 0 ? 0 : (1 << (extra & 31)) >>> 0;
-    const head = this.buckets.get(hash);
-    for (let k = head ?? -1; k !== -1; k = this.chain[k]!) {
-      const base = k * w;
-      let covered = true;
-      for (let j = 0; j < w; j++) {
-        const cur = j === extraWord ? (bits[j]! | extraMask) >>> 0 : bits[j]!;
-        const cached = this.pool[base + j]!;
-        // The cached set must lie within the current one and agree on completed operations.
-        if ((cached & ~cur) !== 0 || (cur & ~cached & this.okMask[j]!) !== 0) {
-          covered = false;
-          break;
-        }
-      }
-      if (covered && this.equal(this.states[k]!, state)) return false;
+  hasOk(i: number): boolean {
+    return (this.ok[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  hasInfo(i: number): boolean {
+    return (this.info[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  addOk(i: number): void {
+    this.ok[i >>> 5] = (this.ok[i >>> 5]! | (1 << (i & 31))) >>> 0;
+    if (i > this.last) this.last = i;
+    while (this.first < this.okCount && this.hasOk(this.first)) this.first++;
+  }
+
+  removeOk(i: number): void {
+    this.ok[i >>> 5] = (this.ok[i >>> 5]! & ~(1 << (i & 31))) >>> 0;
+    if (i < this.first) this.first = i;
+    if (i === this.last) {
+      let j = i - 1;
+      while (j >= this.first && !this.hasOk(j)) j--;
+      // Everything below `first` is in the set.
+      this.last = j >= 0 ? j : -1;
     }
-    const k = this.size++;
-    if ((k + 1) * w > this.pool.length) {
-      const bigger = new Uint32Array(this.pool.length * 2);
-      bigger.set(this.pool);
-      this.pool = bigger;
-    }
-    const base = k * w;
-    for (let j = 0; j < w; j++) this.pool[base + j] = bits[j]!;
-    if (extraWord >= 0) this.pool[base + extraWord] = (this.pool[base + extraWord]! | extraMask) >>> 0;
-    this.states.push(state);
-    this.chain.push(head ?? -1);
-    this.buckets.set(hash, k);
-    return true;
+  }
+
+  addInfo(i: number): void {
+    this.info[i >>> 5] = (this.info[i >>> 5]! | (1 << (i & 31))) >>> 0;
+  }
+
+  removeInfo(i: number): void {
+    this.info[i >>> 5] = (this.info[i >>> 5]! & ~(1 << (i & 31))) >>> 0;
+  }
+
+  /** The `ok` words that are neither all ones (below `first`) nor all zeros (above `last`). */
+  sliceStart(): number {
+    return this.first >>> 5;
+  }
+
+  sliceLength(): number {
+    const lo = this.first >>> 5;
+    const hi = this.last >>> 5;
+    return this.last >= 0 && hi >= lo ? hi - lo + 1 : 0;
   }
 }
 
-/** A fixed pseudo-random word per index (splitmix32), for Zobrist hashing of bitsets. */
+/**
+ * The memo of explored configurations: (linearized set, model state) pairs in a chained hash
+ * table keyed by a hash of the state and of the `ok` part of the set. Sets are packed into one
+ * growable Int32 pool as [first, n, n `ok` words, the `info` words].
+ *
+ * A lookup matches a cached configuration with the same state, the same `ok` operations and a
+ * *subset* of the `info` operations: such a configuration has the same deadlines ahead and every
+ * option the new one has (an `info` operation never has to be linearized), so if it was explored
+ * without success the new one would be too (subsumption). With no `info` operations this is
+ * exactly Porcupine's cache.
+ */
+class ConfigCache<S> {
+  private table: Int32Array;
+  private chain = new Int32Array(1024);
+  private hashes = new Uint32Array(1024);
+  private offsets = new Int32Array(1024);
+  private pool = new Int32Array(4096);
+  private poolUsed = 0;
+  private readonly states: S[] = [];
+  size = 0;
+
+  constructor(private readonly equal: (a: S, b: S) => boolean) {
+    this.table = new Int32Array(1024).fill(-1);
+  }
+
+  /** Add the configuration unless an equal or subsuming one is present; true if added. */
+  addIfAbsent(hash: number, set: LinearizedSet, state: S): boolean {
+    const lo = set.sliceStart();
+    const n = set.sliceLength();
+    const infoWords = set.info.length;
+    for (let k = this.table[hash & (this.table.length - 1)]!; k !== -1; k = this.chain[k]!) {
+      if (this.hashes[k] !== hash) continue;
+      let at = this.offsets[k]!;
+      if (this.pool[at] !== set.first || this.pool[at + 1] !== n) continue;
+      at += 2;
+      let covered = true;
+      for (let j = 0; j < n && covered; j++) covered = this.pool[at + j] === (set.ok[lo + j]! | 0);
+      at += n;
+      for (let j = 0; j < infoWords && covered; j++) covered = (this.pool[at + j]! & ~set.info[j]!) === 0;
+      if (covered && this.equal(this.states[k]!, state)) return false;
+    }
+
+    const k = this.size++;
+    if (k === this.chain.length) {
+      this.chain = grow(this.chain, this.chain.length * 2);
+      this.hashes = grow(this.hashes, this.hashes.length * 2);
+      this.offsets = grow(this.offsets, this.offsets.length * 2);
+    }
+    const need = 2 + n + infoWords;
+    if (this.poolUsed + need > this.pool.length) this.pool = grow(this.pool, Math.max(this.pool.length * 2, this.poolUsed + need));
+    const at = this.poolUsed;
+    this.pool[at] = set.first;
+    this.pool[at + 1] = n;
+    for (let j = 0; j < n; j++) this.pool[at + 2 + j] = set.ok[lo + j]! | 0;
+    for (let j = 0; j < infoWords; j++) this.pool[at + 2 + n + j] = set.info[j]! | 0;
+    this.poolUsed += need;
+    this.offsets[k] = at;
+    this.hashes[k] = hash;
+    this.states.push(state);
+    if (this.size > this.table.length) this.rehash();
+    const b = hash & (this.table.length - 1);
+    this.chain[k] = this.table[b]!;
+    this.table[b] = k;
+    return true;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    const mask = this.table.length - 1;
+    // Entry `size - 1` is linked by the caller.
+    for (let k = 0; k < this.size - 1; k++) {
+      const b = this.hashes[k]! & mask;
+      this.chain[k] = this.table[b]!;
+      this.table[b] = k;
+    }
+  }
+}
+
+function grow<T extends Int32Array | Uint32Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
+/** A fixed pseudo-random word per index (splitmix32), for Zobrist hashing of sets. */
 function zobrist(i: number): number {
   let z = Math.imul(i + 1, 0x9e3779b9);
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
@@ -654,7 +742,7 @@ function zobrist(i: number): number {
  * operation's deadline has passed unlinearized, so backtrack. Reaching the end of the list means
  * every completed operation has been linearized.
  *
- * Two refinements for lost replies (`info` operations, which have no return entry):
+ * Refinements for lost replies (`info` operations, which have no return entry):
  *  - At each configuration, completed operations are tried before `info` ones (two passes over
  *    the frontier), so configurations that leave `info` operations out are explored first and
  *    then subsume (see {@link ConfigCache}) the ones that put them in for nothing.
@@ -674,22 +762,24 @@ function searchPartition<S, I, O>(
   maxStates: number,
 ): PartitionOutcome<I, O> {
   const n = ops.length;
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  const isInfo = ops.map((op) => op.status !== 'ok');
-  const okMask = new Uint32Array(words);
-  // Only completed operations feed the cache key's hash (so subsuming configurations collide).
-  const zob = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (isInfo[i]) continue;
-    okMask[i >>> 5] = (okMask[i >>> 5]! | (1 << (i & 31))) >>> 0;
-    zob[i] = zobrist(i);
-  }
-  const cache = new ConfigCache<S>(words, okMask, (a, b) => model.equal(a, b));
-  const outputOf = (op: Operation<I, O>): O | null => (op.status === 'ok' ? op.output : null);
-  const hasBit = (i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
-
   const head = buildEntries(ops);
+
+  // Number `ok` operations by return position and `info` ones by invocation (see LinearizedSet).
+  const index = new Int32Array(n);
+  const isInfo = ops.map((op) => op.status !== 'ok');
+  let okCount = 0;
+  let infoCount = 0;
+  for (let e = head.next; e !== null; e = e.next) {
+    if (e.isCall && isInfo[e.op]) index[e.op] = infoCount++;
+    else if (!e.isCall) index[e.op] = okCount++;
+  }
+  const set = new LinearizedSet(okCount, infoCount);
+  const zob = new Uint32Array(n);
+  for (let i = 0; i < n; i++) if (!isInfo[i]) zob[i] = zobrist(i);
+  const cache = new ConfigCache<S>((a, b) => model.equal(a, b));
+  const outputOf = (op: Operation<I, O>): O | null => (op.status === 'ok' ? op.output : null);
+  const add = (i: number): void => (isInfo[i] ? set.addInfo(index[i]!) : set.addOk(index[i]!));
+  const remove = (i: number): void => (isInfo[i] ? set.removeInfo(index[i]!) : set.removeOk(index[i]!));
 
   // For each `info` operation, the previous one (in invocation order) with an equal input key.
   const prevTwin = new Int32Array(n).fill(-1);
@@ -713,10 +803,11 @@ function searchPartition<S, I, O>(
     const without = model.step(top.state, op.input, null);
     return without.ok && model.equal(without.next, next);
   };
+
   let state = model.init(key);
-  let bitsHash = 0;
-  let cacheHits = 0;
-  cache.addIfAbsent(mix(0, model.hash(state)), bits, -1, state);
+  let setHash = 0;
+  let pruned = 0;
+  cache.addIfAbsent(mix(0, model.hash(state)), set, state);
 
   // The best dead end so far: the furthest return entry that the search was stuck at, and among
   // those the one with the most operations linearized.
@@ -731,30 +822,31 @@ function searchPartition<S, I, O>(
     if (entry === null) {
       // No return entries left: every reply is explained (the `info` operations still in the
       // list are taken never to have happened).
-      return { verdict: 'ok', explored: cache.size, cacheHits };
+      return { verdict: 'ok', explored: cache.size, pruned };
     }
     if (entry.isCall) {
       const i = entry.op;
-      const candidate = pass === 0 ? !isInfo[i] : isInfo[i] && (prevTwin[i]! < 0 || hasBit(prevTwin[i]!));
+      const candidate = pass === 0 ? !isInfo[i] : isInfo[i] && (prevTwin[i]! < 0 || set.hasInfo(index[prevTwin[i]!]!));
       if (candidate) {
         const op = ops[i]!;
         const r = model.step(state, op.input, outputOf(op));
         if (r.ok && pass === 1 && masks(stack[stack.length - 1], op, r.next)) {
-          cacheHits++;
+          pruned++;
         } else if (r.ok) {
-          const nextBitsHash = (bitsHash ^ zob[i]!) >>> 0;
-          if (cache.addIfAbsent(mix(nextBitsHash, model.hash(r.next)), bits, i, r.next)) {
-            if (cache.size > maxStates) return { verdict: 'unknown', explored: cache.size, cacheHits };
+          const nextHash = (setHash ^ zob[i]!) >>> 0;
+          add(i);
+          if (cache.addIfAbsent(mix(nextHash, model.hash(r.next)), set, r.next)) {
+            if (cache.size > maxStates) return { verdict: 'unknown', explored: cache.size, pruned };
             stack.push({ entry, state, pass });
             state = r.next;
-            bits[i >>> 5] = (bits[i >>> 5]! | (1 << (i & 31))) >>> 0;
-            bitsHash = nextBitsHash;
+            setHash = nextHash;
             lift(entry);
             pass = 0;
             entry = head.next;
             continue;
           }
-          cacheHits++;
+          remove(i);
+          pruned++;
         }
       }
       entry = entry.next;
@@ -778,10 +870,9 @@ function searchPartition<S, I, O>(
     }
     const top = stack.pop();
     if (top === undefined) break;
-    const i = top.entry.op;
     state = top.state;
-    bits[i >>> 5] = (bits[i >>> 5]! & ~(1 << (i & 31))) >>> 0;
-    bitsHash = (bitsHash ^ zob[i]!) >>> 0;
+    remove(top.entry.op);
+    setHash = (setHash ^ zob[top.entry.op]!) >>> 0;
     unlift(top.entry);
     pass = top.pass;
     entry = top.entry.next;
@@ -795,7 +886,7 @@ function searchPartition<S, I, O>(
   return {
     verdict: 'fail',
     explored: cache.size,
-    cacheHits,
+    pruned,
     violation: { key, culprits, longestPrefix, message: explain(model, key, culprit, longestPrefix.length, n, best.state) },
   };
 }

@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeBatch, encodeBatch, type LogEntry } from '../ft/log';
+import type { TraceEvent } from '../ft/trace';
+import { TraceMonitor } from './checkers/ftCheckers';
+import { runFuzz } from './fuzz';
+import { runScenario } from './runScenario';
+import { ScenarioError, parseScenario, validateScenario, type ScenarioInput } from './scenario';
+
+const kv = (extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
+  program: 'kv-server',
+  durationMs: 800,
+  seed: 5,
+  clients: { count: 3, keys: 2, thinkMs: 8, timeoutMs: 100 },
+  ...extra,
+});
+const run = (s: ScenarioInput, record = false) => runScenario(validateScenario(s), { recordTrace: record });
+const scenarioFile = (name: string) => parseScenario(readFileSync(`scenarios/${name}.json`, 'utf8'), name);
+
+function hashTrace(trace: readonly TraceEvent[]): string {
+  let h = 0x811c9dc5;
+  const s = JSON.stringify(trace, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v));
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16) + ':' + s.length;
+}
+
+describe('simulator determinism', () => {
+  it('same scenario and seed give the same trace, bit for bit', () => {
+    const s = kv({ faults: [{ at: 400, kind: 'kill-primary' }] });
+    const a = run(s, true).world.trace;
+    const b = run(s, true).world.trace;
+    expect(a.length).toBeGreaterThan(1000);
+    expect(hashTrace(a)).toBe(hashTrace(b));
+  });
+
+  it('a different seed gives a different run', () => {
+    expect(hashTrace(run(kv({ seed: 1 }), true).world.trace)).not.toBe(hashTrace(run(kv({ seed: 2 }), true).world.trace));
+  });
+});
+
+describe('deterministic replay', () => {
+  it('the backup replays every entry at its icount and matches every logged state hash', () => {
+    const { world, result } = run(kv(), true);
+    const replayed = world.trace.filter((e) => e.type === 'entry/replayed');
+    const hashes = replayed.filter((e) => e.kind === 'hash');
+    expect(hashes.length).toBeGreaterThan(20);
+    expect(replayed.every((e) => e.type === 'entry/replayed' && e.icount === e.atIcount)).toBe(true);
+    expect(result.checkers.replay.divergences).toEqual([]);
+    // Both machines end in the same state when the backup has caught up to the same icount.
+    const [a, b] = [world.vms.get('A')!, world.vms.get('B')!];
+    b.machine.run(a.machine.icount); // finish replay of the last horizon (no entries remain)
+    if (b.machine.icount === a.machine.icount) expect(b.machine.stateHash()).toBe(a.machine.stateHash());
+  });
+
+  it('the backup suppresses its outputs and the primary releases each only after its ack', () => {
+    const { world, result } = run(kv(), true);
+    const suppressed = world.trace.filter((e) => e.type === 'output/suppressed').length;
+    const released = world.trace.filter((e) => e.type === 'output/released' && e.vm === 'A');
+    expect(suppressed).toBe(released.length);
+    expect(released.every((e) => e.type === 'output/released' && e.ackedSeq >= e.seq)).toBe(true);
+    expect(result.checkers.outputRequirement.ok).toBe(true);
+  });
+});
+
+describe('failover', () => {
+  it('kill primary: the backup wins test-and-set, goes live, and clients keep getting replies', () => {
+    const { world, result } = run(kv({ faults: [{ at: 300, kind: 'kill-primary' }] }), true);
+    expect(result.failover.wentLive).toBe('B');
+    const types = world.trace.filter((e) => e.t >= 300).map((e) => e.type);
+    const order = ['failure/suspected', 'tas/won', 'vm/went-live', 'mac/advertised'].map((t) => types.indexOf(t as never));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((x, y) => x - y)).toEqual(order);
+    const lateReplies = world.clients.flatMap((c) => c.history).filter((o) => o.status === 'ok' && o.from === 'B');
+    expect(lateReplies.length).toBeGreaterThan(10);
+    expect(result.ok).toBe(true);
+  });
+
+  it('power off: announced on the channel, the backup halts instead of going live', () => {
+    const { result } = run(kv({ faults: [{ at: 300, kind: 'power-off-primary' }] }));
+    expect(result.failover.wentLive).toBeNull();
+    expect(result.vms.map((v) => v.role)).toEqual(['halted', 'halted']);
+  });
+
+  it('kill backup: the primary wins test-and-set and goes on alone', () => {
+    const { result } = run(kv({ faults: [{ at: 300, kind: 'kill-backup' }] }));
+    expect(result.vms.find((v) => v.id === 'A')!.role).toBe('live');
+    expect(result.ok).toBe(true);
+  });
+
+  it('a paused primary that wakes to find the backup live halts instead of serving', () => {
+    const { world, result } = run(kv({ faults: [{ at: 300, kind: 'pause', vm: 'primary', forMs: 200 }] }), true);
+    expect(result.vms.find((v) => v.id === 'A')!.haltReason).toMatch(/lost test-and-set/);
+    expect(world.trace.some((e) => e.type === 'output/released' && e.vm === 'A' && e.t > 300)).toBe(false);
+    expect(result.ok).toBe(true);
+  });
+
+  it('restore redundancy: a new backup from a snapshot takes over after a second failure', () => {
+    const { result } = run(
+      kv({
+        durationMs: 1500,
+        faults: [
+          { at: 300, kind: 'kill-primary' },
+          { at: 600, kind: 'restart-backup' },
+          { at: 1000, kind: 'kill-primary' },
+        ],
+      }),
+    );
+    expect(result.failover.wentLive).toBe('C');
+    expect(result.ok).toBe(true);
+  });
+
+  it('a healed cut of the channel loses nothing: entries are resent', () => {
+    const { result } = run(kv({ faults: [{ at: 300, kind: 'cut-channel', direction: 'to-backup' }, { at: 320, kind: 'heal' }] }));
+    expect(result.vms.map((v) => v.role)).toEqual(['primary', 'backup']);
+    expect(result.ok).toBe(true);
+  });
+
+  it('a full log buffer stalls the primary; a lagging backup slows it down', () => {
+    const { world } = run(kv({ ft: { primaryLogCapacity: 8, backupLogCapacity: 8, backupSpeed: 0.3, lagLimitMs: 2 }, clients: { count: 4, thinkMs: 1, keys: 2, timeoutMs: 200 } }), true);
+    expect(world.trace.some((e) => e.type === 'vm/stall' && e.vm === 'A' && e.reason === 'log-full')).toBe(true);
+    expect(world.trace.some((e) => e.type === 'vm/throttle' && e.vm === 'A' && e.cpu < 1)).toBe(true);
+  });
+});
+
+describe('teaching switches break the invariant they exist to show', () => {
+  it('Output Rule off: a client sees INCR = 11 that the new primary contradicts', () => {
+    const off = runScenario(scenarioFile('output-rule-off')).result;
+    expect(off.checkers.outputRequirement.ok).toBe(false);
+    expect(off.checkers.outputRequirement.message).toMatch(/INCR counter = 11/);
+    const on = runScenario({ ...scenarioFile('output-rule-off'), ft: { outputRule: true } }).result;
+    expect(on.checkers.outputRequirement.ok).toBe(true);
+  });
+
+  it('test-and-set off with a cut channel: split brain; on: exactly one VM serves', () => {
+    const cut = { faults: [{ at: 300, kind: 'cut-channel' as const }] };
+    const bad = run(kv({ ...cut, ft: { testAndSet: false } })).result;
+    expect(bad.checkers.splitBrain.ok).toBe(false);
+    const good = run(kv(cut)).result;
+    expect(good.checkers.splitBrain.ok).toBe(true);
+    expect(good.vms.filter((v) => v.role === 'live' || v.role === 'primary')).toHaveLength(1);
+    expect(good.vms.filter((v) => v.role === 'halted')).toHaveLength(1);
+  });
+
+  it('timer unlogged: lease-server diverges', () => {
+    const r = run({ program: 'lease-server', durationMs: 300, seed: 3, ft: { unlogged: ['timer'] }, clients: { count: 2, keys: 1 } }).result;
+    expect(r.checkers.replay.ok).toBe(false);
+    expect(r.checkers.replay.divergences[0]!.detail).toMatch(/state hash/);
+  });
+
+  it.each(['random', 'clock'] as const)('%s unlogged: ticker diverges', (src) => {
+    // A slower backup reads its clock later than the primary did.
+    const r = run({ program: 'ticker', durationMs: 300, seed: 3, ft: { unlogged: [src], backupSpeed: 0.5 } }).result;
+    expect(r.checkers.replay.ok).toBe(false);
+    expect(run({ program: 'ticker', durationMs: 200, seed: 3 }).result.checkers.replay.ok).toBe(true);
+  });
+
+  it('packet timing unlogged: kv-server diverges under load', () => {
+    const r = run(kv({ ft: { unlogged: ['packet-timing'] }, clients: { count: 4, thinkMs: 2, keys: 2, timeoutMs: 100 } })).result;
+    expect(r.checkers.replay.ok).toBe(false);
+  });
+});
+
+describe('fuzz', () => {
+  it('300 random runs with faults: every invariant holds', () => {
+    const s = runFuzz(300, 7);
+    expect(s.first_failure).toBeNull();
+    expect(s.violations).toBe(0);
+    expect(s.failover_virtual_ms.length).toBeGreaterThan(20);
+  });
+
+  it('with the Output Rule off the fuzzer finds violations, and names a replayable seed', () => {
+    const s = runFuzz(150, 7, { outputRule: false });
+    expect(s.output_requirement).toBeGreaterThan(0);
+    expect(s.first_failing_seed).not.toBeNull();
+  });
+});
+
+describe('checkers fail on broken input', () => {
+  const base = { t: 1 };
+  it('output released before its ack', () => {
+    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
+    m.listener({ ...base, type: 'vm/role', vm: 'A', role: 'primary', reason: 'x' });
+    m.listener({ ...base, type: 'output/released', vm: 'A', seq: 9, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: 8 });
+    expect(m.violations.map((v) => v.invariant)).toEqual(['output-before-ack']);
+  });
+  it('two VMs releasing as primary', () => {
+    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
+    m.listener({ ...base, type: 'vm/role', vm: 'A', role: 'primary', reason: 'x' });
+    m.listener({ ...base, type: 'vm/role', vm: 'B', role: 'live', reason: 'x' });
+    m.listener({ ...base, type: 'output/released', vm: 'A', seq: 1, output: 'net', to: 'c', role: 'primary', delayMs: 0, ackedSeq: 1 });
+    m.listener({ ...base, type: 'output/released', vm: 'B', seq: 0, output: 'net', to: 'c', role: 'live', delayMs: 0, ackedSeq: 0 });
+    expect(m.splitBrain).toBe(true);
+  });
+  it('go-live before replaying everything acked, and a passed entry', () => {
+    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
+    m.listener({ ...base, type: 'vm/went-live', vm: 'B', icount: 10, receivedSeq: 5, consumedSeq: 4 });
+    m.listener({ ...base, type: 'entry/replayed', vm: 'B', seq: 3, kind: 'timer', icount: 7, atIcount: 8 });
+    expect(m.violations.map((v) => v.invariant)).toEqual(['go-live-before-replay', 'passed-entry']);
+  });
+});
+
+describe('log entry codec', () => {
+  it('round-trips every kind and stays compact', () => {
+    const entries: LogEntry[] = [
+      { seq: 1, icount: 100, kind: 'packet', frame: new Uint8Array([1, 0, 7, 0, 71, 69, 84]) },
+      { seq: 2, icount: 150, kind: 'timer' },
+      { seq: 3, icount: 150, kind: 'disk', ok: true, data: new Uint8Array(64).fill(9) },
+      { seq: 4, icount: 151, kind: 'nondet', port: 0x41, value: -5 },
+      { seq: 5, icount: 300, kind: 'output', output: 'net', digest: 0xdeadbeef },
+      { seq: 6, icount: 300, kind: 'hash', hash: '0123456789abcdef' },
+      { seq: 7, icount: 301, kind: 'control', control: 'power-off' },
+    ];
+    const bytes = encodeBatch({ entries, horizon: 400, lastSeq: 7 });
+    expect(decodeBatch(bytes)).toEqual({ entries, horizon: 400, lastSeq: 7 });
+    expect(encodeBatch({ entries: [entries[1]!], horizon: 150, lastSeq: 2 })).toEqual(new Uint8Array([1, 1, 150, 1, 2, 2, 2, 150, 1]));
+    expect(bytes.length).toBeLessThan(130);
+  });
+  it('rejects truncated or unknown input', () => {
+    const bytes = encodeBatch({ entries: [{ seq: 1, icount: 1, kind: 'timer' }], horizon: 1, lastSeq: 1 });
+    expect(() => decodeBatch(bytes.subarray(0, bytes.length - 1))).toThrow();
+    expect(() => decodeBatch(new Uint8Array([9]))).toThrow(/version/);
+  });
+});
+
+describe('scenario files', () => {
+  it('every shipped scenario parses', () => {
+    for (const f of ['output-rule-off', 'failover', 'split-brain']) expect(scenarioFile(f).name).toBe(f);
+  });
+  it('bad input names the file, the path and the problem', () => {
+    expect(() => parseScenario('{"program":"kv-server","durationMs":10,"faults":[{"at":1,"kind":"kil-primary"}]}', 'x.json')).toThrow(
+      /x\.json: \$\.faults\[0\]\.kind/,
+    );
+    expect(() => parseScenario('{', 'y.json')).toThrow(ScenarioError);
+    expect(() => parseScenario('{"program":"nope","durationMs":10}', 'z.json')).toThrow(/z\.json: \$\.program/);
+  });
+});
