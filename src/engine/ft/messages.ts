@@ -1,6 +1,7 @@
 // Messages between nodes (VMs, shared storage, the switch, clients), and the environment a node
 // is given to talk to the world. The simulator and the Web Worker runtime both provide NodeEnv.
 
+import type { MachineSnapshot } from '../machine/machine';
 import type { Rng } from '../sim/rng';
 import type { TraceBody } from './trace';
 
@@ -23,7 +24,7 @@ export type Message =
       readonly heartbeat: boolean;
     }
   /** FT VMotion: the live VM's machine, to start a new backup from. */
-  | { readonly t: 'snapshot'; readonly snapshot: import('../machine/machine').MachineSnapshot; readonly nextSeq: number }
+  | { readonly t: 'snapshot'; readonly snapshot: MachineSnapshot; readonly nextSeq: number }
   /** Client ↔ service: a frame (request or reply). */
   | { readonly t: 'frame'; readonly frame: Uint8Array }
   /** VM → switch: send the service MAC's traffic to me. */

@@ -748,7 +748,7 @@ describe('randomized histories', () => {
 
   it('catches a duplicated INCR (a counter that went backwards)', () => {
     let caught = 0;
-    for (let seed = 1; seed <= 100; seed++) {
+    for (let seed = 1; seed <= 200; seed++) {
       const ops = generate(seed + 1000, { ops: 40, keys: 2, clients: 4, spread: 6, ...RELIABLE });
       // Make a later INCR repeat the value of an earlier one that finished before it started. It is
       // detectable when no PUT or DEL on the key overlaps the pair: then the counter only grows.
@@ -765,7 +765,7 @@ describe('randomized histories', () => {
       expectFail(checkKvHistory(bad));
       caught++;
     }
-    expect(caught).toBeGreaterThan(50);
+    expect(caught).toBeGreaterThan(60);
   });
 
   it('is deterministic', () => {
@@ -789,11 +789,11 @@ describe('randomized histories', () => {
   });
 
   it('handles a hot key through several failovers', () => {
-    // One counter key, five clients, about ten lost replies: the FT demo's shape.
-    const ops = generate(7, { ops: 1000, keys: 1, clients: 5, spread: 20, lost: 0.01, failed: 0.005 });
-    expect(ops.filter((o) => o.status === 'info').length).toBeGreaterThanOrEqual(5);
+    // One key, five clients, a handful of lost replies: the FT demo's shape.
+    const ops = generate(1, { ops: 600, keys: 1, clients: 5, spread: 20, lost: 0.01, failed: 0.005 });
+    expect(ops.filter((o) => o.status === 'info').length).toBeGreaterThanOrEqual(4);
     expectOk(checkKvHistory(ops));
-    const { bad, victim } = corruptGet(ops, 900);
+    const { bad, victim } = corruptGet(ops, 550);
     const v = expectFail(checkKvHistory(bad));
     expect(v.culprits[0]!.id).toBe(victim.id);
     expect(v.partitions[0]!.explored).toBeLessThan(1_000_000);
