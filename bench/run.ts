@@ -1,4 +1,5 @@
 // `npm run bench`: a readable table, then one JSON object on the last line.
+import { benchFt } from './ft';
 import { benchMachine } from './machine';
 
 const results: Record<string, number> = {};
@@ -13,6 +14,16 @@ results.machine_mips = round(m.mips, 1);
 row('machine_mips', m.mips.toFixed(1), `kv-server under load, ${(m.instructions / 1e6).toFixed(0)} M instr in ${m.seconds.toFixed(2)} s (target ≥ 100)`);
 row('kv requests/s', (m.requests / m.seconds).toFixed(0), `${m.instructionsPerRequest.toFixed(0)} guest instructions per request`);
 results.kv_instructions_per_request = round(m.instructionsPerRequest, 0);
+
+const f = benchFt();
+results.ft_throughput_ratio = round(f.ratio, 3);
+results.log_bytes_per_million_instr = round(f.logBytesPerMillion, 0);
+results.failover_virtual_ms_p50 = round(f.failoverP50, 1);
+results.failover_virtual_ms_p99 = round(f.failoverP99, 1);
+row('ft_throughput_ratio', f.ratio.toFixed(3), `guest instr per virtual s, FT on ${(f.ipsOn / 1e6).toFixed(3)} M / off ${(f.ipsOff / 1e6).toFixed(3)} M; requests/s ${f.opsOn.toFixed(0)} / ${f.opsOff.toFixed(0)} (goal ≥ 0.9)`);
+row('log_bytes_per_million_instr', f.logBytesPerMillion.toFixed(0), `kv-server under load; ${f.logMbitPerS.toFixed(2)} Mbit/s of log`);
+row('failover_virtual_ms_p50', f.failoverP50.toFixed(1), `kill primary → first output of the new primary, ${f.failoverRuns} fuzzed runs`);
+row('failover_virtual_ms_p99', f.failoverP99.toFixed(1), `(simulated in ${f.simSeconds.toFixed(1)} s)`);
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -20,6 +20,8 @@ export interface WorldOptions {
   readonly recordTrace?: boolean;
   /** A program image to run instead of the scenario's shipped program. */
   readonly image?: Uint8Array;
+  /** FT off: one VM, live from the start, no backup and no logging (the baseline). */
+  readonly noBackup?: boolean;
 }
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
@@ -53,10 +55,14 @@ export class World {
     this.image = opts.image ?? shippedProgram(scenario.program).image;
     this.storage = new SharedStorage(this._env('storage'));
     this.net.attach('storage', this.storage);
-    const a = this._spawnVm('primary', null);
-    const b = this._spawnVm('backup', a.id);
-    a.peer = b.id;
-    this.net.macOwner = a.id;
+    if (opts.noBackup) {
+      this.net.macOwner = this._spawnVm('live', null).id;
+    } else {
+      const a = this._spawnVm('primary', null);
+      const b = this._spawnVm('backup', a.id);
+      a.peer = b.id;
+      this.net.macOwner = a.id;
+    }
     const c = scenario.clients;
     for (let i = 1; i <= c.count; i++) {
       this._addClient(i, {
@@ -134,7 +140,7 @@ export class World {
     };
   }
 
-  private _spawnVm(role: 'primary' | 'backup', peer: NodeId | null): Hypervisor {
+  private _spawnVm(role: 'primary' | 'backup' | 'live', peer: NodeId | null): Hypervisor {
     const id = VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`;
     const vm = new Hypervisor(this._env(id), this.config, role, peer, this.image);
     this.vms.set(id, vm);

@@ -681,7 +681,7 @@ class ConfigCache<S> {
       let covered = true;
       for (let j = 0; j < n && covered; j++) covered = this.pool[at + j] === (set.ok[lo + j]! | 0);
       at += n;
-      for (let j = 0; j < infoWords && covered; j++) covered = true;
+      for (let j = 0; j < infoWords && covered; j++) covered = (this.pool[at + j]! & ~set.info[j]!) === 0;
       if (covered && this.equal(this.states[k]!, state)) return false;
     }
 
@@ -845,7 +845,6 @@ function searchPartition<S, I, O>(
             entry = head.next;
             continue;
           }
-          remove(i);
           pruned++;
         }
       }
