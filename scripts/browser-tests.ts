@@ -1,7 +1,7 @@
 // Runs the browser tests (tests/browser/*.test.ts) against a production build served locally,
 // in Debian's Chromium driven by playwright-core. Chromium: $CHROMIUM_PATH, then /usr/bin/chromium.
 // No browser: skip loudly, except under CI=true where that is a failure.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { findChromium } from '../tests/browser/browser';
@@ -26,9 +26,11 @@ if (files.length === 0 || !existsSync(files[0]!)) {
   console.error('no browser tests found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+// Async spawn: the preview server in this process must keep serving while the tests run.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
   env: { ...process.env, LOCKSTEP_URL: `http://127.0.0.1:${port}/`, CHROMIUM_PATH: chromium },
 });
-await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
-process.exit(r.status ?? 1);
+const status = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+server.httpServer.close();
+process.exit(status);

@@ -63,6 +63,7 @@ export class MachineWorkerApi {
       if (f) this._replies.push({ reqId: f.reqId, text: f.text });
     };
     this._program = name;
+    this._running = true;
     this._console = '';
     this._replies = [];
     this._post();

@@ -2,9 +2,11 @@ import { describe, it, expect } from 'vitest';
 import {
   checkKvHistory,
   checkLinearizability,
+  ConfigCache,
   createKvModel,
   HistoryError,
   kvModel,
+  LinearizedSet,
   NOT_AN_INTEGER,
   operationsFromEvents,
   parseUnsigned32,
@@ -649,7 +651,7 @@ function bruteForce(ops: readonly KvOperation[]): boolean {
 function arbitrary(seed: number): KvOperation[] {
   const rng = prng(seed);
   const keys = rng.pick([['x'], ['x'], ['x', 'y']]);
-  const n = rng.int(1, 7);
+  const n = rng.int(2, 8);
   const ops: KvOperation[] = [];
   for (let i = 0; i < n; i++) {
     const key = rng.pick(keys);
@@ -721,10 +723,10 @@ describe('randomized histories', () => {
     expect(corrupted).toBeGreaterThan(200);
   });
 
-  it('agrees with a brute-force search on thousands of small arbitrary histories', () => {
+  it('agrees with a brute-force search on 12,000 small arbitrary histories', () => {
     let good = 0;
     let bad = 0;
-    for (let seed = 1; seed <= 4000; seed++) {
+    for (let seed = 1; seed <= 12000; seed++) {
       const ops = arbitrary(seed);
       const expected = bruteForce(ops);
       const r = checkKvHistory(ops);
@@ -742,8 +744,8 @@ describe('randomized histories', () => {
       // The verdict on the culprit's key alone is the same (P-compositionality).
       expect(bruteForce(ops.filter((o) => o.input.key === r.key))).toBe(false);
     }
-    expect(good).toBeGreaterThan(800);
-    expect(bad).toBeGreaterThan(800);
+    expect(good).toBeGreaterThan(2000);
+    expect(bad).toBeGreaterThan(2000);
   });
 
   it('catches a duplicated INCR (a counter that went backwards)', () => {
@@ -797,5 +799,93 @@ describe('randomized histories', () => {
     const v = expectFail(checkKvHistory(bad));
     expect(v.culprits[0]!.id).toBe(victim.id);
     expect(v.partitions[0]!.explored).toBeLessThan(1_000_000);
+  });
+});
+
+// --- internals -----------------------------------------------------------------------------------
+
+describe('search internals', () => {
+  it('LinearizedSet keeps first/last right, and (first, slice) describes the set exactly', () => {
+    const rng = prng(99);
+    for (let trial = 0; trial < 100; trial++) {
+      const okCount = rng.int(1, 100);
+      const set = new LinearizedSet(okCount, 0);
+      const ref = new Set<number>();
+      for (let step = 0; step < 300; step++) {
+        // Mostly grow from the front, as the search does, with some scattered changes.
+        const i = rng.next() < 0.6 ? Math.min(okCount - 1, set.first + rng.int(0, 3)) : rng.int(0, okCount - 1);
+        if (ref.has(i)) {
+          set.removeOk(i);
+          ref.delete(i);
+        } else {
+          set.addOk(i);
+          ref.add(i);
+        }
+        let first = 0;
+        while (ref.has(first)) first++;
+        const last = ref.size === 0 ? -1 : Math.max(...ref);
+        const lo = set.sliceStart();
+        const n = set.sliceLength();
+        let rebuilt = true;
+        for (let b = 0; b < okCount && rebuilt; b++) {
+          const w = b >>> 5;
+          const has = w < lo ? true : w >= lo + n ? false : (set.ok[w]! & (1 << (b & 31))) !== 0;
+          rebuilt = has === ref.has(b);
+        }
+        if (set.first !== first || set.last !== last || !rebuilt) {
+          throw new Error(`trial ${trial} step ${step}: got first ${set.first} last ${set.last}, want ${first} ${last}; slice ok: ${rebuilt}`);
+        }
+      }
+    }
+  });
+
+  it('ConfigCache finds equal and subsuming configurations even when every hash collides', () => {
+    const rng = prng(5);
+    const okCount = 70;
+    const infoCount = 40;
+    const cache = new ConfigCache<number>((a, b) => a === b);
+    const seen: { ok: number[]; info: Set<number>; state: number }[] = [];
+    let hits = 0;
+    for (let t = 0; t < 5000; t++) {
+      const set = new LinearizedSet(okCount, infoCount);
+      const ok = new Set<number>();
+      const info = new Set<number>();
+      const first = rng.pick([0, 5, 31, 32, 33, 64, 70]);
+      for (let i = 0; i < first; i++) ok.add(i);
+      for (let k = rng.int(0, 2); k > 0; k--) ok.add(Math.min(okCount - 1, first + rng.int(1, 6)));
+      for (let k = rng.int(0, 3); k > 0; k--) info.add(rng.pick([0, 1, 2, 31, 32, 39]));
+      for (const i of ok) set.addOk(i);
+      for (const i of info) set.addInfo(i);
+      const state = rng.int(0, 5);
+      const okList = [...ok].sort((a, b) => a - b);
+      const covered = seen.some(
+        (c) => c.state === state && c.ok.length === okList.length && c.ok.every((v, i) => v === okList[i]) && [...c.info].every((i) => info.has(i)),
+      );
+      // A constant hash puts every configuration in one bucket, so only the comparison decides.
+      const added = cache.addIfAbsent(0, set, state);
+      if (added === covered) throw new Error(`config ${t}: added ${added} but covered ${covered}`);
+      if (added) seen.push({ ok: okList, info, state });
+      else hits++;
+    }
+    expect(hits).toBeGreaterThan(300);
+    expect(cache.size).toBe(seen.length);
+    // Everything stored is still found after the table has grown.
+    for (const c of seen) {
+      const set = new LinearizedSet(okCount, infoCount);
+      for (const i of c.ok) set.addOk(i);
+      for (const i of c.info) set.addInfo(i);
+      expect(cache.addIfAbsent(0, set, c.state)).toBe(false);
+    }
+    expect(seen.length).toBeGreaterThan(1024); // the table has been rehashed
+  });
+
+  it('ConfigCache keeps every entry through table growth', () => {
+    const cache = new ConfigCache<number>((a, b) => a === b);
+    const set = new LinearizedSet(10, 2);
+    set.addOk(0);
+    set.addInfo(1);
+    for (let s = 0; s < 3000; s++) expect(cache.addIfAbsent(s % 7, set, s)).toBe(true);
+    for (let s = 0; s < 3000; s++) expect(cache.addIfAbsent(s % 7, set, s)).toBe(false);
+    expect(cache.size).toBe(3000);
   });
 });

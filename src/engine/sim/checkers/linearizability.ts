@@ -6,6 +6,20 @@
 // sound because linearizability is a local property), with a cache of (linearized-set, model state)
 // pairs so that a configuration reached twice is explored once.
 //
+// On top of Porcupine: lost replies (Jepsen's `info` operations, which may take effect at any
+// time after they are sent, or never) are handled natively, with subsumption in the cache and
+// symmetry between identical lost requests so that a few failovers do not blow the search up (see
+// `searchPartition`); configurations are stored compactly, a few words each however long the
+// history (see `LinearizedSet`); and a failure names its culprit the way Knossos does, as the
+// earliest reply that no order can explain.
+//
+// Cost. A linearizable history is usually confirmed in time close to linear: 2,000 operations
+// over 10 keys from 5 clients take a few milliseconds. A violation has to be refuted, which means
+// exploring every order that survives up to the culprit; that grows with the number of
+// concurrent clients and, above all, with the number of lost replies pending on the same key.
+// A search stops after `maxStates` configurations per key (about 1 s and a few tens of MB at the
+// default) and answers `unknown` rather than hang.
+//
 // The checker is pure and deterministic: no clocks, no randomness, no I/O; the same history always
 // gives the same verdict, the same culprits and the same statistics.
 
@@ -406,7 +420,7 @@ export type CheckResult<I, O> =
   | { readonly ok: true; readonly partitions: readonly PartitionStats[] }
   | ({
       readonly ok: false;
-      /** Every violating partition, in order of first appearance; the fields above repeat `violations[0]`. */
+      /** Every violating partition, in order of first appearance; `key`, `culprits`, `longestPrefix` and `message` repeat `violations[0]`. */
       readonly violations: readonly Violation<I, O>[];
       readonly partitions: readonly PartitionStats[];
     } & Violation<I, O>)
@@ -465,7 +479,8 @@ export function checkLinearizability<S, I, O>(
       ok: 'unknown',
       reason:
         `gave up on ${names} after exploring ${maxStates} states each (maxStates): ` +
-        `no violation was found, but the search did not finish, so the history is neither confirmed nor refuted`,
+        `no violation was found, but the search did not finish, so the history is neither confirmed nor refuted ` +
+        `(many lost replies on one busy key are the usual cause)`,
       unknownKeys,
       partitions: stats,
     };
@@ -584,8 +599,10 @@ function mix(a: number, b: number): number {
  * concurrent with it). Lost-reply (`info`) operations are numbered by invocation and kept in their
  * own small bitset. A configuration is then stored as (`first`, the words from `first` to the last
  * set bit, the `info` words): a few words, whatever the length of the history.
+ *
+ * Internal; exported for its tests.
  */
-class LinearizedSet {
+export class LinearizedSet {
   readonly ok: Uint32Array;
   readonly info: Uint32Array;
   /** The smallest `ok` index not in the set (`okCount` if all are). */
@@ -653,8 +670,10 @@ class LinearizedSet {
  * option the new one has (an `info` operation never has to be linearized), so if it was explored
  * without success the new one would be too (subsumption). With no `info` operations this is
  * exactly Porcupine's cache.
+ *
+ * Internal; exported for its tests.
  */
-class ConfigCache<S> {
+export class ConfigCache<S> {
   private table: Int32Array;
   private chain = new Int32Array(1024);
   private hashes = new Uint32Array(1024);
@@ -845,6 +864,7 @@ function searchPartition<S, I, O>(
             entry = head.next;
             continue;
           }
+          remove(i);
           pruned++;
         }
       }
