@@ -1,7 +1,7 @@
 // ESLint flat config: typescript-eslint, no import cycles, and the layer fences of docs/architecture.md.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import importX from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
@@ -19,7 +19,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.es2022 } },
     settings: {
       'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
-      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs'] })],
+      'import-x/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.mjs'] } },
     },
     rules: {
       'import-x/no-cycle': 'error',

@@ -223,25 +223,26 @@ export class Machine {
       const rs = (w >>> 12) & 15;
       const imm = w >> 16; // sign-extended
       let npc = pc + 4;
+      // Literal opcodes (checked against isa.ts by the table-driven tests) let V8 build a jump table.
       switch (w & 0xff) {
-        case OP.nop:
+        case 0x01: // nop
           break;
-        case OP.halt:
+        case 0x02: // halt
           this.halted = true;
           this.pc = npc;
           this.icount = ic + 1;
           return 'halted';
-        case OP.wfi:
+        case 0x03: // wfi
           this.ie = true;
           this.waiting = true;
           break;
-        case OP.ei:
+        case 0x04: // ei
           this.ie = true;
           break;
-        case OP.di:
+        case 0x05: // di
           this.ie = false;
           break;
-        case OP.iret: {
+        case 0x06: { // iret
           const sp = R[SP]!;
           if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in iret');
           npc = M32[sp >>> 2]!;
@@ -249,143 +250,143 @@ export class Machine {
           this.ie = true;
           break;
         }
-        case OP.ret: {
+        case 0x07: { // ret
           const sp = R[SP]!;
           if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in ret');
           npc = M32[sp >>> 2]!;
           R[SP] = sp + 4;
           break;
         }
-        case OP.mov:
+        case 0x10: // mov
           R[rd] = R[rs]!;
           break;
-        case OP.li:
+        case 0x11: // li
           R[rd] = imm & 0xffff;
           break;
-        case OP.lui:
+        case 0x12: // lui
           R[rd] = imm << 16;
           break;
-        case OP.add:
+        case 0x13: // add
           R[rd] = R[rs]! + R[imm & 15]!;
           break;
-        case OP.sub:
+        case 0x14: // sub
           R[rd] = R[rs]! - R[imm & 15]!;
           break;
-        case OP.mul:
+        case 0x15: // mul
           R[rd] = Math.imul(R[rs]!, R[imm & 15]!);
           break;
-        case OP.divu: {
+        case 0x16: { // divu
           const b = R[imm & 15]! >>> 0;
           if (b === 0) return this._faultAt(pc, ic, 'division by zero');
           R[rd] = (R[rs]! >>> 0) / b;
           break;
         }
-        case OP.remu: {
+        case 0x17: { // remu
           const b = R[imm & 15]! >>> 0;
           if (b === 0) return this._faultAt(pc, ic, 'division by zero');
           R[rd] = (R[rs]! >>> 0) % b;
           break;
         }
-        case OP.and:
+        case 0x18: // and
           R[rd] = R[rs]! & R[imm & 15]!;
           break;
-        case OP.or:
+        case 0x19: // or
           R[rd] = R[rs]! | R[imm & 15]!;
           break;
-        case OP.xor:
+        case 0x1a: // xor
           R[rd] = R[rs]! ^ R[imm & 15]!;
           break;
-        case OP.shl:
+        case 0x1b: // shl
           R[rd] = R[rs]! << R[imm & 15]!;
           break;
-        case OP.shr:
+        case 0x1c: // shr
           R[rd] = R[rs]! >>> R[imm & 15]!;
           break;
-        case OP.sar:
+        case 0x1d: // sar
           R[rd] = R[rs]! >> R[imm & 15]!;
           break;
-        case OP.slt:
+        case 0x1e: // slt
           R[rd] = R[rs]! < R[imm & 15]! ? 1 : 0;
           break;
-        case OP.sltu:
+        case 0x1f: // sltu
           R[rd] = R[rs]! >>> 0 < R[imm & 15]! >>> 0 ? 1 : 0;
           break;
-        case OP.addi:
+        case 0x20: // addi
           R[rd] = R[rs]! + imm;
           break;
-        case OP.andi:
+        case 0x21: // andi
           R[rd] = R[rs]! & (imm & 0xffff);
           break;
-        case OP.ori:
+        case 0x22: // ori
           R[rd] = R[rs]! | (imm & 0xffff);
           break;
-        case OP.xori:
+        case 0x23: // xori
           R[rd] = R[rs]! ^ (imm & 0xffff);
           break;
-        case OP.shli:
+        case 0x24: // shli
           R[rd] = R[rs]! << imm;
           break;
-        case OP.shri:
+        case 0x25: // shri
           R[rd] = R[rs]! >>> imm;
           break;
-        case OP.sari:
+        case 0x26: // sari
           R[rd] = R[rs]! >> imm;
           break;
-        case OP.slti:
+        case 0x27: // slti
           R[rd] = R[rs]! < imm ? 1 : 0;
           break;
-        case OP.lw: {
+        case 0x30: { // lw
           const a = R[rs]! + imm;
           if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lw', a));
           R[rd] = M32[a >>> 2]!;
           break;
         }
-        case OP.sw: {
+        case 0x31: { // sw
           const a = R[rs]! + imm;
           if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sw', a));
           M32[a >>> 2] = R[rd]!;
           break;
         }
-        case OP.lb: {
+        case 0x32: { // lb
           const a = R[rs]! + imm;
           if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lb', a));
           R[rd] = (M8[a]! << 24) >> 24;
           break;
         }
-        case OP.lbu: {
+        case 0x33: { // lbu
           const a = R[rs]! + imm;
           if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lbu', a));
           R[rd] = M8[a]!;
           break;
         }
-        case OP.sb: {
+        case 0x34: { // sb
           const a = R[rs]! + imm;
           if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sb', a));
           M8[a] = R[rd]!;
           break;
         }
-        case OP.beq:
+        case 0x38: // beq
           if (R[rd] === R[rs]) npc = imm & 0xffff;
           break;
-        case OP.bne:
+        case 0x39: // bne
           if (R[rd] !== R[rs]) npc = imm & 0xffff;
           break;
-        case OP.blt:
+        case 0x3a: // blt
           if (R[rd]! < R[rs]!) npc = imm & 0xffff;
           break;
-        case OP.bge:
+        case 0x3b: // bge
           if (R[rd]! >= R[rs]!) npc = imm & 0xffff;
           break;
-        case OP.bltu:
+        case 0x3c: // bltu
           if (R[rd]! >>> 0 < R[rs]! >>> 0) npc = imm & 0xffff;
           break;
-        case OP.bgeu:
+        case 0x3d: // bgeu
           if (R[rd]! >>> 0 >= R[rs]! >>> 0) npc = imm & 0xffff;
           break;
-        case OP.jmp:
+        case 0x40: // jmp
           npc = imm & 0xffff;
           break;
-        case OP.call: {
+        case 0x41: { // call
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
           M32[sp >>> 2] = npc;
@@ -393,10 +394,10 @@ export class Machine {
           npc = imm & 0xffff;
           break;
         }
-        case OP.jr:
+        case 0x42: // jr
           npc = R[rd]!;
           break;
-        case OP.callr: {
+        case 0x43: { // callr
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
           M32[sp >>> 2] = npc;
@@ -404,23 +405,23 @@ export class Machine {
           npc = R[rd]!;
           break;
         }
-        case OP.push: {
+        case 0x44: { // push
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
           M32[sp >>> 2] = R[rd]!;
           R[SP] = sp;
           break;
         }
-        case OP.pop: {
+        case 0x45: { // pop
           const sp = R[SP]!;
           if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in pop');
           R[SP] = sp + 4;
           R[rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
           break;
         }
-        case OP.in:
-        case OP.out:
-        case OP.setvec:
+        case 0x48: // in
+        case 0x49: // out
+        case 0x4a: // setvec
           // Doors and rare operations leave the hot loop: the host may look at pc and icount.
           this.pc = pc;
           this.icount = ic;

@@ -108,6 +108,21 @@ describe('kv model', () => {
     expect(step('a', del('x'), null)).toEqual({ ok: true, next: null });
   });
 
+  it("accepts the guest kv-server's own INCR test, run sequentially", () => {
+    // The same requests and replies as src/engine/programs/kvServer.test.ts.
+    const script: [KvInput, KvOutput][] = [
+      [incr('n'), val('1')], [incr('n'), val('2')], [get('n'), val('2')],
+      [put('n', '0041'), OK], [incr('n'), val('42')], [get('n'), val('42')],
+      [put('w', '4294967295'), OK], [incr('w'), val('0')],
+      [put('s', 'abc'), OK], [incr('s'), err(NOT_AN_INTEGER)], [get('s'), val('abc')],
+      [put('m', '-1'), OK], [incr('m'), err(NOT_AN_INTEGER)], [put('m', '12x'), OK], [incr('m'), err(NOT_AN_INTEGER)],
+      [put('big', '99999999999'), OK], [incr('big'), val(String((99999999999 % 2 ** 32) + 1))],
+      [put('k', 'v'), err('table full')], [get('k'), NOTFOUND], [del('n'), err('disk error')], [get('n'), val('42')],
+    ];
+    const ops = script.map(([input, output], i): KvOperation => ({ id: i, client: 1, invoke: 2 * i, complete: 2 * i + 1, input, output, status: 'ok' }));
+    expectOk(checkKvHistory(ops));
+  });
+
   it('parses INCR operands like a 32-bit machine', () => {
     expect(parseUnsigned32('0')).toBe(0);
     expect(parseUnsigned32('007')).toBe(7);

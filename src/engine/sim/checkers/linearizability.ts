@@ -256,9 +256,10 @@ export interface KvModelOptions {
  *  - del → `deleted` (and the key is gone) or `notfound`.
  * Any other `err` reply (any message but "not an integer" on INCR, and any error at all on the
  * other commands) is taken to mean "refused without touching the store": it is allowed in every
- * state and changes nothing. Such errors (bad request, out of memory, ...) do not depend on the
- * key's value, so they carry no information about the order; the checker only has to make sure
- * they do not hide a write.
+ * state and changes nothing. The guest's other errors are exactly that (`bad request`,
+ * `key too long`, `disk error`, ...), and `table full` depends on the *other* keys, which a
+ * per-key check cannot see, so allowing it everywhere is the only sound choice; such replies say
+ * nothing about the order, and the checker only makes sure they do not hide a write.
  */
 export function createKvModel(options: KvModelOptions = {}): Model<KvState, KvInput, KvOutput> {
   const parse = options.parseUnsigned ?? parseUnsigned32;
