@@ -272,12 +272,19 @@ export class Hypervisor implements MachineHost {
   // ------------------------------------------------------------ execution
 
   private _scheduleTick(delay: number): void {
-    if (this._tick || !this.alive) return;
+    if (!this.alive) return;
+    const at = this.env.now() + delay;
+    if (this._tick) {
+      if (this._tickAt <= at) return; // an earlier slice is already due
+      this._tick.cancel();
+    }
+    this._tickAt = at;
     this._tick = this.env.after(delay, () => {
       this._tick = null;
       this._runSlice();
     });
   }
+  private _tickAt = Infinity;
 
   private _scheduleHeartbeat(): void {
     this._hb = this.env.after(this.config.heartbeatMs, () => {
@@ -502,7 +509,14 @@ export class Hypervisor implements MachineHost {
     const m = this.machine;
     for (;;) {
       const e = this._buffer[0];
-      if (!e || !isBoundaryEntry(e)) return;
+      if (!e) return;
+      if (!isBoundaryEntry(e)) {
+        // A value or output the backup should have consumed by now: it ran past it (diverged).
+        if (e.icount >= m.icount) return;
+        this._divergence(`passed entry #${e.seq} (${e.kind} at icount ${e.icount}) at icount ${m.icount}`);
+        this._consume(e);
+        continue;
+      }
       const packetAnyTime = e.kind === 'packet' && this._unlogged('packet-timing');
       if (packetAnyTime) {
         if (!m.canAccept('packet')) return;
@@ -553,6 +567,8 @@ export class Hypervisor implements MachineHost {
       m.inject({ kind: 'timer' });
       this._ownTimerNext = this._timerPeriod > 0 ? this.env.now() + this._timerPeriod : Infinity;
     }
+    const icountBefore = m.icount;
+    const consumedBefore = this._consumedSeq;
     this._applyDueEntries();
     if (this._powerOff) {
       this._scheduleTick(0);
@@ -574,7 +590,8 @@ export class Hypervisor implements MachineHost {
       this._divergence(`backup idles at icount ${m.icount} but the primary logged ${next.kind} at ${next.icount}`);
     }
     if (this._draining) {
-      const stuck = m.stopped || (exit === 'idle' && !(next && isBoundaryEntry(next) && next.icount === m.icount));
+      const noProgress = target <= icountBefore && this._consumedSeq === consumedBefore;
+      const stuck = m.stopped || noProgress || (exit === 'idle' && !(next && isBoundaryEntry(next) && next.icount === m.icount));
       if (this._buffer.length === 0 || stuck) this._goLive();
       else this._scheduleTick(this.config.sliceMs);
       return;

@@ -141,10 +141,14 @@ describe('teaching switches break the invariant they exist to show', () => {
     expect(good.vms.filter((v) => v.role === 'halted')).toHaveLength(1);
   });
 
-  it('timer unlogged: lease-server diverges', () => {
-    const r = run({ program: 'lease-server', durationMs: 300, seed: 3, ft: { unlogged: ['timer'] }, clients: { count: 2, keys: 1 } }).result;
-    expect(r.checkers.replay.ok).toBe(false);
-    expect(r.checkers.replay.divergences[0]!.detail).toMatch(/state hash/);
+  it('timer unlogged: the lease-server backup diverges and, after failover, grants a held lease to a second client', () => {
+    const bad = runScenario(scenarioFile('lease-timer-unlogged')).result;
+    expect(bad.checkers.replay.ok).toBe(false);
+    expect(bad.checkers.outputRequirement.ok).toBe(false);
+    expect(bad.checkers.outputRequirement.message).toMatch(/lease chunk42 granted to client 2 .* while client 1 held it/);
+    const good = runScenario({ ...scenarioFile('lease-timer-unlogged'), ft: { ...scenarioFile('lease-timer-unlogged').ft, unlogged: [] } }).result;
+    expect(good.ok).toBe(true);
+    expect(good.failover.wentLive).toBe('B');
   });
 
   it.each(['random', 'clock'] as const)('%s unlogged: ticker diverges', (src) => {
@@ -224,7 +228,7 @@ describe('log entry codec', () => {
 
 describe('scenario files', () => {
   it('every shipped scenario parses', () => {
-    for (const f of ['output-rule-off', 'failover', 'split-brain']) expect(scenarioFile(f).name).toBe(f);
+    for (const f of ['output-rule-off', 'failover', 'split-brain', 'lease-timer-unlogged']) expect(scenarioFile(f).name).toBe(f);
   });
   it('bad input names the file, the path and the problem', () => {
     expect(() => parseScenario('{"program":"kv-server","durationMs":10,"faults":[{"at":1,"kind":"kil-primary"}]}', 'x.json')).toThrow(
