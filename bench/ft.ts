@@ -20,6 +20,8 @@ export interface FtBench {
   readonly failoverP50: number;
   readonly failoverP99: number;
   readonly failoverRuns: number;
+  readonly goLiveP50: number;
+  readonly ratioSlowLink: number;
   readonly simSeconds: number;
 }
 
@@ -31,8 +33,8 @@ const loadScenario = validateScenario({
   clients: { count: 16, keys: 8, thinkMs: 0.5, timeoutMs: 500, startMs: 5 },
 });
 
-function throughput(noBackup: boolean): { ips: number; ops: number; logBytes: number; instr: number } {
-  const w = new World(loadScenario, { noBackup });
+function throughput(noBackup: boolean, scenario = loadScenario): { ips: number; ops: number; logBytes: number; instr: number } {
+  const w = new World(scenario, { noBackup });
   w.run();
   const vm = w.vms.get('A')!;
   const secs = loadScenario.durationMs / 1000;
@@ -50,7 +52,10 @@ export function benchFt(failoverRuns = 200): FtBench {
   const on = throughput(false);
   const off = throughput(true);
   const rng = new Rng(99);
+  // The same on a slower logging link (1 Gbit/s-class latency) for comparison.
+  const slow = throughput(false, { ...loadScenario, network: { channel: { latencyMs: 0.15, jitterMs: 0.05, bandwidthMbps: 1000 } } });
   const failover: number[] = [];
+  const goLive: number[] = [];
   for (let i = 0; i < failoverRuns; i++) {
     const { result } = runScenario(
       validateScenario({
@@ -62,6 +67,7 @@ export function benchFt(failoverRuns = 200): FtBench {
       }),
     );
     if (result.failover.faultToFirstOutputMs !== null) failover.push(result.failover.faultToFirstOutputMs);
+    if (result.failover.faultToLiveMs !== null) goLive.push(result.failover.faultToLiveMs);
   }
   return {
     ratio: on.ips / off.ips,
@@ -74,6 +80,8 @@ export function benchFt(failoverRuns = 200): FtBench {
     failoverP50: percentile(failover, 50),
     failoverP99: percentile(failover, 99),
     failoverRuns: failover.length,
+    goLiveP50: percentile(goLive, 50),
+    ratioSlowLink: slow.ips / off.ips,
     simSeconds: (performance.now() - t0) / 1000,
   };
 }

@@ -800,6 +800,8 @@ export class Hypervisor implements MachineHost {
     }
     this._held.push(h);
     this.env.trace({ type: 'output/held', vm: this.id, seq, output: kind, to });
+    // The entry an output waits for is flushed at once, not at the end of the slice (FT paper §3.5).
+    this._flush(false);
   }
 
   timerSet(periodMs: number): void {

@@ -22,6 +22,8 @@ export interface SimResult {
     readonly atMs: number | null;
     /** Virtual ms from the (last) fault to the new primary's first output. */
     readonly faultToFirstOutputMs: number | null;
+    /** Virtual ms from the (last) fault to go-live (failure detection + test-and-set + draining the log). */
+    readonly faultToLiveMs: number | null;
   };
   readonly vms: readonly { id: string; role: string; icount: number; haltReason: string }[];
   readonly stats: {
@@ -89,6 +91,7 @@ export function runScenario(scenario: Scenario, opts: WorldOptions = {}): { worl
       wentLive: wl?.vm ?? null,
       atMs: wl?.t ?? null,
       faultToFirstOutputMs: wl && fault !== null && monitor.firstOutputAfterLive !== null ? monitor.firstOutputAfterLive - fault : null,
+      faultToLiveMs: wl && fault !== null ? wl.t - fault : null,
     },
     vms: [...world.vms.values()].map((v) => ({ id: v.id, role: v.role, icount: v.machine.icount, haltReason: v.haltReason })),
     stats: {
