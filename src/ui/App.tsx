@@ -1,116 +1,142 @@
-// The first page: one machine running a guest program, no FT yet. Shows what the machine is
-// doing (icount, pc, disassembly, registers, console) and lets you talk to the kv-server.
+// Lockstep: a primary and a backup VM in two Web Workers, a logging channel between them,
+// clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
-import { PROGRAM_NAMES } from '../engine/programs/index';
-import { Console } from './Console';
-import { connectMachine, loadProgram, sendRequest, useMachineStore } from './machineStore';
+import { PROGRAM_NAMES, type ProgramName } from '../engine/programs/index';
+import { currentLab, labActions, startLab, useLab } from './labStore';
+import { VmPanel } from './VmPanel';
 
-const hex = (v: number, d = 8): string => `0x${(v >>> 0).toString(16).padStart(d, '0')}`;
+const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
+const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 
 function Controls() {
-  const api = useMachineStore((s) => s.api);
-  const running = useMachineStore((s) => s.view?.running ?? false);
-  const program = useMachineStore((s) => s.view?.program ?? 'kv-server');
-  const [speed, setSpeed] = useState(1);
+  const running = useLab((s) => s.running);
+  const program = useLab((s) => s.program);
+  const speed = useLab((s) => s.speed);
+  const workload = useLab((s) => s.workload);
+  const lab = currentLab;
   return (
-    <div className="controls" role="toolbar" aria-label="Machine controls">
+    <div className="controls" role="toolbar" aria-label="Controls">
       <label>
         Program{' '}
-        <select aria-label="Program" value={program} onChange={(e) => void loadProgram(e.target.value)}>
+        <select aria-label="Program" value={program} onChange={(e) => startLab(e.target.value as ProgramName)}>
           {PROGRAM_NAMES.map((n) => (
             <option key={n}>{n}</option>
           ))}
         </select>
       </label>
-      {running ? (
-        <button onClick={() => void api?.setRunning(false)}>Pause</button>
-      ) : (
-        <button onClick={() => void api?.setRunning(true)}>Resume</button>
-      )}
-      <button onClick={() => void api?.step()}>Step</button>
-      <button onClick={() => void loadProgram(program)}>Reset</button>
+      {running ? <button onClick={labActions.pause}>Pause</button> : <button onClick={labActions.resume}>Resume</button>}
+      <button onClick={labActions.step}>Step</button>
       <label>
         Speed{' '}
         <input
           type="range"
           aria-label="Speed"
-          min={-3}
-          max={1}
+          min={0}
+          max={SPEEDS.length - 1}
           step={1}
-          value={Math.log10(speed)}
-          onChange={(e) => {
-            const s = 10 ** Number(e.target.value);
-            setSpeed(s);
-            void api?.setSpeed(s);
-          }}
+          value={Math.max(0, SPEEDS.indexOf(speed))}
+          onChange={(e) => labActions.setSpeed(SPEEDS[Number(e.target.value)]!)}
         />{' '}
-        <output>{speed >= 1 ? `${speed}×` : `1/${Math.round(1 / speed)}×`}</output>
+        <output>{speedLabel(speed)}</output>
+      </label>
+      <span className="sep" />
+      <button className="danger" onClick={() => lab()?.kill('primary')}>
+        Kill primary
+      </button>
+      <button className="danger" onClick={() => lab()?.kill('backup')}>
+        Kill backup
+      </button>
+      <button onClick={() => lab()?.powerOffPrimary()}>Power off primary</button>
+      <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
+      <button onClick={() => lab()?.heal()}>Heal</button>
+      <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+      <label>
+        Automatic clients{' '}
+        <select aria-label="Automatic clients" value={workload} onChange={(e) => labActions.setWorkload(Number(e.target.value))}>
+          {[0, 1, 3, 8].map((n) => (
+            <option key={n} value={n}>
+              {n === 0 ? 'off' : n}
+            </option>
+          ))}
+        </select>
       </label>
     </div>
   );
 }
 
-function CpuPanel() {
-  const view = useMachineStore((s) => s.view);
-  if (!view) return <section className="panel">Starting the machine…</section>;
+function Channel() {
+  const ch = useLab((s) => s.channel);
+  const mac = useLab((s) => s.macOwner);
+  const tas = useLab((s) => s.tasHolder);
   return (
-    <section className="panel cpu" aria-label="CPU">
-      <div className="icount">
-        <span className="caption">instructions retired (icount)</span>
-        <output aria-label="icount" data-testid="icount">
-          {view.icount.toLocaleString('en-US')}
-        </output>
-        <span className={`status status-${view.status}`}>{view.status}</span>
-      </div>
-      {view.fault && <p className="fault">Fault: {view.fault}</p>}
-      <div className="cpu-grid">
-        <table className="regs" aria-label="Registers">
-          <tbody>
-            <tr>
-              <th>pc</th>
-              <td>{hex(view.pc, 4)}</td>
-            </tr>
-            {view.regs.map((r) => (
-              <tr key={r.name}>
-                <th>{r.name}</th>
-                <td>{hex(r.value)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <ol className="disasm" aria-label="Disassembly around pc">
-          {view.disasm.map((l) => (
-            <li key={l.addr} className={l.current ? 'current' : undefined} aria-current={l.current ? 'step' : undefined}>
-              <span className="addr">{hex(l.addr, 4)}</span> {l.text}
-            </li>
-          ))}
-        </ol>
-      </div>
+    <section className="panel channel" aria-label="Logging channel">
+      <h2>Logging channel</h2>
+      <dl>
+        <dt>entries sent</dt>
+        <dd data-testid="entries-sent">{ch.entries}</dd>
+        <dt>bytes</dt>
+        <dd>{ch.bytes.toLocaleString('en-US')}</dd>
+        <dt>acks</dt>
+        <dd>{ch.acks}</dd>
+        <dt>heartbeats</dt>
+        <dd>{ch.heartbeats}</dd>
+      </dl>
+      <h2>Network and storage</h2>
+      <dl>
+        <dt>service MAC at</dt>
+        <dd data-testid="mac-owner">{mac ?? '—'}</dd>
+        <dt>test-and-set</dt>
+        <dd data-testid="tas-holder">{tas ?? 'clear'}</dd>
+      </dl>
+    </section>
+  );
+}
+
+function Verdicts() {
+  const v = useLab((s) => s.verdicts);
+  if (!v) return null;
+  const row = (name: string, ok: boolean | 'unknown', msg: string, id: string) => (
+    <li className={ok === true ? 'ok' : ok === 'unknown' ? 'unknown' : 'bad'} data-testid={id}>
+      <span aria-hidden="true">{ok === true ? '✔' : ok === 'unknown' ? '?' : '✖'}</span> <strong>{name}:</strong> {msg}
+    </li>
+  );
+  return (
+    <section className="panel verdicts" aria-label="Checkers">
+      <h2>Checkers</h2>
+      <ul>
+        {row('Output Requirement', v.outputRequirement.ok, v.outputRequirement.message, 'verdict-or')}
+        {row('Split brain', v.splitBrain.ok, v.splitBrain.message, 'verdict-sb')}
+        {row('Replay', v.replay.ok, v.replay.message, 'verdict-replay')}
+      </ul>
     </section>
   );
 }
 
 function ClientPanel() {
-  const lines = useMachineStore((s) => s.client);
-  const program = useMachineStore((s) => s.view?.program);
-  const [text, setText] = useState('PUT x 5');
-  if (program !== 'kv-server' && program !== 'lease-server') return null;
+  const lines = useLab((s) => s.client);
+  const program = useLab((s) => s.program);
+  const [text, setText] = useState(program === 'lease-server' ? 'LEASE chunk42' : 'PUT x 5');
+  const [note, setNote] = useState('');
   return (
     <section className="panel client" aria-label="Client">
       <h2>Client</h2>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (text.trim()) void sendRequest(text.trim());
+          const t = text.trim();
+          if (!t) return;
+          setNote(labActions.request(t) ? '' : 'still waiting for the previous reply');
         }}
       >
         <input aria-label="Request" value={text} onChange={(e) => setText(e.target.value)} />
         <button type="submit">Send</button>
+        <span className="note">{note}</span>
       </form>
       <ul className="client-log">
         {lines.map((l, i) => (
           <li key={i} className={l.dir}>
-            {l.dir === 'req' ? '→' : '←'} #{l.reqId} {l.text}
+            {l.dir === 'req' ? '→' : l.dir === 'rep' ? '←' : '⌛'} #{l.reqId} {l.text}
+            {l.from && <span className="from"> from VM {l.from}</span>}
           </li>
         ))}
       </ul>
@@ -118,19 +144,35 @@ function ClientPanel() {
   );
 }
 
+function Feed() {
+  const feed = useLab((s) => s.feed);
+  return (
+    <section className="panel feed" aria-label="What happened">
+      <h2>What happened</h2>
+      <ol aria-live="polite">
+        {feed.slice(-12).map((f, i) => (
+          <li key={i} className={`tone-${f.tone}`}>
+            <span className="t">{f.t.toFixed(1)} ms</span> {f.text}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
 export function App() {
-  const errors = useMachineStore((s) => s.errors);
-  const virtualMs = useMachineStore((s) => s.view?.virtualMs ?? 0);
+  const vms = useLab((s) => s.vms);
+  const errors = useLab((s) => s.errors);
   useEffect(() => {
-    void connectMachine();
+    startLab('kv-server');
   }, []);
   return (
     <main>
       <header>
         <h1>Lockstep</h1>
         <p className="tagline">
-          One tiny machine running a real program. Fault tolerance (a primary and a backup in lockstep) comes
-          next — first, watch the machine the two VMs will share.
+          The <strong>primary</strong> VM logs every non-deterministic event; the <strong>backup</strong> replays it at the same
+          instruction. Outputs wait until the backup has the log entry. Kill the primary and watch the backup take over.
         </p>
       </header>
       <Controls />
@@ -139,15 +181,16 @@ export function App() {
           {errors.join('\n')}
         </pre>
       )}
-      <div className="layout">
-        <CpuPanel />
-        <section className="panel" aria-label="Console">
-          <h2>
-            Console <small>virtual time {(virtualMs / 1000).toFixed(2)} s</small>
-          </h2>
-          <Console label="Machine console" />
-        </section>
+      <div className="vms">
+        {vms.map((v) => (
+          <VmPanel key={v.id} vm={v} />
+        ))}
+      </div>
+      <div className="lower">
         <ClientPanel />
+        <Channel />
+        <Verdicts />
+        <Feed />
       </div>
     </main>
   );

@@ -1,11 +1,15 @@
-// One xterm.js terminal showing a machine's console; output is written imperatively.
+// One xterm.js terminal per VM console; output is written imperatively. The backup's output is
+// suppressed by FT, so it is shown greyed.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef } from 'react';
-import { setConsoleSink } from './machineStore';
+import { setConsoleSink } from './labStore';
 
-export function Console({ label }: { label: string }) {
+const GREY = '\x1b[90m';
+const RESET = '\x1b[0m';
+
+export function Console({ vm, label }: { vm: string; label: string }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
@@ -13,26 +17,26 @@ export function Console({ label }: { label: string }) {
     const term = new Terminal({
       convertEol: true,
       disableStdin: true,
-      fontSize: 14,
-      rows: 14,
-      scrollback: 2000,
+      fontSize: 13,
+      rows: 8,
+      scrollback: 1000,
       theme: { background: '#0f172a', foreground: '#e2e8f0' },
     });
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(el);
     fit.fit();
-    setConsoleSink((chunk, reset) => {
-      if (reset) term.reset();
-      if (chunk) term.write(chunk);
+    setConsoleSink(vm, (text, suppressed) => {
+      if (text === '\x1bc') term.reset();
+      else term.write(suppressed ? `${GREY}${text}${RESET}` : text);
     });
     const ro = new ResizeObserver(() => fit.fit());
     ro.observe(el);
     return () => {
       ro.disconnect();
-      setConsoleSink(null);
+      setConsoleSink(vm, null);
       term.dispose();
     };
-  }, []);
-  return <div className="console" ref={host} role="log" aria-label={label} />;
+  }, [vm]);
+  return <div className="console" ref={host} role="log" aria-label={label} data-vm={vm} />;
 }

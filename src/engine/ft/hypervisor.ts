@@ -149,6 +149,14 @@ export class Hypervisor implements MachineHost {
   get logBufferLength(): number {
     return this.role === 'backup' ? this._buffer.length : this._logBuffer.length;
   }
+  /** The first `limit` entries of this VM's log buffer (for the UI). */
+  bufferedEntries(limit: number): readonly LogEntry[] {
+    return (this.role === 'backup' ? this._buffer : this._logBuffer).slice(0, limit);
+  }
+  /** Entries sent and not yet acknowledged (in flight on the logging channel, as far as we know). */
+  get inFlightCount(): number {
+    return this._inFlight.length;
+  }
   get heldOutputs(): readonly { seq: number; kind: OutputKind; heldAt: number }[] {
     return this._held;
   }
@@ -395,11 +403,12 @@ export class Hypervisor implements MachineHost {
     if (entries.length > 0) this._sentSeq = entries[entries.length - 1]!.seq;
     this._inFlight.push(...entries);
     const batch = encodeBatch({ entries, horizon, lastSeq: this._sentSeq });
-    this.stats.logBytes += batch.length;
+    const bytes = batch.length; // read before sending: a worker runtime transfers the buffer
+    this.stats.logBytes += bytes;
     this._lastSendAt = this.env.now();
     this.env.send(this.peer, { t: 'log', batch, heartbeat: entries.length === 0 });
     if (entries.length > 0) {
-      this.env.trace({ type: 'entry/flushed', vm: this.id, fromSeq: entries[0]!.seq, toSeq: this._sentSeq, bytes: batch.length, horizon });
+      this.env.trace({ type: 'entry/flushed', vm: this.id, fromSeq: entries[0]!.seq, toSeq: this._sentSeq, bytes, horizon });
     } else {
       this.env.trace({ type: 'heartbeat', vm: this.id, to: this.peer });
     }
@@ -412,10 +421,11 @@ export class Hypervisor implements MachineHost {
     if (this.env.now() - this._lastAckProgressAt < 3 * this.config.heartbeatMs) return;
     this._lastAckProgressAt = this.env.now();
     const batch = encodeBatch({ entries: this._inFlight, horizon: this._horizonSent, lastSeq: this._sentSeq });
-    this.stats.logBytes += batch.length;
+    const bytes = batch.length;
+    this.stats.logBytes += bytes;
     this._lastSendAt = this.env.now();
     this.env.send(this.peer, { t: 'log', batch, heartbeat: false });
-    this.env.trace({ type: 'entry/flushed', vm: this.id, fromSeq: this._inFlight[0]!.seq, toSeq: this._sentSeq, bytes: batch.length, horizon: this._horizonSent });
+    this.env.trace({ type: 'entry/flushed', vm: this.id, fromSeq: this._inFlight[0]!.seq, toSeq: this._sentSeq, bytes, horizon: this._horizonSent });
   }
 
   private _onAck(msg: Extract<Message, { t: 'ack' }>): void {

@@ -91,6 +91,12 @@ export class Client {
     this._afterCompletion();
   }
 
+  /** Stop issuing requests (an automatic workload switched off); the outstanding one completes. */
+  stop(): void {
+    this._stopped = true;
+  }
+  private _stopped = false;
+
   get busy(): boolean {
     return this._current !== null;
   }
@@ -116,7 +122,7 @@ export class Client {
 
   private _nextRandom(): void {
     const w = this.workload;
-    if (w.kind !== 'random' || this._current || this.env.now() >= w.stopAt) return;
+    if (w.kind !== 'random' || this._current || this._stopped || this.env.now() >= w.stopAt) return;
     const rng = this.env.rng;
     const key = `k${rng.int(0, w.keys - 1)}`;
     let text: string;

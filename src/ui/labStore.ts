@@ -1,0 +1,189 @@
+// The page's store (zustand): what the UI shows of the FT lab. The lab itself (workers, realm)
+// lives outside React; this module connects it, polls VM views once per frame and turns the
+// trace into the few things panels subscribe to. Console text goes to xterm imperatively.
+import { create } from 'zustand';
+import type { TraceEvent } from '../engine/ft/trace';
+import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
+import { FtLab, type LabVerdicts } from '../workers/ftLab';
+import type { VmInspect } from '../workers/protocol';
+import { describeEvent } from './describe';
+
+export interface ClientLine {
+  readonly id: number;
+  readonly dir: 'req' | 'rep' | 'timeout';
+  readonly reqId: number;
+  readonly text: string;
+  readonly from?: string;
+  readonly t: number;
+}
+
+export interface FeedLine {
+  readonly t: number;
+  readonly text: string;
+  readonly tone: 'info' | 'warn' | 'bad' | 'good';
+}
+
+export interface LabState {
+  program: ProgramName;
+  running: boolean;
+  speed: number;
+  vms: readonly VmInspect[];
+  verdicts: LabVerdicts | null;
+  client: readonly ClientLine[];
+  feed: readonly FeedLine[];
+  workload: number;
+  macOwner: string | null;
+  tasHolder: string | null;
+  channel: { entries: number; bytes: number; acks: number; heartbeats: number };
+  errors: readonly string[];
+}
+
+export const useLab = create<LabState>(() => ({
+  program: 'kv-server',
+  running: true,
+  speed: 1,
+  vms: [],
+  verdicts: null,
+  client: [],
+  feed: [],
+  workload: 0,
+  macOwner: null,
+  tasHolder: null,
+  channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 },
+  errors: [],
+}));
+
+type ConsoleSink = (text: string, suppressed: boolean) => void;
+const consoleSinks = new Map<string, ConsoleSink>();
+const pendingConsole = new Map<string, { text: string; suppressed: boolean }[]>();
+
+/** A VM console component registers here; output is written imperatively, never via React state. */
+export function setConsoleSink(vm: string, sink: ConsoleSink | null): void {
+  if (sink) {
+    consoleSinks.set(vm, sink);
+    for (const p of pendingConsole.get(vm) ?? []) sink(p.text, p.suppressed);
+    pendingConsole.delete(vm);
+  } else consoleSinks.delete(vm);
+}
+
+function writeConsole(vm: string, text: string, suppressed: boolean): void {
+  const s = consoleSinks.get(vm);
+  if (s) s(text, suppressed);
+  else {
+    const list = pendingConsole.get(vm) ?? [];
+    list.push({ text, suppressed });
+    if (list.length > 500) list.shift();
+    pendingConsole.set(vm, list);
+  }
+}
+
+let lab: FtLab | null = null;
+let poll: number | null = null;
+const createWorker = (): Worker => new Worker(new URL('../workers/vm.worker.ts', import.meta.url), { type: 'module' });
+
+export function currentLab(): FtLab | null {
+  return lab;
+}
+
+function onTrace(events: readonly TraceEvent[]): void {
+  const client: ClientLine[] = [];
+  const feed: FeedLine[] = [];
+  let { entries, bytes, acks, heartbeats } = useLab.getState().channel;
+  let tasHolder = useLab.getState().tasHolder;
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'console':
+        writeConsole(ev.vm, ev.text, ev.suppressed);
+        break;
+      case 'client/invoke':
+        if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
+        break;
+      case 'client/reply':
+        if (ev.client < 100) client.push({ id: ev.client, dir: 'rep', reqId: ev.reqId, text: ev.text + (ev.duplicate ? ' (duplicate)' : ''), from: ev.from, t: ev.t });
+        break;
+      case 'client/timeout':
+        if (ev.client < 100) client.push({ id: ev.client, dir: 'timeout', reqId: ev.reqId, text: 'no reply (timed out)', t: ev.t });
+        break;
+      case 'entry/flushed':
+        entries += ev.toSeq - ev.fromSeq + 1;
+        bytes += ev.bytes;
+        break;
+      case 'entry/acked':
+        acks++;
+        break;
+      case 'heartbeat':
+        heartbeats++;
+        break;
+      case 'storage/tas':
+        tasHolder = ev.holder;
+        break;
+      default:
+        break;
+    }
+    const d = describeEvent(ev);
+    if (d) feed.push({ t: ev.t, ...d });
+  }
+  const s = useLab.getState();
+  useLab.setState({
+    client: client.length ? [...s.client, ...client].slice(-80) : s.client,
+    feed: feed.length ? [...s.feed, ...feed].slice(-60) : s.feed,
+    channel: { entries, bytes, acks, heartbeats },
+    tasHolder,
+  });
+}
+
+/** Start (or restart) the lab with a program; shipped by name or user source. */
+export function startLab(program: ProgramName, source?: string): boolean {
+  const r = assembleProgram(source ?? PROGRAM_SOURCES[program]);
+  if (!r.ok) {
+    useLab.setState({ errors: r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`) });
+    return false;
+  }
+  lab?.dispose();
+  for (const k of pendingConsole.keys()) pendingConsole.delete(k);
+  for (const sink of consoleSinks.values()) sink('\x1bc', false);
+  const speed = useLab.getState().speed;
+  lab = new FtLab({ image: r.image, program, speed, createWorker });
+  lab.onTrace(onTrace);
+  (globalThis as { __lab?: FtLab }).__lab = lab;
+  useLab.setState({ program, running: true, vms: [], client: [], feed: [], verdicts: null, errors: [], workload: 0, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 }, tasHolder: null });
+  if (poll === null) {
+    const tick = async (): Promise<void> => {
+      const l = lab;
+      if (l) {
+        const vms = (await l.inspect()).filter((v): v is VmInspect => v !== null);
+        if (l === lab) useLab.setState({ vms, macOwner: l.macOwner, verdicts: l.verdicts() });
+      }
+      poll = requestAnimationFrame(() => void tick());
+    };
+    poll = requestAnimationFrame(() => void tick());
+  }
+  return true;
+}
+
+export const labActions = {
+  pause(): void {
+    lab?.pause();
+    useLab.setState({ running: false });
+  },
+  resume(): void {
+    lab?.resume();
+    useLab.setState({ running: true });
+  },
+  step(): void {
+    lab?.step();
+    useLab.setState({ running: false });
+  },
+  setSpeed(speed: number): void {
+    lab?.setSpeed(speed);
+    useLab.setState({ speed });
+  },
+  setWorkload(count: number): void {
+    lab?.setWorkload(count, 20, 4);
+    useLab.setState({ workload: count });
+  },
+  request(text: string): boolean {
+    return lab?.request(text) ?? false;
+  },
+};
+

@@ -1,0 +1,462 @@
+// The Web Worker runtime's coordinator (main thread). Each VM's hypervisor runs in its own module
+// worker; the logging channel is a MessageChannel whose ports belong to the two VM workers. Shared
+// storage, the switch and the clients are engine nodes living here, in a Realm of their own.
+// Killing a VM terminates its worker (fail-stop). Control is plain method calls; the UI reads the
+// merged trace (batched per frame) and polls inspect().
+
+import * as Comlink from 'comlink';
+import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
+import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/ft/messages';
+import { SharedStorage } from '../engine/ft/storage';
+import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
+import { checkKvClients, checkLeaseClients, TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import { Client, type ClientOp } from '../engine/sim/clients';
+import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { LEASE_VALID_MS } from '../engine/sim/runScenario';
+import type { NetPortMessage, VmInit, VmInspect } from './protocol';
+import { Realm, reanchor, wallNow, type ClockState, type Envelope } from './realm';
+import type { VmWorkerApi } from './vmWorkerApi';
+
+export type CreateVmWorker = () => Worker;
+
+interface VmHandle {
+  readonly id: NodeId;
+  readonly worker: Worker;
+  readonly api: Comlink.Remote<VmWorkerApi>;
+  readonly net: MessagePort;
+  alive: boolean;
+  crashed: string | null;
+  last: VmInspect | null;
+}
+
+export interface LabOptions {
+  readonly image: Uint8Array;
+  readonly program: string;
+  readonly config?: Partial<FtConfig>;
+  readonly seed?: number;
+  /** Virtual ms per wall ms at start. */
+  readonly speed?: number;
+  readonly createWorker: CreateVmWorker;
+}
+
+export interface LabVerdicts {
+  readonly outputRequirement: LinearizabilityVerdict & { readonly invariants: number };
+  readonly splitBrain: { readonly ok: boolean; readonly message: string };
+  readonly replay: { readonly ok: boolean; readonly message: string };
+}
+
+const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+const TRACE_KEEP = 50_000;
+
+export class FtLab {
+  readonly realm: Realm;
+  readonly storage: SharedStorage;
+  readonly config: FtConfig;
+  readonly links: Record<LinkClass, LinkConfig>;
+  readonly vms: VmHandle[] = [];
+  readonly clients = new Map<number, Client>();
+  macOwner: NodeId | null = null;
+  /** Each VM's role, as its trace reports it. */
+  readonly roles = new Map<NodeId, Role>();
+  /** Directed pairs `from>to` that drop everything (partitions of storage and clients). */
+  readonly blocked = new Set<string>();
+  readonly trace: TraceEvent[] = [];
+  private readonly _monitor: TraceMonitor;
+  private readonly _listeners = new Set<(events: readonly TraceEvent[]) => void>();
+  private _pending: TraceEvent[] = [];
+  private _frame: number | null = null;
+  private _seed: number;
+  private _lastDelivery = new Map<string, number>();
+  private _disposed = false;
+
+  constructor(readonly opts: LabOptions) {
+    this._seed = opts.seed ?? 1;
+    this.config = { ...DEFAULT_FT_CONFIG, ...opts.config };
+    this.links = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
+    // Virtual time starts when both VM workers are up (module load takes a while), not before.
+    const clock: ClockState = { speed: opts.speed ?? 1, paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
+    this.realm = new Realm(clock);
+    this.realm.onTrace = (events) => this._ingest(events);
+    this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
+    this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this._sendFromMain(STORAGE, to, msg)));
+    this.realm.attach(STORAGE, this.storage);
+    const a = this._spawn('primary', null);
+    const b = this._spawn('backup', a.id);
+    this.ready = Promise.all([this._init(a, 'primary', b.id), this._init(b, 'backup', a.id)]).then(() => {
+      if (!this._disposed && !this._userPaused) this._setClock(reanchor(this.realm.clock, wallNow(), { paused: false }));
+    });
+    this.macOwner = a.id;
+    this.realm.start();
+  }
+
+  /** Resolves when both VM workers are running. */
+  readonly ready: Promise<void>;
+  private _userPaused = false;
+
+  private _nextSeed(): number {
+    this._seed = (Math.imul(this._seed, 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return this._seed;
+  }
+
+  // ------------------------------------------------------------ VMs
+
+  private _pendingLogPorts = new Map<NodeId, MessagePort>();
+
+  private _spawn(role: 'primary' | 'backup', peer: NodeId | null): VmHandle {
+    const id = VM_NAMES[this.vms.length] ?? `VM${this.vms.length}`;
+    const worker = this.opts.createWorker();
+    const api = Comlink.wrap<VmWorkerApi>(worker);
+    const ch = new MessageChannel();
+    const h: VmHandle = { id, worker, api, net: ch.port1, alive: true, crashed: null, last: null };
+    ch.port1.onmessage = (e: MessageEvent<NetPortMessage>) => this._onNet(h, e.data);
+    worker.addEventListener('error', (e) => this._crashed(h, e.message || 'worker error'));
+    this.vms.push(h);
+    this._netPorts.set(id, ch.port2);
+    if (role === 'backup' && peer) {
+      // The logging channel between the new pair: one port each.
+      const log = new MessageChannel();
+      this._pendingLogPorts.set(id, log.port1);
+      this._pendingLogPorts.set(peer, log.port2);
+    }
+    return h;
+  }
+  private _netPorts = new Map<NodeId, MessagePort>();
+
+  private _init(h: VmHandle, role: 'primary' | 'backup', peer: NodeId | null): Promise<void> {
+    const net = this._netPorts.get(h.id)!;
+    const log = this._pendingLogPorts.get(h.id) ?? null;
+    this._pendingLogPorts.delete(h.id);
+    this.roles.set(h.id, role);
+    const init: VmInit = {
+      id: h.id,
+      role,
+      peer,
+      image: this.opts.image,
+      config: this.config,
+      clock: this.realm.clock,
+      channel: this.links.channel,
+      seed: this._nextSeed(),
+    };
+    return h.api.init(init, Comlink.transfer(net, [net]), log ? Comlink.transfer(log, [log]) : null);
+  }
+
+  private _crashed(h: VmHandle, error: string): void {
+    if (!h.alive) return;
+    h.alive = false;
+    h.crashed = error;
+    this._ingest([
+      { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
+    ]);
+  }
+
+  private _onNet(h: VmHandle, m: NetPortMessage): void {
+    if (!h.alive) return;
+    switch (m.kind) {
+      case 'trace/batch':
+        this._ingest(m.events);
+        break;
+      case 'vm/crashed':
+        this._crashed(h, m.error);
+        break;
+      case 'net/envelope':
+        this._route(m.env);
+        break;
+    }
+  }
+
+  /** A message from a VM to the switch, storage or a client. */
+  private _route(env: Envelope): void {
+    if (env.to === SWITCH) {
+      if (env.msg.t === 'advertise' && !this.blocked.has(`${env.from}>${SWITCH}`)) {
+        this.realm.sched.at(env.stamp + this.links.clients.latencyMs, () => {
+          this.macOwner = env.from;
+        });
+        this.realm.kick();
+      }
+      return;
+    }
+    if (this.blocked.has(`${env.from}>${env.to}`)) return;
+    this.realm.deliver(env, this.links[Network.classify(env.from, env.to)], Math.random());
+  }
+
+  /** A message from a node living here (storage, a client). */
+  private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
+    let dest = to;
+    if (to === SERVICE) {
+      if (!this.macOwner) return;
+      dest = this.macOwner;
+    }
+    if (this.blocked.has(`${from}>${dest}`)) return;
+    const link = this.links[Network.classify(from, dest)];
+    const now = this.realm.sched.now;
+    const key = `${from}>${dest}`;
+    const at = Math.max(now + link.latencyMs + Math.random() * link.jitterMs, this._lastDelivery.get(key) ?? 0);
+    this._lastDelivery.set(key, at);
+    const vm = this.vms.find((v) => v.id === dest);
+    if (vm) {
+      // Leave when the link delay has passed, stamped with the arrival time.
+      this.realm.sched.at(at, () => {
+        if (vm.alive && !this.blocked.has(key)) vm.net.postMessage({ kind: 'net/envelope', env: { from, to: dest, stamp: at, msg } } satisfies NetPortMessage);
+      });
+      this.realm.kick();
+      return;
+    }
+    this.realm.deliver({ from, to: dest, stamp: now, msg }, link, Math.random());
+  }
+
+  // ------------------------------------------------------------ trace
+
+  private _ingest(events: readonly TraceEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'vm/role') this.roles.set(ev.vm, ev.role);
+      this._monitor.listener(ev);
+      this.trace.push(ev);
+    }
+    if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
+    this._pending.push(...events);
+    if (this._frame === null && this._listeners.size > 0) {
+      const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
+      this._frame = raf(() => {
+        this._frame = null;
+        const batch = this._pending.sort((x, y) => x.t - y.t);
+        this._pending = [];
+        for (const l of this._listeners) l(batch);
+      }) as unknown as number;
+    }
+  }
+
+  /** Trace events, at most once per animation frame. Returns an unsubscribe. */
+  onTrace(l: (events: readonly TraceEvent[]) => void): () => void {
+    this._listeners.add(l);
+    return () => this._listeners.delete(l);
+  }
+
+  private _note(body: TraceBody): void {
+    this._ingest([{ ...body, t: this.realm.sched.now } as TraceEvent]);
+  }
+
+  // ------------------------------------------------------------ time
+
+  get virtualNow(): number {
+    return this.realm.sched.now;
+  }
+
+  get clock(): ClockState {
+    return this.realm.clock;
+  }
+
+  private _setClock(c: ClockState): void {
+    this.realm.clock = c;
+    this.realm.kick();
+    for (const v of this.vms) if (v.alive) void v.api.setClock(c);
+  }
+
+  setSpeed(speed: number): void {
+    this._setClock(reanchor(this.realm.clock, wallNow(), { speed }));
+  }
+
+  pause(): void {
+    this._userPaused = true;
+    this._setClock(reanchor(this.realm.clock, wallNow(), { paused: true }));
+  }
+
+  resume(): void {
+    this._userPaused = false;
+    this._setClock(reanchor(this.realm.clock, wallNow(), { paused: false }));
+  }
+
+  /** While paused: move every realm forward by `ms` of virtual time (one slice by default). */
+  step(ms = this.config.sliceMs): void {
+    this._userPaused = true;
+    const c = reanchor(this.realm.clock, wallNow(), { paused: true });
+    this._setClock({ ...c, anchorVirtual: c.anchorVirtual + ms });
+  }
+
+  // ------------------------------------------------------------ faults
+
+  private _find(ref: 'primary' | 'backup'): VmHandle | undefined {
+    const want: readonly Role[] = ref === 'primary' ? ['primary', 'live'] : ['backup'];
+    return this.vms.find((v) => v.alive && want.includes(this.roles.get(v.id) ?? 'dead'));
+  }
+
+  /** Fail-stop: terminate the VM's worker, mid-anything. */
+  kill(ref: 'primary' | 'backup'): NodeId | null {
+    const v = this._find(ref);
+    if (!v) return null;
+    v.worker.terminate();
+    v.api[Comlink.releaseProxy]();
+    v.alive = false;
+    this._note({ type: 'fault', kind: `kill-${ref}`, detail: `terminated ${v.id}'s worker` });
+    this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
+    return v.id;
+  }
+
+  powerOffPrimary(): void {
+    const v = this._find('primary');
+    if (!v) return;
+    this._note({ type: 'fault', kind: 'power-off-primary', detail: `powered off ${v.id}` });
+    void v.api.powerOff();
+  }
+
+  /** Cut the logging channel (both ways, or one direction). */
+  cutChannel(direction: 'both' | 'to-backup' | 'to-primary' = 'both'): void {
+    const p = this._find('primary');
+    const b = this._find('backup');
+    if (!p || !b) return;
+    const toBackup = direction !== 'to-primary';
+    const toPrimary = direction !== 'to-backup';
+    void p.api.setChannelBlocked(toBackup, toPrimary);
+    void b.api.setChannelBlocked(toPrimary, toBackup);
+    this._note({ type: 'fault', kind: 'cut-channel', detail: `cut the logging channel (${direction}) between ${p.id} and ${b.id}` });
+  }
+
+  heal(): void {
+    this.blocked.clear();
+    for (const v of this.vms) if (v.alive) void v.api.setChannelBlocked(false, false);
+    this._note({ type: 'fault', kind: 'heal', detail: 'healed every cut and partition' });
+  }
+
+  partitionFromStorage(ref: 'primary' | 'backup'): void {
+    const v = this._find(ref);
+    if (!v) return;
+    this.blocked.add(`${v.id}>${STORAGE}`).add(`${STORAGE}>${v.id}`);
+    this._note({ type: 'fault', kind: 'partition-storage', detail: `partitioned ${v.id} from shared storage` });
+  }
+
+  partitionFromClients(ref: 'primary' | 'backup'): void {
+    const v = this._find(ref);
+    if (!v) return;
+    for (const c of this.clients.values()) this.blocked.add(`${v.id}>${c.nodeId}`).add(`${c.nodeId}>${v.id}`);
+    this.blocked.add(`${v.id}>${SWITCH}`);
+    this._note({ type: 'fault', kind: 'partition-clients', detail: `partitioned ${v.id} from the clients` });
+  }
+
+  slowChannel(latencyMs: number, bandwidthMbps?: number): void {
+    this.links.channel.latencyMs = latencyMs;
+    if (bandwidthMbps !== undefined) this.links.channel.bandwidthMbps = bandwidthMbps;
+    for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
+    this._note({ type: 'fault', kind: 'slow-channel', detail: `logging channel now ${latencyMs} ms` });
+  }
+
+  pauseVm(ref: 'primary' | 'backup'): void {
+    const v = this._find(ref);
+    if (!v) return;
+    void v.api.pause();
+    this._note({ type: 'fault', kind: 'pause', detail: `paused ${v.id}` });
+  }
+
+  resumeVm(id: NodeId): void {
+    const v = this.vms.find((x) => x.id === id && x.alive);
+    if (!v) return;
+    void v.api.resume();
+    this._note({ type: 'fault', kind: 'resume', detail: `resumed ${v.id}` });
+  }
+
+  /** Restore redundancy: a new backup worker, started from a snapshot of the live VM (FT VMotion). */
+  async restartBackup(): Promise<NodeId | null> {
+    const live = this.vms.find((v) => v.alive && this.roles.get(v.id) === 'live');
+    if (!live) return null;
+    const nb = this._spawn('backup', live.id);
+    const port = this._pendingLogPorts.get(live.id)!;
+    this._pendingLogPorts.delete(live.id);
+    // The new worker boots first; only then does the live VM start logging to it.
+    await this._init(nb, 'backup', live.id);
+    if (!live.alive) return null;
+    await live.api.startBackup(nb.id, Comlink.transfer(port, [port]));
+    this._note({ type: 'fault', kind: 'restart-backup', detail: `started backup ${nb.id} from a snapshot of ${live.id}` });
+    return nb.id;
+  }
+
+  // ------------------------------------------------------------ clients
+
+  client(id: number): Client {
+    let c = this.clients.get(id);
+    if (!c) {
+      const nodeId = `client-${id}`;
+      c = new Client(this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)), id, { kind: 'scripted', requests: [] }, 300);
+      this.clients.set(id, c);
+      this.realm.attach(nodeId, c);
+    }
+    return c;
+  }
+
+  /** Send a request as client `id` (the terminal). False if that client is still waiting. */
+  request(text: string, id = 1): boolean {
+    const ok = this.client(id).request(text);
+    this.realm.kick();
+    return ok;
+  }
+
+  /** An automatic workload: `count` clients, each thinking `thinkMs` on average between requests. */
+  setWorkload(count: number, thinkMs = 20, keys = 4): void {
+    for (const [id, c] of this.clients) if (id >= 100) c.stop();
+    for (let i = 0; i < count; i++) {
+      const id = 100 + this.clients.size;
+      const nodeId = `client-${id}`;
+      const c = new Client(
+        this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)),
+        id,
+        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: this.realm.sched.now, stopAt: Infinity },
+        300,
+      );
+      this.clients.set(id, c);
+      this.realm.attach(nodeId, c);
+    }
+    this.realm.kick();
+  }
+
+  history(): ClientOp[] {
+    return [...this.clients.values()].flatMap((c) => c.history);
+  }
+
+  // ------------------------------------------------------------ views
+
+  async inspect(): Promise<(VmInspect | null)[]> {
+    return Promise.all(
+      this.vms.map(async (v) => {
+        if (!v.alive) return v.last ? { ...v.last, role: 'dead' as const, haltReason: v.crashed ?? 'killed' } : null;
+        // A call to a worker terminated mid-call never answers: don't wait for it.
+        const answer = await Promise.race([v.api.inspect(), new Promise<null>((r) => setTimeout(() => r(null), 1000))]).catch(() => null);
+        if (answer && v.alive) v.last = answer;
+        return v.alive || !v.last ? v.last : { ...v.last, role: 'dead' as const, haltReason: v.crashed ?? 'killed' };
+      }),
+    );
+  }
+
+  verdicts(): LabVerdicts {
+    const m = this._monitor;
+    const ops = this.history();
+    const lin =
+      this.opts.program === 'kv-server'
+        ? checkKvClients(ops)
+        : this.opts.program === 'lease-server'
+          ? checkLeaseClients(ops, LEASE_VALID_MS)
+          : { ok: true as const, message: 'no client protocol to check', culprits: [] };
+    const invariants = m.violations.filter((v) => v.invariant !== 'split-brain');
+    const split = m.violations.find((v) => v.invariant === 'split-brain');
+    return {
+      outputRequirement: {
+        ...lin,
+        ok: lin.ok === true && invariants.length === 0 ? true : lin.ok === 'unknown' ? 'unknown' : false,
+        message: invariants.length > 0 && lin.ok === true ? `VIOLATED: ${invariants[0]!.message}` : lin.message,
+        invariants: invariants.length,
+      },
+      splitBrain: { ok: !split, message: split ? split.message : 'No split brain: one VM at a time has released outputs as primary' },
+      replay: {
+        ok: m.divergences.length === 0,
+        message: m.divergences.length === 0 ? 'Backup in lockstep: every logged state hash matched' : `DIVERGED at icount ${m.divergences[0]!.icount}: ${m.divergences[0]!.detail}`,
+      },
+    };
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this.realm.stop();
+    for (const v of this.vms) {
+      v.worker.terminate();
+      v.alive = false;
+    }
+    this._listeners.clear();
+  }
+}

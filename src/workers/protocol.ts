@@ -1,0 +1,64 @@
+// The Web Worker runtime's wire types. Control goes over comlink (plain, cloneable data); the
+// logging channel and the network go over MessagePorts as stamped envelopes; trace events come
+// back in batches. One module for all of it, so each kind is declared once.
+
+import type { FtConfig } from '../engine/ft/hypervisor';
+import type { LogEntryKind, OutputKind } from '../engine/ft/log';
+import type { NodeId } from '../engine/ft/messages';
+import type { Role, StallReason, TraceEvent } from '../engine/ft/trace';
+import type { LinkConfig } from '../engine/sim/network';
+import type { ClockState, Envelope } from './realm';
+
+/** Messages on a VM worker's network port (to and from the coordinator). */
+export type NetPortMessage =
+  | { readonly kind: 'net/envelope'; readonly env: Envelope }
+  | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
+  | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
+
+/** Messages on the logging channel port between the two VM workers. */
+export type LogPortMessage = { readonly kind: 'log/envelope'; readonly env: Envelope };
+
+export interface VmInit {
+  readonly id: NodeId;
+  readonly role: 'primary' | 'backup';
+  readonly peer: NodeId | null;
+  readonly image: Uint8Array;
+  readonly config: FtConfig;
+  readonly clock: ClockState;
+  readonly channel: LinkConfig;
+  readonly seed: number;
+}
+
+export interface EntryView {
+  readonly seq: number;
+  readonly icount: number;
+  readonly kind: LogEntryKind;
+}
+
+/** What the UI can see of one VM (polled, at most once per frame). */
+export interface VmInspect {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly peer: NodeId | null;
+  readonly paused: boolean;
+  readonly status: string;
+  readonly stall: StallReason | null;
+  readonly haltReason: string;
+  readonly icount: number;
+  readonly pc: number;
+  readonly regs: readonly number[];
+  readonly disasm: readonly { addr: number; text: string; current: boolean }[];
+  /** The VM's log buffer: the primary's unsent entries, or the backup's received, unreplayed ones. */
+  readonly buffer: readonly EntryView[];
+  readonly bufferCapacity: number;
+  readonly held: readonly { seq: number; kind: OutputKind; heldAt: number }[];
+  readonly ackedSeq: number;
+  readonly receivedSeq: number;
+  readonly consumedSeq: number;
+  readonly lagMs: number;
+  readonly cpu: number;
+  readonly virtualMs: number;
+  readonly behindMs: number;
+  readonly stats: { entries: number; logBytes: number; outputs: number };
+  readonly memory: { readonly addr: number; readonly bytes: Uint8Array };
+}

@@ -1,0 +1,144 @@
+// One realm's runtime (a VM worker, or the main thread's coordinator): a Scheduler on virtual
+// time driven by the wall clock, NodeEnvs for the nodes that live here, and emulated links
+// (latency, bandwidth, FIFO, cuts) for messages that cross realms through MessagePorts.
+// The engine's nodes run here unchanged; all protocol decisions stay in src/engine.
+
+import type { Message, NodeEnv, NodeId, Timer } from '../engine/ft/messages';
+import { messageBytes } from '../engine/ft/messages';
+import type { TraceBody, TraceEvent } from '../engine/ft/trace';
+import type { LinkConfig } from '../engine/sim/network';
+import { Rng } from '../engine/sim/rng';
+import { Scheduler } from '../engine/sim/scheduler';
+
+/** Maps wall time to virtual time: the same mapping is given to every realm. */
+export interface ClockState {
+  /** Virtual ms per wall ms. */
+  readonly speed: number;
+  readonly paused: boolean;
+  /** Wall time (ms since the epoch, performance.timeOrigin + performance.now()) of the anchor. */
+  readonly anchorWall: number;
+  readonly anchorVirtual: number;
+}
+
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function virtualAt(c: ClockState, wall: number): number {
+  return c.paused ? c.anchorVirtual : c.anchorVirtual + (wall - c.anchorWall) * c.speed;
+}
+
+/** Re-anchor a clock at `wall` with a new speed or pause state (virtual time is continuous). */
+export function reanchor(c: ClockState, wall: number, change: { speed?: number; paused?: boolean }): ClockState {
+  return { speed: change.speed ?? c.speed, paused: change.paused ?? c.paused, anchorWall: wall, anchorVirtual: virtualAt(c, wall) };
+}
+
+/** A message crossing realms, stamped with the sender's virtual time. */
+export interface Envelope {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly stamp: number;
+  readonly msg: Message;
+}
+
+export interface Receiver {
+  receive(msg: Message, from: NodeId): void;
+}
+
+/** Wall-clock budget of one pump, so a realm that falls behind stays responsive. */
+const PUMP_BUDGET_MS = 10;
+
+export class Realm {
+  readonly sched = new Scheduler();
+  clock: ClockState;
+  private readonly _nodes = new Map<NodeId, Receiver>();
+  private readonly _lastDelivery = new Map<string, number>();
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _traceOut: TraceEvent[] = [];
+  /** How far behind the wall-clock mapping this realm's virtual time is (ms), after the last pump. */
+  behindMs = 0;
+  onTrace: ((events: TraceEvent[]) => void) | null = null;
+
+  constructor(clock: ClockState) {
+    this.clock = clock;
+  }
+
+  attach(id: NodeId, node: Receiver): void {
+    this._nodes.set(id, node);
+  }
+
+  detach(id: NodeId): void {
+    this._nodes.delete(id);
+  }
+
+  env(id: NodeId, seed: number, send: (to: NodeId, msg: Message) => void): NodeEnv {
+    const sched = this.sched;
+    return {
+      id,
+      rng: new Rng(seed),
+      now: () => sched.now,
+      after: (ms: number, fn: () => void): Timer => {
+        const t = sched.after(ms, fn);
+        return { cancel: () => sched.cancel(t) };
+      },
+      send,
+      trace: (body: TraceBody) => {
+        this._traceOut.push({ ...body, t: sched.now } as TraceEvent);
+      },
+    };
+  }
+
+  /** Take the trace events gathered since the last call. */
+  drainTrace(): TraceEvent[] {
+    const out = this._traceOut;
+    this._traceOut = [];
+    return out;
+  }
+
+  /** Deliver an envelope that arrived from another realm, after the link's delay. */
+  deliver(env: Envelope, link: LinkConfig, jitter: number): void {
+    const key = `${env.from}>${env.to}`;
+    const serial = link.bandwidthMbps > 0 ? (messageBytes(env.msg) * 8) / (link.bandwidthMbps * 1000) : 0;
+    const at = Math.max(env.stamp + link.latencyMs + serial + jitter * link.jitterMs, this._lastDelivery.get(key) ?? 0, this.sched.now);
+    this._lastDelivery.set(key, at);
+    this.sched.at(at, () => this._nodes.get(env.to)?.receive(env.msg, env.from));
+    this.kick();
+  }
+
+  /** Run everything due by now (within a wall budget), then come back soon. */
+  start(): void {
+    this.kick();
+  }
+
+  stop(): void {
+    if (this._timer !== null) clearTimeout(this._timer);
+    this._timer = null;
+  }
+
+  kick(): void {
+    if (this._timer !== null) return;
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this.pump();
+    }, 0);
+  }
+
+  pump(): void {
+    const target = virtualAt(this.clock, wallNow());
+    const deadline = performance.now() + PUMP_BUDGET_MS;
+    this.sched.runUntil(target, () => performance.now() > deadline);
+    this.behindMs = Math.max(0, target - this.sched.now);
+    if (this._traceOut.length > 0) this.onTrace?.(this.drainTrace());
+    if (this._timer === null) {
+      // Behind: come straight back. Paused: nothing moves until the clock changes or a message lands.
+      const next = this.sched.peekTime();
+      if (this.behindMs > 0) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 0);
+      else if (!this.clock.paused && next < Infinity) {
+        const wallDelay = Math.max(1, Math.min(16, (next - target) / Math.max(this.clock.speed, 1e-9)));
+        this._timer = setTimeout(() => ((this._timer = null), this.pump()), wallDelay);
+      } else if (!this.clock.paused) {
+        this._timer = setTimeout(() => ((this._timer = null), this.pump()), 16);
+      }
+    }
+  }
+}

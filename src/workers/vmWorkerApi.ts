@@ -1,0 +1,151 @@
+// A VM worker: one hypervisor (src/engine/ft) in its own realm. The logging channel is a
+// MessagePort to the peer VM's worker; everything else (clients, storage, the switch) is reached
+// through a network port to the coordinator. No protocol logic lives here.
+
+import { disassemble } from '../engine/machine/disassembler';
+import { Hypervisor } from '../engine/ft/hypervisor';
+import type { Message, NodeId } from '../engine/ft/messages';
+import type { LinkConfig } from '../engine/sim/network';
+import type { LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
+import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
+
+export class VmWorkerApi {
+  private _realm: Realm | null = null;
+  private _hv: Hypervisor | null = null;
+  private _net: MessagePort | null = null;
+  private _log: MessagePort | null = null;
+  private _channel: LinkConfig = { latencyMs: 0.045, jitterMs: 0.01, loss: 0, bandwidthMbps: 10000 };
+  /** Logging channel cut, per direction (a fault the coordinator injects). */
+  private _blockOut = false;
+  private _blockIn = false;
+  private _jitter: () => number = () => 0;
+
+  init(init: VmInit, net: MessagePort, log: MessagePort | null): void {
+    const realm = new Realm(init.clock);
+    // A VM started later (a new backup) begins at the current virtual time, not at zero.
+    realm.sched.runUntil(virtualAt(init.clock, wallNow()));
+    this._realm = realm;
+    this._net = net;
+    this._channel = init.channel;
+    let seed = init.seed >>> 0;
+    this._jitter = () => {
+      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return seed / 0x100000000;
+    };
+    net.onmessage = (e: MessageEvent<NetPortMessage>) => {
+      if (e.data.kind === 'net/envelope') realm.deliver(e.data.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
+    };
+    this._setLogPort(log);
+    realm.onTrace = (events) => this._post({ kind: 'trace/batch', events });
+    const env = realm.env(init.id, init.seed, (to, msg) => this._send(to, msg));
+    try {
+      this._hv = new Hypervisor(env, init.config, init.role, init.peer, init.image);
+    } catch (err) {
+      this._post({ kind: 'vm/crashed', id: init.id, error: String(err) });
+      return;
+    }
+    realm.attach(init.id, this._hv);
+    realm.start();
+  }
+
+  private _setLogPort(port: MessagePort | null): void {
+    if (this._log) this._log.onmessage = null;
+    this._log = port;
+    if (!port) return;
+    port.onmessage = (e: MessageEvent<LogPortMessage>) => {
+      if (this._blockIn || !this._realm) return;
+      this._realm.deliver(e.data.env, this._channel, this._jitter());
+    };
+  }
+
+  private _post(m: NetPortMessage): void {
+    this._net?.postMessage(m);
+  }
+
+  private _send(to: NodeId, msg: Message): void {
+    const hv = this._hv;
+    const realm = this._realm;
+    if (!hv || !realm) return;
+    const env: Envelope = { from: hv.id, to, stamp: realm.sched.now, msg };
+    if (to === hv.peer) {
+      // The logging channel: straight to the peer's worker. Batches travel as transferred buffers.
+      if (this._blockOut || !this._log) return;
+      const transfer = msg.t === 'log' ? [msg.batch.buffer as ArrayBuffer] : [];
+      this._log.postMessage({ kind: 'log/envelope', env } satisfies LogPortMessage, transfer);
+      return;
+    }
+    this._net?.postMessage({ kind: 'net/envelope', env } satisfies NetPortMessage);
+  }
+
+  setClock(clock: ClockState): void {
+    if (!this._realm) return;
+    this._realm.clock = clock;
+    this._realm.kick();
+  }
+
+  setChannel(link: LinkConfig): void {
+    this._channel = link;
+  }
+
+  /** Cut (or heal) the logging channel as seen from this VM. */
+  setChannelBlocked(out: boolean, inbound: boolean): void {
+    this._blockOut = out;
+    this._blockIn = inbound;
+  }
+
+  powerOff(): void {
+    this._hv?.powerOff();
+    this._realm?.kick();
+  }
+
+  pause(): void {
+    this._hv?.pause();
+  }
+
+  resume(): void {
+    this._hv?.resume();
+    this._realm?.kick();
+  }
+
+  /** FT VMotion: start logging to a new backup over a new logging channel. */
+  startBackup(newBackup: NodeId, log: MessagePort): void {
+    this._setLogPort(log);
+    this._blockIn = this._blockOut = false;
+    this._hv?.startBackup(newBackup);
+    this._realm?.kick();
+  }
+
+  inspect(memAddr = 0, memLen = 64): VmInspect | null {
+    const hv = this._hv;
+    const realm = this._realm;
+    if (!hv || !realm) return null;
+    const m = hv.machine;
+    const start = Math.max(0, (m.pc & ~3) - 16);
+    const a = Math.max(0, Math.min(m.mem.length - memLen, memAddr));
+    return {
+      id: hv.id,
+      role: hv.role,
+      peer: hv.peer,
+      paused: hv.paused,
+      status: m.status,
+      stall: hv.stall,
+      haltReason: hv.haltReason,
+      icount: m.icount,
+      pc: m.pc,
+      regs: Array.from(m.regs),
+      disasm: disassemble(m.mem, start, 48).map((l) => ({ addr: l.addr, text: l.text, current: l.addr === m.pc })),
+      buffer: hv.bufferedEntries(64).map((e) => ({ seq: e.seq, icount: e.icount, kind: e.kind })),
+      bufferCapacity: hv.role === 'backup' ? hv.config.backupLogCapacity : hv.config.primaryLogCapacity,
+      held: hv.heldOutputs.map((h) => ({ seq: h.seq, kind: h.kind, heldAt: h.heldAt })),
+      ackedSeq: hv.ackedSeq,
+      receivedSeq: hv.receivedSeq,
+      consumedSeq: hv.consumedSeq,
+      lagMs: hv.lagMs,
+      cpu: hv.cpuFactor,
+      virtualMs: realm.sched.now,
+      behindMs: realm.behindMs,
+      stats: { entries: hv.stats.entries, logBytes: hv.stats.logBytes, outputs: hv.stats.outputs },
+      memory: { addr: a, bytes: m.mem.slice(a, a + memLen) },
+    };
+  }
+}

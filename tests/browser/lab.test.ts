@@ -1,0 +1,136 @@
+// The FT lab on real Web Workers: each VM's hypervisor in its own worker, a MessageChannel
+// logging channel, faults from the page's buttons.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { appUrl, launchChromium } from './browser';
+
+interface LabProbe {
+  roles: [string, string][];
+  mac: string | null;
+  or: boolean | 'unknown';
+  orMessage: string;
+  sb: boolean;
+  replay: boolean;
+  ok: number;
+  fromB: number;
+  fromC: number;
+}
+
+const probe = (page: Page): Promise<LabProbe> =>
+  page.evaluate(() => {
+    type Lab = {
+      roles: Map<string, string>;
+      macOwner: string | null;
+      verdicts(): { outputRequirement: { ok: boolean | 'unknown'; message: string }; splitBrain: { ok: boolean }; replay: { ok: boolean } };
+      history(): { status: string; from: string | null }[];
+    };
+    const lab = (globalThis as unknown as { __lab: Lab }).__lab;
+    const v = lab.verdicts();
+    const h = lab.history();
+    return {
+      roles: [...lab.roles],
+      mac: lab.macOwner,
+      or: v.outputRequirement.ok,
+      orMessage: v.outputRequirement.message,
+      sb: v.splitBrain.ok,
+      replay: v.replay.ok,
+      ok: h.filter((o) => o.status === 'ok').length,
+      fromB: h.filter((o) => o.from === 'B').length,
+      fromC: h.filter((o) => o.from === 'C').length,
+    };
+  });
+
+async function until(page: Page, pred: (p: LabProbe) => boolean, what: string, ms = 15_000): Promise<LabProbe> {
+  const end = Date.now() + ms;
+  let last = await probe(page);
+  while (!pred(last)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    await page.waitForTimeout(100);
+    last = await probe(page);
+  }
+  return last;
+}
+
+const role = (p: LabProbe, vm: string): string | undefined => p.roles.find(([id]) => id === vm)?.[1];
+
+describe('FT on Web Workers', () => {
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(appUrl());
+    await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+  });
+
+  it('runs primary and backup in lockstep: both icounts rise and the checkers hold', async () => {
+    await page.getByTestId('icount-A').waitFor();
+    await page.getByTestId('icount-B').waitFor();
+    await page.getByLabel('Automatic clients').selectOption('3');
+    const p = await until(page, (x) => x.ok >= 20, '20 replies');
+    assert.equal(role(p, 'A'), 'primary');
+    assert.equal(role(p, 'B'), 'backup');
+    assert.equal(p.or, true, p.orMessage);
+    assert.ok(p.replay && p.sb);
+    await page.getByLabel('Request').fill('PUT answer 42');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.client-log .rep', { hasText: 'OK' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('[data-vm=B].console', { hasText: 'PUT answer 42' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: 'test-results/lab-lockstep.png' });
+    assert.deepEqual(errors, []);
+  });
+
+  it('kill primary terminates its worker; the backup goes live and clients keep getting replies', async () => {
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await until(page, (x) => x.ok >= 20, '20 replies before the fault');
+    await page.getByRole('button', { name: 'Kill primary' }).click();
+    const p = await until(page, (x) => role(x, 'B') === 'live' && x.mac === 'B' && x.fromB >= 20, 'B live and 20 replies from B');
+    assert.equal(role(p, 'A'), 'dead');
+    assert.equal(p.or, true, p.orMessage);
+    assert.ok(p.sb, 'no split brain');
+    await page.locator('.vm.role-live[data-vm=B]').waitFor();
+    await page.screenshot({ path: 'test-results/lab-failover.png' });
+    assert.deepEqual(errors, []);
+  });
+
+  it('a cut logging channel ends with exactly one VM serving', async () => {
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await until(page, (x) => x.ok >= 10, '10 replies');
+    await page.getByRole('button', { name: 'Cut logging channel' }).click();
+    const p = await until(page, (x) => x.roles.some(([, r]) => r === 'halted'), 'one VM to halt');
+    const serving = p.roles.filter(([, r]) => r === 'live' || r === 'primary');
+    assert.equal(serving.length, 1, JSON.stringify(p.roles));
+    const q = await until(page, (x) => x.ok >= p.ok + 10, 'replies after the cut');
+    assert.ok(q.sb, 'no split brain');
+    assert.equal(q.or, true, q.orMessage);
+  });
+
+  it('restart backup: a new backup worker from a snapshot takes over after a second failure', async () => {
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await until(page, (x) => x.ok >= 10, '10 replies');
+    await page.getByRole('button', { name: 'Kill primary' }).click();
+    await until(page, (x) => role(x, 'B') === 'live', 'B live');
+    await page.getByRole('button', { name: 'Restart backup' }).click();
+    await until(page, (x) => role(x, 'C') === 'backup' && role(x, 'B') === 'primary', 'C backup of B');
+    const before = await probe(page);
+    await until(page, (x) => x.ok >= before.ok + 10, 'replies with the new pair');
+    await page.getByRole('button', { name: 'Kill primary' }).click();
+    const p = await until(page, (x) => role(x, 'C') === 'live' && x.fromC >= 5, 'C live and serving');
+    assert.equal(p.or, true, p.orMessage);
+    assert.ok(p.replay, 'the new backup replayed in lockstep');
+  });
+
+  it('power off: the backup halts instead of going live', async () => {
+    await page.getByRole('button', { name: 'Power off primary' }).click();
+    const p = await until(page, (x) => role(x, 'A') === 'halted' && role(x, 'B') === 'halted', 'both halted');
+    assert.equal(p.roles.length, 2);
+  });
+});
