@@ -115,6 +115,13 @@ export class VmWorkerApi {
     this._realm?.kick();
   }
 
+  /** Test hook: an uncaught exception in this worker, to show the page survives a crashed VM. */
+  debugCrash(message: string): void {
+    setTimeout(() => {
+      throw new Error(message);
+    }, 0);
+  }
+
   inspect(memAddr = 0, memLen = 64): VmInspect | null {
     const hv = this._hv;
     const realm = this._realm;

@@ -134,3 +134,24 @@ describe('FT on Web Workers', () => {
     assert.equal(p.roles.length, 2);
   });
 });
+
+describe('a crashing worker', () => {
+  it('shows up as a crashed VM with its error, and the page keeps running', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(appUrl());
+      await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+      await page.getByTestId('icount-B').waitFor();
+      await page.evaluate(() => {
+        const lab = (globalThis as unknown as { __lab: { vms: { api: { debugCrash(m: string): Promise<void> } }[] } }).__lab;
+        void lab.vms[1]!.api.debugCrash('boom in the backup');
+      });
+      await page.locator('.vm.role-dead[data-vm=B]', { hasText: 'boom in the backup' }).waitFor({ timeout: 10_000 });
+      // The primary notices its backup is gone, wins test-and-set and goes on alone.
+      await page.locator('.vm.role-live[data-vm=A]').waitFor({ timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
+  });
+});

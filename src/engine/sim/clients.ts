@@ -31,6 +31,10 @@ export type Workload =
 
 export class Client {
   readonly history: ClientOp[] = [];
+  /** Invoke time of the first operation left out of `history` because it was full, or null. */
+  truncatedAt: number | null = null;
+  /** The most operations `history` keeps (a long interactive session stays bounded). */
+  maxHistory = Infinity;
   private _nextReq = 1;
   private _current: ClientOp | null = null;
   private _timeout: { cancel(): void } | null = null;
@@ -58,7 +62,8 @@ export class Client {
     const reqId = this._nextReq++ & 0xffff;
     const op: ClientOp = { client: this.id, reqId, text, invoke: this.env.now(), complete: null, reply: null, status: 'pending', from: null };
     this._current = op;
-    this.history.push(op);
+    if (this.history.length < this.maxHistory) this.history.push(op);
+    else this.truncatedAt ??= op.invoke;
     this.env.trace({ type: 'client/invoke', client: this.id, reqId, text });
     this.env.send(SERVICE, { t: 'frame', frame: encodeFrame(this.id, reqId, text) });
     this._timeout = this.env.after(this.timeoutMs, () => {
@@ -76,7 +81,11 @@ export class Client {
     if (msg.t !== 'frame') return;
     const f = decodeFrame(msg.frame);
     if (!f || f.client !== this.id) return;
-    const op = this.history.find((o) => o.reqId === f.reqId && o.invoke >= 0);
+    // Replies belong to the current request or a recent one (request ids wrap at 65536).
+    let op: ClientOp | undefined = this._current?.reqId === f.reqId ? this._current : undefined;
+    for (let i = this.history.length - 1; !op && i >= Math.max(0, this.history.length - 64); i--) {
+      if (this.history[i]!.reqId === f.reqId) op = this.history[i];
+    }
     if (!op) return;
     const duplicate = op.reply !== null || op.status === 'info';
     this.env.trace({ type: 'client/reply', client: this.id, reqId: f.reqId, text: f.text, from, duplicate });
