@@ -1,4 +1,5 @@
 // `npm run bench`: a readable table, then one JSON object on the last line.
+import { benchBrowser } from './browser';
 import { benchFt } from './ft';
 import { benchMachine } from './machine';
 
@@ -28,6 +29,16 @@ row('log_bytes_per_million_instr', f.logBytesPerMillion.toFixed(0), `kv-server u
 row('failover_virtual_ms_p50', f.failoverP50.toFixed(1), `kill primary → first output of the new primary, ${f.failoverRuns} fuzzed runs`);
 row('failover_virtual_ms_p99', f.failoverP99.toFixed(1), `(clients waiting on the dead primary time out after 100 ms)`);
 row('go_live_virtual_ms_p50', f.goLiveP50.toFixed(1), `kill primary → backup live (timeout 60 ms + test-and-set + drain); simulated in ${f.simSeconds.toFixed(1)} s`);
+
+const b = await benchBrowser();
+if (b) {
+  results.browser_guest_mips = round(b.mipsOn, 1);
+  results.browser_ft_throughput_ratio = round(b.ratio, 3);
+  row('browser_guest_mips', b.mipsOn.toFixed(1), `primary in a Web Worker, FT on, primes guest at full speed (clock ${b.speedOn.toFixed(0)}× real time)`);
+  row('browser_ft_throughput_ratio', b.ratio.toFixed(3), `FT on / FT off in headless Chromium (off: ${b.mipsOff.toFixed(1)} MIPS at ${b.speedOff.toFixed(0)}×; goal ≥ 0.9)`);
+} else {
+  row('browser_*', 'skipped', 'no Chromium found (set CHROMIUM_PATH or install chromium)');
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -133,7 +133,7 @@ function onTrace(events: readonly TraceEvent[]): void {
 }
 
 /** Start (or restart) the lab with a program; shipped by name or user source. */
-export function startLab(program: ProgramName, source?: string): boolean {
+export function startLab(program: ProgramName, source?: string, opts: { noBackup?: boolean } = {}): boolean {
   const r = assembleProgram(source ?? PROGRAM_SOURCES[program]);
   if (!r.ok) {
     useLab.setState({ errors: r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`) });
@@ -143,9 +143,10 @@ export function startLab(program: ProgramName, source?: string): boolean {
   for (const k of pendingConsole.keys()) pendingConsole.delete(k);
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
   const speed = useLab.getState().speed;
-  lab = new FtLab({ image: r.image, program, speed, createWorker });
+  lab = new FtLab({ image: r.image, program, speed, createWorker, ...(opts.noBackup ? { noBackup: true } : {}) });
   lab.onTrace(onTrace);
-  (globalThis as { __lab?: FtLab }).__lab = lab;
+  // Hooks for the browser tests and benchmarks.
+  Object.assign(globalThis, { __lab: lab, __startLab: startLab });
   useLab.setState({ program, running: true, vms: [], client: [], feed: [], verdicts: null, errors: [], workload: 0, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 }, tasHolder: null });
   if (poll === null) {
     const tick = async (): Promise<void> => {

@@ -36,6 +36,8 @@ export interface LabOptions {
   readonly seed?: number;
   /** Virtual ms per wall ms at start. */
   readonly speed?: number;
+  /** FT off: one VM, live from the start, no backup and no logging (the baseline). */
+  readonly noBackup?: boolean;
   readonly createWorker: CreateVmWorker;
 }
 
@@ -77,23 +79,56 @@ export class FtLab {
     this.config = { ...DEFAULT_FT_CONFIG, ...opts.config };
     this.links = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
-    const clock: ClockState = { speed: opts.speed ?? 1, paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
+    const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
     this.realm.onTrace = (events) => this._ingest(events);
     this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
     this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this._sendFromMain(STORAGE, to, msg)));
     this.realm.attach(STORAGE, this.storage);
     const a = this._spawn('primary', null);
-    const b = this._spawn('backup', a.id);
-    this.ready = Promise.all([this._init(a, 'primary', b.id), this._init(b, 'backup', a.id)]).then(() => {
+    const b = opts.noBackup ? null : this._spawn('backup', a.id);
+    const inits = b ? [this._init(a, 'primary', b.id), this._init(b, 'backup', a.id)] : [this._init(a, 'live', null)];
+    this.ready = Promise.all(inits).then(() => {
       if (!this._disposed && !this._userPaused) this._setClock(reanchor(this.realm.clock, wallNow(), { paused: false }));
     });
     this.macOwner = a.id;
+    this._userSpeed = opts.speed ?? 1;
+    this._governorTimer = setInterval(() => this._govern(), 100);
     this.realm.start();
   }
 
   /** Resolves when both VM workers are running. */
   readonly ready: Promise<void>;
+  /** The speed the user asked for; the governor may run slower so every realm keeps up. */
+  private _userSpeed: number;
+  private readonly _behind = new Map<NodeId, number>();
+  private _governorTimer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * VMs in different workers share one clock. A worker that cannot keep up would fall behind the
+   * others and look dead to its peer, so the clock never runs faster than every realm can follow:
+   * it ramps up towards the requested speed while all keep up and halves when one falls behind.
+   */
+  private _govern(): void {
+    if (this.realm.clock.paused) return;
+    const worst = Math.max(this.realm.behindMs, ...this.vms.filter((v) => v.alive).map((v) => this._behind.get(v.id) ?? 0));
+    const limit = this.config.failureTimeoutMs / 6;
+    const current = this.realm.clock.speed;
+    let next = current;
+    if (worst > limit) next = Math.max(0.001, current * 0.5);
+    else if (worst < limit / 10 && current < this._userSpeed) next = Math.min(this._userSpeed, current * 1.2);
+    if (next !== current) this._setClock(reanchor(this.realm.clock, wallNow(), { speed: next }));
+  }
+
+  /** True when the clock runs slower than asked because the machine cannot keep up. */
+  get governed(): boolean {
+    return this.realm.clock.speed < this._userSpeed * 0.999;
+  }
+
+  /** The speed virtual time runs at now (virtual ms per wall ms). */
+  get effectiveSpeed(): number {
+    return this.realm.clock.speed;
+  }
   private _userPaused = false;
 
   private _nextSeed(): number {
@@ -125,7 +160,7 @@ export class FtLab {
   }
   private _netPorts = new Map<NodeId, MessagePort>();
 
-  private _init(h: VmHandle, role: 'primary' | 'backup', peer: NodeId | null): Promise<void> {
+  private _init(h: VmHandle, role: 'primary' | 'backup' | 'live', peer: NodeId | null): Promise<void> {
     const net = this._netPorts.get(h.id)!;
     const log = this._pendingLogPorts.get(h.id) ?? null;
     this._pendingLogPorts.delete(h.id);
@@ -161,6 +196,9 @@ export class FtLab {
         break;
       case 'vm/crashed':
         this._crashed(h, m.error);
+        break;
+      case 'realm/behind':
+        this._behind.set(m.id, m.behindMs);
         break;
       case 'net/envelope':
         this._route(m.env);
@@ -256,7 +294,10 @@ export class FtLab {
   }
 
   setSpeed(speed: number): void {
-    this._setClock(reanchor(this.realm.clock, wallNow(), { speed }));
+    this._userSpeed = speed;
+    // Slowing down is immediate; speeding up ramps (see _govern), so no realm is left behind.
+    const now = Math.min(speed, Math.max(this.realm.clock.speed, Math.min(speed, 1)));
+    this._setClock(reanchor(this.realm.clock, wallNow(), { speed: now }));
   }
 
   pause(): void {
@@ -480,6 +521,7 @@ export class FtLab {
     if (this._disposed) return;
     this._disposed = true;
     this.realm.stop();
+    if (this._governorTimer !== null) clearInterval(this._governorTimer);
     for (const v of this.vms) {
       v.worker.terminate();
       v.alive = false;

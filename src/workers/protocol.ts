@@ -13,6 +13,8 @@ import type { ClockState, Envelope } from './realm';
 export type NetPortMessage =
   | { readonly kind: 'net/envelope'; readonly env: Envelope }
   | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
+  /** How far this VM's realm is behind the shared clock (virtual ms), reported a few times a second. */
+  | { readonly kind: 'realm/behind'; readonly id: NodeId; readonly behindMs: number }
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
 /** Messages on the logging channel port between the two VM workers. */
@@ -20,7 +22,7 @@ export type LogPortMessage = { readonly kind: 'log/envelope'; readonly env: Enve
 
 export interface VmInit {
   readonly id: NodeId;
-  readonly role: 'primary' | 'backup';
+  readonly role: 'primary' | 'backup' | 'live';
   readonly peer: NodeId | null;
   readonly image: Uint8Array;
   readonly config: FtConfig;

@@ -58,6 +58,7 @@ export class Realm {
   /** How far behind the wall-clock mapping this realm's virtual time is (ms), after the last pump. */
   behindMs = 0;
   onTrace: ((events: TraceEvent[]) => void) | null = null;
+  onPumped: (() => void) | null = null;
 
   constructor(clock: ClockState) {
     this.clock = clock;
@@ -129,6 +130,7 @@ export class Realm {
     this.sched.runUntil(target, () => performance.now() > deadline);
     this.behindMs = Math.max(0, target - this.sched.now);
     if (this._traceOut.length > 0) this.onTrace?.(this.drainTrace());
+    this.onPumped?.();
     if (this._timer === null) {
       // Behind: come straight back. Paused: nothing moves until the clock changes or a message lands.
       const next = this.sched.peekTime();

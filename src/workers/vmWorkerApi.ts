@@ -37,6 +37,13 @@ export class VmWorkerApi {
     };
     this._setLogPort(log);
     realm.onTrace = (events) => this._post({ kind: 'trace/batch', events });
+    let lastReport = 0;
+    realm.onPumped = () => {
+      const now = performance.now();
+      if (now - lastReport < 100) return;
+      lastReport = now;
+      this._post({ kind: 'realm/behind', id: init.id, behindMs: realm.behindMs });
+    };
     const env = realm.env(init.id, init.seed, (to, msg) => this._send(to, msg));
     try {
       this._hv = new Hypervisor(env, init.config, init.role, init.peer, init.image);

@@ -3,8 +3,8 @@ import { BareMetal } from '../machine/bareMetal';
 import { PROGRAM_NAMES, PROGRAM_SOURCES, assembleProgram, shippedProgram } from './index';
 
 describe('shipped programs', () => {
-  it('lists hello, kv-server, lease-server and ticker, each with a source', () => {
-    expect([...PROGRAM_NAMES]).toEqual(['hello', 'kv-server', 'lease-server', 'ticker']);
+  it('lists hello, kv-server, lease-server, ticker and primes, each with a source', () => {
+    expect([...PROGRAM_NAMES]).toEqual(['hello', 'kv-server', 'lease-server', 'ticker', 'primes']);
     expect(Object.keys(PROGRAM_SOURCES).sort()).toEqual([...PROGRAM_NAMES].sort());
   });
 

@@ -6,9 +6,10 @@ import { KV_SERVER_ASM } from './kvServer';
 import { LEASE_SERVER_ASM } from './leaseServer';
 import { LIB_ASM } from './lib';
 import { NET_ASM } from './netlib';
+import { PRIMES_ASM } from './primes';
 import { TICKER_ASM } from './ticker';
 
-export const PROGRAM_NAMES = ['hello', 'kv-server', 'lease-server', 'ticker'] as const;
+export const PROGRAM_NAMES = ['hello', 'kv-server', 'lease-server', 'ticker', 'primes'] as const;
 export type ProgramName = (typeof PROGRAM_NAMES)[number];
 
 export const PROGRAM_SOURCES: Readonly<Record<ProgramName, string>> = {
@@ -16,6 +17,7 @@ export const PROGRAM_SOURCES: Readonly<Record<ProgramName, string>> = {
   'kv-server': KV_SERVER_ASM,
   'lease-server': LEASE_SERVER_ASM,
   ticker: TICKER_ASM,
+  primes: PRIMES_ASM,
 };
 
 /** Files programs can `.include`: "lib" (console, strings, numbers) and "net" (request/reply plumbing). */
