@@ -36,6 +36,10 @@ export interface LabState {
   tasHolder: string | null;
   channel: { entries: number; bytes: number; acks: number; heartbeats: number };
   errors: readonly string[];
+  /** Increments once per animation frame while the lab runs: views that draw the trace redraw on it. */
+  frame: number;
+  /** The lab's virtual time (ms) at the last frame. */
+  virtualNow: number;
 }
 
 export const useLab = create<LabState>(() => ({
@@ -51,6 +55,8 @@ export const useLab = create<LabState>(() => ({
   tasHolder: null,
   channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 },
   errors: [],
+  frame: 0,
+  virtualNow: 0,
 }));
 
 type ConsoleSink = (text: string, suppressed: boolean) => void;
@@ -153,7 +159,7 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
       const l = lab;
       if (l) {
         const vms = (await l.inspect()).filter((v): v is VmInspect => v !== null);
-        if (l === lab) useLab.setState({ vms, macOwner: l.macOwner, verdicts: l.verdicts() });
+        if (l === lab) useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts: l.verdicts(), frame: s.frame + 1, virtualNow: l.virtualNow }));
       }
       poll = requestAnimationFrame(() => void tick());
     };
