@@ -2,13 +2,17 @@
 // clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
 import { PROGRAM_NAMES, type ProgramName } from '../engine/programs/index';
+import { ClientTerminal } from './ClientTerminal';
+import { Editor } from './Editor';
+import { HelpOverlay, useShortcuts } from './Help';
+import { Switches } from './Switches';
 import { currentLab, labActions, startLab, useLab } from './labStore';
 import { VmPanel } from './VmPanel';
 
 const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 
-function Controls() {
+function Controls({ onHelp }: { onHelp: () => void }) {
   const running = useLab((s) => s.running);
   const program = useLab((s) => s.program);
   const speed = useLab((s) => s.speed);
@@ -50,6 +54,9 @@ function Controls() {
       <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
       <button onClick={() => lab()?.heal()}>Heal</button>
       <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+      <button onClick={onHelp} aria-label="Help and keyboard shortcuts">
+        ?
+      </button>
       <label>
         Automatic clients{' '}
         <select aria-label="Automatic clients" value={workload} onChange={(e) => labActions.setWorkload(Number(e.target.value))}>
@@ -68,6 +75,7 @@ function Channel() {
   const ch = useLab((s) => s.channel);
   const mac = useLab((s) => s.macOwner);
   const tas = useLab((s) => s.tasHolder);
+  const disk = useLab((s) => s.diskBlocks);
   return (
     <section className="panel channel" aria-label="Logging channel">
       <h2>Logging channel</h2>
@@ -87,7 +95,20 @@ function Channel() {
         <dd data-testid="mac-owner">{mac ?? '—'}</dd>
         <dt>test-and-set</dt>
         <dd data-testid="tas-holder">{tas ?? 'clear'}</dd>
+        <dt>disk blocks written</dt>
+        <dd>{disk}</dd>
       </dl>
+      <label className="mem-addr">
+        memory window at{' '}
+        <input
+          aria-label="Memory address"
+          defaultValue="0x0000"
+          onChange={(e) => {
+            const v = Number.parseInt(e.target.value.replace(/^0x/i, ''), 16);
+            if (Number.isFinite(v) && v >= 0 && v < 0x10000) useLab.setState({ memAddr: v & ~15 });
+          }}
+        />
+      </label>
     </section>
   );
 }
@@ -114,32 +135,21 @@ function Verdicts() {
 
 function ClientPanel() {
   const lines = useLab((s) => s.client);
-  const program = useLab((s) => s.program);
-  const [text, setText] = useState(program === 'lease-server' ? 'LEASE chunk42' : 'PUT x 5');
-  const [note, setNote] = useState('');
   return (
     <section className="panel client" aria-label="Client">
       <h2>Client</h2>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const t = text.trim();
-          if (!t) return;
-          setNote(labActions.request(t) ? '' : 'still waiting for the previous reply');
-        }}
-      >
-        <input aria-label="Request" value={text} onChange={(e) => setText(e.target.value)} />
-        <button type="submit">Send</button>
-        <span className="note">{note}</span>
-      </form>
-      <ul className="client-log">
-        {lines.map((l, i) => (
-          <li key={i} className={l.dir}>
-            {l.dir === 'req' ? '→' : l.dir === 'rep' ? '←' : '⌛'} #{l.reqId} {l.text}
-            {l.from && <span className="from"> from VM {l.from}</span>}
-          </li>
-        ))}
-      </ul>
+      <ClientTerminal />
+      <details className="client-history">
+        <summary>requests and replies ({lines.length})</summary>
+        <ul className="client-log">
+          {lines.map((l, i) => (
+            <li key={i} className={l.dir}>
+              {l.dir === 'req' ? '→' : l.dir === 'rep' ? '←' : '⌛'} #{l.reqId} {l.text}
+              {l.from && <span className="from"> from VM {l.from}</span>}
+            </li>
+          ))}
+        </ul>
+      </details>
     </section>
   );
 }
@@ -163,6 +173,8 @@ function Feed() {
 export function App() {
   const vms = useLab((s) => s.vms);
   const errors = useLab((s) => s.errors);
+  const [help, setHelp] = useState(false);
+  useShortcuts(setHelp);
   useEffect(() => {
     startLab('kv-server');
   }, []);
@@ -175,7 +187,8 @@ export function App() {
           instruction. Outputs wait until the backup has the log entry. Kill the primary and watch the backup take over.
         </p>
       </header>
-      <Controls />
+      <Controls onHelp={() => setHelp(true)} />
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
       {errors.length > 0 && (
         <pre className="errors" role="alert">
           {errors.join('\n')}
@@ -191,6 +204,13 @@ export function App() {
         <Channel />
         <Verdicts />
         <Feed />
+      </div>
+      <div className="lower2">
+        <Switches />
+        <details className="editor-box">
+          <summary>Write your own program</summary>
+          <Editor />
+        </details>
       </div>
     </main>
   );

@@ -6,7 +6,7 @@ import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef } from 'react';
 import { setConsoleSink } from './labStore';
 
-const GREY = '\x1b[90m';
+const GREY = '\x1b[90;3m';
 const RESET = '\x1b[0m';
 
 export function Console({ vm, label }: { vm: string; label: string }) {
@@ -20,7 +20,8 @@ export function Console({ vm, label }: { vm: string; label: string }) {
       fontSize: 13,
       rows: 8,
       scrollback: 1000,
-      theme: { background: '#0f172a', foreground: '#e2e8f0' },
+      // Suppressed output is grey and italic; this grey keeps a 4.5:1 contrast on the background.
+      theme: { background: '#0f172a', foreground: '#e2e8f0', brightBlack: '#94a3b8' },
     });
     const fit = new FitAddon();
     term.loadAddon(fit);

@@ -87,6 +87,16 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
           </table>
         </details>
       </div>
+      <details className="mem-box">
+        <summary>memory at {hex(vm.memory.addr, 4)}</summary>
+        <pre className="memory" aria-label={`Memory of ${vm.id} from ${hex(vm.memory.addr, 4)}`}>
+          {Array.from({ length: Math.ceil(vm.memory.bytes.length / 16) }, (_, row) => {
+            const bytes = Array.from(vm.memory.bytes.slice(row * 16, row * 16 + 16));
+            const ascii = bytes.map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+            return `${hex(vm.memory.addr + row * 16, 4)}  ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}  ${ascii}\n`;
+          }).join('')}
+        </pre>
+      </details>
       <Console vm={vm.id} label={`Console of VM ${vm.id}`} />
     </section>
   );

@@ -2,6 +2,7 @@
 // lives outside React; this module connects it, polls VM views once per frame and turns the
 // trace into the few things panels subscribe to. Console text goes to xterm imperatively.
 import { create } from 'zustand';
+import type { NondetSource } from '../engine/ft/hypervisor';
 import type { TraceEvent } from '../engine/ft/trace';
 import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
 import { FtLab, type LabVerdicts } from '../workers/ftLab';
@@ -23,7 +24,18 @@ export interface FeedLine {
   readonly tone: 'info' | 'warn' | 'bad' | 'good';
 }
 
+export interface Switches {
+  readonly outputRule: boolean;
+  readonly testAndSet: boolean;
+  readonly unlogged: readonly NondetSource[];
+}
+
+export const SAFE_SWITCHES: Switches = { outputRule: true, testAndSet: true, unlogged: [] };
+
 export interface LabState {
+  switches: Switches;
+  /** The source of a program written in the editor, when one is running. */
+  customSource: string | null;
   program: ProgramName;
   running: boolean;
   speed: number;
@@ -40,9 +52,15 @@ export interface LabState {
   frame: number;
   /** The lab's virtual time (ms) at the last frame. */
   virtualNow: number;
+  /** Start of the memory window the VM panels show. */
+  memAddr: number;
+  /** Shared-storage blocks written so far. */
+  diskBlocks: number;
 }
 
 export const useLab = create<LabState>(() => ({
+  switches: SAFE_SWITCHES,
+  customSource: null,
   program: 'kv-server',
   running: true,
   speed: 1,
@@ -57,6 +75,8 @@ export const useLab = create<LabState>(() => ({
   errors: [],
   frame: 0,
   virtualNow: 0,
+  memAddr: 0,
+  diskBlocks: 0,
 }));
 
 type ConsoleSink = (text: string, suppressed: boolean) => void;
@@ -83,6 +103,14 @@ function writeConsole(vm: string, text: string, suppressed: boolean): void {
   }
 }
 
+type ClientSink = (line: string, tone: 'ok' | 'warn') => void;
+let clientSink: ClientSink | null = null;
+
+/** The client terminal registers here to print client 1's replies as they arrive. */
+export function setClientSink(sink: ClientSink | null): void {
+  clientSink = sink;
+}
+
 let lab: FtLab | null = null;
 let poll: number | null = null;
 const createWorker = (): Worker => new Worker(new URL('../workers/vm.worker.ts', import.meta.url), { type: 'module' });
@@ -105,9 +133,11 @@ function onTrace(events: readonly TraceEvent[]): void {
         if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
         break;
       case 'client/reply':
+        if (ev.client === 1) clientSink?.(`← #${ev.reqId} ${ev.text}  (from VM ${ev.from}${ev.duplicate ? ', a duplicate after failover' : ''})`, 'ok');
         if (ev.client < 100) client.push({ id: ev.client, dir: 'rep', reqId: ev.reqId, text: ev.text + (ev.duplicate ? ' (duplicate)' : ''), from: ev.from, t: ev.t });
         break;
       case 'client/timeout':
+        if (ev.client === 1) clientSink?.(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');
         if (ev.client < 100) client.push({ id: ev.client, dir: 'timeout', reqId: ev.reqId, text: 'no reply (timed out)', t: ev.t });
         break;
       case 'entry/flushed':
@@ -149,17 +179,27 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
   for (const k of pendingConsole.keys()) pendingConsole.delete(k);
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
   const speed = useLab.getState().speed;
-  lab = new FtLab({ image: r.image, program, speed, createWorker, ...(opts.noBackup ? { noBackup: true } : {}) });
+  const sw = useLab.getState().switches;
+  lab = new FtLab({
+    image: r.image,
+    program,
+    speed,
+    createWorker,
+    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged },
+    ...(opts.noBackup ? { noBackup: true } : {}),
+  });
   lab.onTrace(onTrace);
   // Hooks for the browser tests and benchmarks.
   Object.assign(globalThis, { __lab: lab, __startLab: startLab });
-  useLab.setState({ program, running: true, vms: [], client: [], feed: [], verdicts: null, errors: [], workload: 0, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 }, tasHolder: null });
+  useLab.setState({ program, customSource: source ?? null, running: true, client: [], feed: [], verdicts: null, errors: [], workload: 0, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 }, tasHolder: null });
   if (poll === null) {
     const tick = async (): Promise<void> => {
       const l = lab;
       if (l) {
-        const vms = (await l.inspect()).filter((v): v is VmInspect => v !== null);
-        if (l === lab) useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts: l.verdicts(), frame: s.frame + 1, virtualNow: l.virtualNow }));
+        const vms = (await l.inspect(useLab.getState().memAddr)).filter((v): v is VmInspect => v !== null);
+        if (l === lab) {
+          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts: l.verdicts(), frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size }));
+        }
       }
       poll = requestAnimationFrame(() => void tick());
     };
@@ -169,6 +209,17 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
 }
 
 export const labActions = {
+  /** Teaching switches take effect from a fresh start of the same program. */
+  setSwitches(change: Partial<Switches>): void {
+    const s = useLab.getState();
+    useLab.setState({ switches: { ...s.switches, ...change } });
+    startLab(s.program, s.customSource ?? undefined);
+    const on = useLab.getState().switches;
+    const unsafe = [!on.outputRule && 'Output Rule OFF', !on.testAndSet && 'test-and-set OFF', ...on.unlogged.map((u) => `${u} NOT logged`)].filter(Boolean);
+    useLab.setState((st) => ({
+      feed: [...st.feed, { t: 0, text: `Restarted with ${unsafe.length ? unsafe.join(', ') : 'every safety mechanism on'}`, tone: unsafe.length ? 'bad' : 'good' }],
+    }));
+  },
   pause(): void {
     lab?.pause();
     useLab.setState({ running: false });

@@ -469,12 +469,12 @@ export class FtLab {
 
   // ------------------------------------------------------------ views
 
-  async inspect(): Promise<(VmInspect | null)[]> {
+  async inspect(memAddr = 0): Promise<(VmInspect | null)[]> {
     return Promise.all(
       this.vms.map(async (v) => {
         if (!v.alive) return v.last ? { ...v.last, role: 'dead' as const, haltReason: v.crashed ?? 'killed' } : null;
         // A call to a worker terminated mid-call never answers: don't wait for it.
-        const answer = await Promise.race([v.api.inspect(), new Promise<null>((r) => setTimeout(() => r(null), 1000))]).catch(() => null);
+        const answer = await Promise.race([v.api.inspect(memAddr, 64), new Promise<null>((r) => setTimeout(() => r(null), 1000))]).catch(() => null);
         if (answer && v.alive) v.last = answer;
         return v.alive || !v.last ? v.last : { ...v.last, role: 'dead' as const, haltReason: v.crashed ?? 'killed' };
       }),

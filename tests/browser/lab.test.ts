@@ -80,9 +80,13 @@ describe('FT on Web Workers', () => {
     assert.equal(role(p, 'B'), 'backup');
     assert.equal(p.or, true, p.orMessage);
     assert.ok(p.replay && p.sb);
-    await page.getByLabel('Request').fill('PUT answer 42');
-    await page.getByRole('button', { name: 'Send' }).click();
-    await page.locator('.client-log .rep', { hasText: 'OK' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('.client-terminal').click();
+    await page.keyboard.type('put answer 42');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: '← #1 OK' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.type('get answer');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: 'VALUE 42' }).waitFor({ timeout: 10_000 });
     await page.locator('[data-vm=B].console', { hasText: 'PUT answer 42' }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: 'test-results/lab-lockstep.png' });
     assert.deepEqual(errors, []);

@@ -1,0 +1,81 @@
+// The client terminal (xterm.js): type `put k v`, `get k`, `incr k`, `del k` (or `lease n`,
+// `release n`), with history (↑/↓), Tab completion and `help`. Requests go out as client 1; each
+// reply is printed with the VM that sent it.
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { useEffect, useRef } from 'react';
+import { labActions, setClientSink, useLab } from './labStore';
+import { complete, helpText, parseCommand, type ClientProgram } from './terminal/commands';
+import { emptyLine, feed, replaceLine } from './terminal/lineEditor';
+
+const PROMPT = '\x1b[36mclient>\x1b[0m ';
+
+export function ClientTerminal() {
+  const host = useRef<HTMLDivElement>(null);
+  const program = useLab((s) => s.program);
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const kind: ClientProgram = program === 'kv-server' || program === 'lease-server' ? program : 'other';
+    const term = new Terminal({ fontSize: 14, rows: 8, scrollback: 500, cursorBlink: true, theme: { background: '#0b1220', foreground: '#e2e8f0' } });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.open(el);
+    fit.fit();
+    let state = emptyLine();
+    const println = (text: string): void => term.write(`\r\x1b[2K${text}\r\n${PROMPT}${state.line}`);
+    term.write(
+      kind === 'other'
+        ? `${program} takes no client requests. Pick kv-server or lease-server.\r\n${PROMPT}`
+        : `Type a request for ${program}, e.g. ${kind === 'kv-server' ? '"put x 5", "incr x"' : '"lease chunk42"'}; "help" lists them.\r\n${PROMPT}`,
+    );
+    setClientSink((line, tone) => println(tone === 'ok' ? `\x1b[32m${line}\x1b[0m` : `\x1b[33m${line}\x1b[0m`));
+    const sub = term.onData((data) => {
+      const r = feed(state, data);
+      state = r.state;
+      term.write(r.echo);
+      const ev = r.event;
+      if (!ev) return;
+      if (ev.kind === 'tab') {
+        const c = complete(ev.line, kind);
+        if (c.candidates.length > 1) println(c.candidates.join('  '));
+        const rr = replaceLine(state, c.line);
+        state = rr.state;
+        term.write(rr.echo);
+        return;
+      }
+      if (ev.kind === 'cancel') {
+        term.write(PROMPT);
+        return;
+      }
+      const cmd = parseCommand(ev.line, kind);
+      switch (cmd.kind) {
+        case 'request':
+          if (labActions.request(cmd.text)) term.write(`→ ${cmd.text}\r\n`);
+          else term.write('\x1b[33mstill waiting for the previous reply\x1b[0m\r\n');
+          break;
+        case 'help':
+          term.write(`${helpText(kind).join('\r\n')}\r\n`);
+          break;
+        case 'clear':
+          term.clear();
+          break;
+        case 'error':
+          term.write(`\x1b[31m${cmd.message}\x1b[0m\r\n`);
+          break;
+        case 'empty':
+          break;
+      }
+      term.write(PROMPT);
+    });
+    const ro = new ResizeObserver(() => fit.fit());
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      sub.dispose();
+      setClientSink(null);
+      term.dispose();
+    };
+  }, [program]);
+  return <div className="client-terminal" ref={host} role="textbox" aria-label="Client terminal: type a request and press Enter" />;
+}

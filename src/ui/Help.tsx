@@ -1,0 +1,91 @@
+// Keyboard shortcuts and the help overlay (? opens it).
+import { useEffect, useState } from 'react';
+import { currentLab, labActions, useLab } from './labStore';
+
+export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
+  { keys: 'Space', what: 'pause / resume', run: () => (useLab.getState().running ? labActions.pause() : labActions.resume()) },
+  { keys: '→', what: 'step (one slice of virtual time)', run: () => labActions.step() },
+  { keys: 'k', what: 'kill the primary', run: () => currentLab()?.kill('primary') },
+  { keys: 'b', what: 'kill the backup', run: () => currentLab()?.kill('backup') },
+  { keys: 'o', what: 'power off the primary', run: () => currentLab()?.powerOffPrimary() },
+  { keys: 'c', what: 'cut the logging channel', run: () => currentLab()?.cutChannel('both') },
+  { keys: 'h', what: 'heal every cut', run: () => currentLab()?.heal() },
+  { keys: 'r', what: 'restart a backup (after a failover)', run: () => void currentLab()?.restartBackup() },
+  { keys: '+ / −', what: 'faster / slower', run: () => undefined },
+  { keys: '?', what: 'this help', run: () => undefined },
+];
+
+const KEYMAP: Record<string, string> = { ' ': 'Space', ArrowRight: '→', k: 'k', b: 'b', o: 'o', c: 'c', h: 'h', r: 'r' };
+const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
+
+export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null;
+      // Typing into the terminal, the editor or a form control is not a shortcut.
+      if (t && (t.closest('input, textarea, select, .xterm, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey)) return;
+      if (e.key === '?') {
+        setHelp((o) => !o);
+        e.preventDefault();
+        return;
+      }
+      if (e.key === 'Escape') {
+        setHelp(() => false);
+        return;
+      }
+      if (e.key === '+' || e.key === '-' || e.key === '=') {
+        const s = useLab.getState().speed;
+        const i = SPEEDS.indexOf(s);
+        const j = Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? 3 : i) + (e.key === '-' ? -1 : 1)));
+        labActions.setSpeed(SPEEDS[j]!);
+        return;
+      }
+      const name = KEYMAP[e.key];
+      const sc = SHORTCUTS.find((s) => s.keys === name);
+      if (sc) {
+        e.preventDefault();
+        sc.run();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [setHelp]);
+}
+
+export function HelpOverlay({ onClose }: { onClose: () => void }) {
+  const [ref, setRef] = useState<HTMLDivElement | null>(null);
+  useEffect(() => ref?.focus(), [ref]);
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" ref={setRef} tabIndex={-1} onClick={onClose}>
+      <div className="overlay-box" onClick={(e) => e.stopPropagation()}>
+        <h2>Keyboard shortcuts</h2>
+        <table>
+          <tbody>
+            {SHORTCUTS.map((s) => (
+              <tr key={s.keys}>
+                <th>
+                  <kbd>{s.keys}</kbd>
+                </th>
+                <td>{s.what}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2>Words</h2>
+        <dl className="glossary">
+          <dt>primary / backup</dt>
+          <dd>two VMs running the same program; the backup replays the primary instruction for instruction.</dd>
+          <dt>log entry</dt>
+          <dd>everything non-deterministic the primary saw (a packet, a timer tick, a clock value…) and the instruction count it happened at.</dd>
+          <dt>Output Rule</dt>
+          <dd>an output leaves only after the backup has acknowledged the entry that produced it.</dd>
+          <dt>test-and-set</dt>
+          <dd>an atomic operation on shared storage; a VM must win it before going on alone, so two never do.</dd>
+          <dt>go live</dt>
+          <dd>the backup replays what it acknowledged, then takes over and advertises the service's MAC address.</dd>
+        </dl>
+        <button onClick={onClose}>Close</button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+// The interface's controls and views, driven the way a learner would.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { appUrl, launchChromium } from './browser';
+
+const require = createRequire(import.meta.url);
+
+describe('interface', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[] = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    errors = [];
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(appUrl());
+    await page.getByTestId('icount-A').waitFor();
+  });
+
+  it('has no serious or critical accessibility violations (axe-core)', async () => {
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    const result = await page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+      const r = await axe.run(document, { resultTypes: ['violations'] });
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${JSON.stringify(v.nodes.map((n) => (n as { target: unknown; failureSummary?: string }).target))} ${(v.nodes[0] as { failureSummary?: string }).failureSummary ?? ''}`);
+    });
+    assert.deepEqual(result, []);
+  });
+
+  it('pause freezes both VMs; step advances them a little; resume goes on', async () => {
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+    await page.waitForTimeout(300);
+    const t0 = await page.evaluate(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow);
+    await page.waitForTimeout(300);
+    const t1 = await page.evaluate(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow);
+    assert.equal(t1, t0, 'virtual time is frozen while paused');
+    await page.getByRole('button', { name: 'Step' }).click();
+    await page.waitForTimeout(300);
+    const t2 = await page.evaluate(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow);
+    assert.ok(t2 > t1 && t2 - t1 <= 1, `one step is one slice of virtual time (${t1} → ${t2})`);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+  });
+
+  it('keyboard: ? opens the help overlay, Escape closes it, space pauses', async () => {
+    await page.locator('h1').click();
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.screenshot({ path: 'test-results/ui-help.png' });
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.keyboard.press(' ');
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+    await page.keyboard.press('k');
+    await page.locator('.vm.role-dead[data-vm=A]').waitFor();
+  });
+
+  it('the client terminal has help, completion and history', async () => {
+    await page.locator('.client-terminal').click();
+    await page.keyboard.type('help');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: 'put <key> <value>' }).waitFor();
+    await page.keyboard.type('in');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('visits');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: 'VALUE 1' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: 'VALUE 2' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.type('frobnicate');
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: "unknown command 'frobnicate'" }).waitFor();
+  });
+
+  it('Output Rule off is a teaching switch: the run restarts with it and the feed says so', async () => {
+    await page.getByLabel('Output Rule').uncheck();
+    await page.locator('.feed', { hasText: 'Output Rule OFF' }).waitFor();
+    await page.getByTestId('icount-B').waitFor();
+    const sw = await page.evaluate(() => (globalThis as unknown as { __lab: { config: { outputRule: boolean } } }).__lab.config.outputRule);
+    assert.equal(sw, false);
+    await page.getByLabel('Output Rule').check();
+  });
+
+  it('the editor: a bad program gets line:col errors and changes nothing; a good one runs on both VMs', async () => {
+    await page.getByText('Write your own program').click();
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { __lab: object; __labBefore: object };
+      g.__labBefore = g.__lab;
+    });
+    await page.getByLabel('Assembly source').fill('start:\n    lii r1, 5\n    add r1, r2\n');
+    await page.getByRole('button', { name: 'Assemble and run' }).click();
+    await page.locator('#asm-errors', { hasText: "2:5: unknown instruction 'lii'" }).waitFor();
+    await page.locator('#asm-errors', { hasText: '3:' }).waitFor();
+    const same = await page.evaluate(() => {
+      const g = globalThis as unknown as { __lab: object; __labBefore: object };
+      return g.__lab === g.__labBefore;
+    });
+    assert.ok(same, 'the running session is untouched');
+    await page.getByLabel('Assembly source').fill('start:\n  li r1, msg\n  call puts\n  halt\nmsg: .string "made by hand\\n"\n  .align 4\n.include "lib"\n');
+    await page.getByRole('button', { name: 'Assemble and run' }).click();
+    // xterm.js renders only terminals on screen.
+    await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
+    await page.locator('.console[data-vm=A]', { hasText: 'made by hand' }).waitFor({ timeout: 10_000 });
+    await page.locator('.console[data-vm=B]', { hasText: 'made by hand' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(errors, []);
+  });
+
+  it('the memory window shows the same bytes on primary and backup', async () => {
+    await page.getByLabel('Memory address').fill('0x0040');
+    await page.locator('.vm[data-vm=A] .mem-box summary').click();
+    await page.locator('.vm[data-vm=B] .mem-box summary').click();
+    await page.locator('.vm[data-vm=A] .memory', { hasText: '0x0040' }).waitFor();
+    const [a, b] = await Promise.all(['A', 'B'].map((id) => page.locator(`.vm[data-vm=${id}] .memory`).textContent()));
+    assert.equal(a, b);
+    await page.screenshot({ path: 'test-results/ui-720p.png' });
+  });
+});
