@@ -2,6 +2,7 @@
 import { benchBrowser } from './browser';
 import { benchFt } from './ft';
 import { benchMachine } from './machine';
+import { benchUi } from './ui';
 
 const results: Record<string, number> = {};
 const rows: [string, string, string][] = [];
@@ -38,6 +39,14 @@ if (b) {
   row('browser_ft_throughput_ratio', b.ratio.toFixed(3), `FT on / FT off in headless Chromium (off: ${b.mipsOff.toFixed(1)} MIPS at ${b.speedOff.toFixed(0)}×; goal ≥ 0.9)`);
 } else {
   row('browser_*', 'skipped', 'no Chromium found (set CHROMIUM_PATH or install chromium)');
+}
+
+const u = await benchUi(60);
+if (u) {
+  results.ui_frame_ms_p95 = round(u.frameP95, 2);
+  results.ui_heap_mb_after_60s = round(u.heapMbAfter60s, 1);
+  row('ui_frame_ms_p95', u.frameP95.toFixed(2), `rAF intervals over 10 s, full speed, 8 automatic clients (p50 ${u.frameP50.toFixed(2)}; 60 Hz = 16.67)`);
+  row('ui_heap_mb_after_60s', u.heapMbAfter60s.toFixed(1), `main-thread JS heap after GC (${u.heapMbAt10s.toFixed(1)} MB at 10 s)`);
 }
 
 function round(v: number, digits: number): number {

@@ -1,0 +1,55 @@
+// UI figures in headless Chromium: the page at full speed with the automatic workload on.
+//  - ui_frame_ms_p95: 95th percentile of requestAnimationFrame intervals over 10 s.
+//  - ui_heap_mb_after_60s: main-thread JS heap after 60 s of that (after a forced GC).
+import { build, preview } from 'vite';
+import { findChromium, launchChromium } from '../tests/browser/browser';
+
+export interface UiBench {
+  readonly frameP95: number;
+  readonly frameP50: number;
+  readonly heapMbAfter60s: number;
+  readonly heapMbAt10s: number;
+}
+
+export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
+  if (!findChromium()) return null;
+  await build({ logLevel: 'silent' });
+  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  const addr = server.httpServer.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 4173;
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const cdp = await page.context().newCDPSession(page);
+    const heapMb = async (): Promise<number> => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const h = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+      return h.usedSize / 1024 / 1024;
+    };
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByTestId('icount-A').waitFor();
+    await page.getByLabel('Automatic clients').selectOption('8');
+    await page.getByLabel('Speed').fill('5'); // the top of the slider: full speed (the governor holds what the machine sustains)
+    await page.waitForTimeout(2000);
+    // A string, not a function: the TS loader would wrap inner functions in helpers the page lacks.
+    const frames = (await page.evaluate(`new Promise((resolve) => {
+      const out = [];
+      let last = performance.now();
+      const end = last + 10000;
+      requestAnimationFrame(function tick(now) {
+        out.push(now - last);
+        last = now;
+        if (now < end) requestAnimationFrame(tick); else resolve(out);
+      });
+    })`)) as number[];
+    const heap10 = await heapMb();
+    await page.waitForTimeout(Math.max(0, soakSeconds - 12) * 1000);
+    const heap60 = await heapMb();
+    const sorted = [...frames].sort((a, b) => a - b);
+    const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+    return { frameP95: pct(95), frameP50: pct(50), heapMbAfter60s: heap60, heapMbAt10s: heap10 };
+  } finally {
+    await browser.close();
+    server.httpServer.close();
+  }
+}
