@@ -185,7 +185,8 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
     program,
     speed,
     createWorker,
-    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged },
+    // A longer failure timeout than the simulator's: real workers share two cores with the page.
+    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged, failureTimeoutMs: 150 },
     ...(opts.noBackup ? { noBackup: true } : {}),
   });
   lab.onTrace(onTrace);

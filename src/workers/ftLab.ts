@@ -102,6 +102,22 @@ export class FtLab {
   /** The speed the user asked for; the governor may run slower so every realm keeps up. */
   private _userSpeed: number;
   private readonly _behind = new Map<NodeId, number>();
+  private readonly _progress = new Map<NodeId, number>();
+  private _floorSent = -Infinity;
+
+  /** Tell every realm how far the slowest one has got (see Realm.floor). */
+  private _updateFloor(): void {
+    const alive = this.vms.filter((v) => v.alive);
+    let floor = this.realm.sched.now;
+    for (const v of alive) floor = Math.min(floor, this._progress.get(v.id) ?? floor); // a worker still booting has not reported yet
+    if (Math.abs(floor - this._floorSent) < 0.5) return;
+    this._floorSent = floor;
+    const slackMs = this.config.failureTimeoutMs / 2;
+    this.realm.floor = floor;
+    this.realm.slackMs = slackMs;
+    this.realm.kick();
+    for (const v of alive) v.net.postMessage({ kind: 'realm/floor', floor, slackMs } satisfies NetPortMessage);
+  }
   private _governorTimer: ReturnType<typeof setInterval> | null = null;
 
   /**
@@ -183,6 +199,7 @@ export class FtLab {
     h.alive = false;
     h.crashed = error;
     h.worker.terminate(); // an exception is treated as fail-stop: the VM is gone
+    this._updateFloor();
     this._ingest([
       { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
     ]);
@@ -197,8 +214,12 @@ export class FtLab {
       case 'vm/crashed':
         this._crashed(h, m.error);
         break;
-      case 'realm/behind':
+      case 'realm/progress':
         this._behind.set(m.id, m.behindMs);
+        this._progress.set(m.id, m.now);
+        this._updateFloor();
+        break;
+      case 'realm/floor':
         break;
       case 'net/envelope':
         this._route(m.env);
@@ -331,6 +352,7 @@ export class FtLab {
     v.worker.terminate();
     v.api[Comlink.releaseProxy]();
     v.alive = false;
+    this._updateFloor();
     this._note({ type: 'fault', kind: `kill-${ref}`, detail: `terminated ${v.id}'s worker` });
     this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
     return v.id;

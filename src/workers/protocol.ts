@@ -13,8 +13,10 @@ import type { ClockState, Envelope } from './realm';
 export type NetPortMessage =
   | { readonly kind: 'net/envelope'; readonly env: Envelope }
   | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
-  /** How far this VM's realm is behind the shared clock (virtual ms), reported a few times a second. */
-  | { readonly kind: 'realm/behind'; readonly id: NodeId; readonly behindMs: number }
+  /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
+  | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
+  /** Coordinator → VM: the slowest realm's virtual time (no realm runs far past it). */
+  | { readonly kind: 'realm/floor'; readonly floor: number; readonly slackMs: number }
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
 /** Messages on the logging channel port between the two VM workers. */

@@ -57,6 +57,12 @@ export class Realm {
   private _traceOut: TraceEvent[] = [];
   /** How far behind the wall-clock mapping this realm's virtual time is (ms), after the last pump. */
   behindMs = 0;
+  /**
+   * The slowest realm's virtual time, as last reported, and how far past it this realm may run.
+   * A realm starved of CPU for a moment must not look dead to its peer: the others wait for it.
+   */
+  floor = Infinity;
+  slackMs = Infinity;
   onTrace: ((events: TraceEvent[]) => void) | null = null;
   onPumped: (() => void) | null = null;
 
@@ -125,7 +131,7 @@ export class Realm {
   }
 
   pump(): void {
-    const target = virtualAt(this.clock, wallNow());
+    const target = Math.min(virtualAt(this.clock, wallNow()), this.floor + this.slackMs);
     const deadline = performance.now() + PUMP_BUDGET_MS;
     this.sched.runUntil(target, () => performance.now() > deadline);
     this.behindMs = Math.max(0, target - this.sched.now);
@@ -134,7 +140,9 @@ export class Realm {
     if (this._timer === null) {
       // Behind: come straight back. Paused: nothing moves until the clock changes or a message lands.
       const next = this.sched.peekTime();
+      const capped = this.floor + this.slackMs < virtualAt(this.clock, wallNow());
       if (this.behindMs > 0) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 0);
+      else if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 1); // waiting for the slowest realm
       else if (!this.clock.paused && next < Infinity) {
         const wallDelay = Math.max(1, Math.min(16, (next - target) / Math.max(this.clock.speed, 1e-9)));
         this._timer = setTimeout(() => ((this._timer = null), this.pump()), wallDelay);

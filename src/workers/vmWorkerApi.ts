@@ -33,16 +33,22 @@ export class VmWorkerApi {
       return seed / 0x100000000;
     };
     net.onmessage = (e: MessageEvent<NetPortMessage>) => {
-      if (e.data.kind === 'net/envelope') realm.deliver(e.data.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
+      const m = e.data;
+      if (m.kind === 'net/envelope') realm.deliver(m.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
+      else if (m.kind === 'realm/floor') {
+        realm.floor = m.floor;
+        realm.slackMs = m.slackMs;
+        realm.kick();
+      }
     };
     this._setLogPort(log);
     realm.onTrace = (events) => this._post({ kind: 'trace/batch', events });
     let lastReport = 0;
     realm.onPumped = () => {
       const now = performance.now();
-      if (now - lastReport < 100) return;
+      if (now - lastReport < 2) return;
       lastReport = now;
-      this._post({ kind: 'realm/behind', id: init.id, behindMs: realm.behindMs });
+      this._post({ kind: 'realm/progress', id: init.id, now: realm.sched.now, behindMs: realm.behindMs });
     };
     const env = realm.env(init.id, init.seed, (to, msg) => this._send(to, msg));
     try {

@@ -126,4 +126,28 @@ describe('interface', () => {
     assert.equal(a, b);
     await page.screenshot({ path: 'test-results/ui-720p.png' });
   });
+
+  it('kill backup: the primary wins test-and-set and goes on alone', async () => {
+    await page.getByRole('button', { name: 'Kill backup' }).click();
+    await page.locator('.vm.role-dead[data-vm=B]').waitFor();
+    await page.locator('.vm.role-live[data-vm=A]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('tas-holder').filter({ hasText: 'A' }).waitFor();
+  });
+
+  it('speed: slow motion makes a cut that heals in time harmless (no failover)', async () => {
+    await page.getByLabel('Speed').fill('1'); // 1/100×: the 150 ms failure timeout takes 15 s
+    await page.getByText('1/100×').waitFor();
+    const speed = await page.evaluate(() => (globalThis as unknown as { __lab: { clock: { speed: number } } }).__lab.clock.speed);
+    assert.equal(speed, 0.01);
+    await page.getByRole('button', { name: 'Cut logging channel' }).click();
+    await page.waitForTimeout(1500);
+    await page.getByRole('button', { name: 'Heal' }).click();
+    await page.locator('.feed', { hasText: 'healed every cut' }).waitFor();
+    await page.waitForTimeout(7000);
+    const roles = await page.evaluate(() => [...(globalThis as unknown as { __lab: { roles: Map<string, string> } }).__lab.roles]);
+    assert.deepEqual(roles, [
+      ['A', 'primary'],
+      ['B', 'backup'],
+    ]);
+  });
 });
