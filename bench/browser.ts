@@ -15,7 +15,7 @@ export interface BrowserBench {
 }
 
 const MAX_SPEED = 1000;
-const WARMUP_S = 4;
+const WARMUP_S = 8;
 const SECONDS = 5;
 
 export async function benchBrowser(): Promise<BrowserBench | null> {

@@ -102,21 +102,9 @@ export class FtLab {
   /** The speed the user asked for; the governor may run slower so every realm keeps up. */
   private _userSpeed: number;
   private readonly _behind = new Map<NodeId, number>();
-  private readonly _progress = new Map<NodeId, number>();
-  private _floorSent = -Infinity;
-
-  /** Tell every realm how far the slowest one has got (see Realm.floor). */
-  private _updateFloor(): void {
-    const alive = this.vms.filter((v) => v.alive);
-    let floor = this.realm.sched.now;
-    for (const v of alive) floor = Math.min(floor, this._progress.get(v.id) ?? floor); // a worker still booting has not reported yet
-    if (Math.abs(floor - this._floorSent) < 0.5) return;
-    this._floorSent = floor;
-    const slackMs = this.config.failureTimeoutMs / 2;
-    this.realm.floor = floor;
-    this.realm.slackMs = slackMs;
-    this.realm.kick();
-    for (const v of alive) v.net.postMessage({ kind: 'realm/floor', floor, slackMs } satisfies NetPortMessage);
+  /** A VM is gone: its peer stops waiting for its clock. */
+  private _gone(id: NodeId): void {
+    for (const v of this.vms) if (v.alive && v.id !== id) v.net.postMessage({ kind: 'clock/gone', id } satisfies NetPortMessage);
   }
   private _governorTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -128,11 +116,11 @@ export class FtLab {
   private _govern(): void {
     if (this.realm.clock.paused) return;
     const worst = Math.max(this.realm.behindMs, ...this.vms.filter((v) => v.alive).map((v) => this._behind.get(v.id) ?? 0));
-    const limit = this.config.failureTimeoutMs / 6;
+    const limit = this.config.failureTimeoutMs / 3;
     const current = this.realm.clock.speed;
     let next = current;
-    if (worst > limit) next = Math.max(0.001, current * 0.5);
-    else if (worst < limit / 10 && current < this._userSpeed) next = Math.min(this._userSpeed, current * 1.2);
+    if (worst > limit) next = Math.max(0.001, current * 0.85);
+    else if (worst < limit / 4 && current < this._userSpeed) next = Math.min(this._userSpeed, current * 1.1);
     if (next !== current) this._setClock(reanchor(this.realm.clock, wallNow(), { speed: next }));
   }
 
@@ -155,6 +143,7 @@ export class FtLab {
   // ------------------------------------------------------------ VMs
 
   private _pendingLogPorts = new Map<NodeId, MessagePort>();
+  private _pendingClockPorts = new Map<NodeId, MessagePort>();
 
   private _spawn(role: 'primary' | 'backup', peer: NodeId | null): VmHandle {
     const id = VM_NAMES[this.vms.length] ?? `VM${this.vms.length}`;
@@ -171,6 +160,9 @@ export class FtLab {
       const log = new MessageChannel();
       this._pendingLogPorts.set(id, log.port1);
       this._pendingLogPorts.set(peer, log.port2);
+      const clock = new MessageChannel();
+      this._pendingClockPorts.set(id, clock.port1);
+      this._pendingClockPorts.set(peer, clock.port2);
     }
     return h;
   }
@@ -180,6 +172,8 @@ export class FtLab {
     const net = this._netPorts.get(h.id)!;
     const log = this._pendingLogPorts.get(h.id) ?? null;
     this._pendingLogPorts.delete(h.id);
+    const clock = this._pendingClockPorts.get(h.id) ?? null;
+    this._pendingClockPorts.delete(h.id);
     this.roles.set(h.id, role);
     const init: VmInit = {
       id: h.id,
@@ -190,8 +184,9 @@ export class FtLab {
       clock: this.realm.clock,
       channel: this.links.channel,
       seed: this._nextSeed(),
+      slackMs: this.config.failureTimeoutMs / 2,
     };
-    return h.api.init(init, Comlink.transfer(net, [net]), log ? Comlink.transfer(log, [log]) : null);
+    return h.api.init(init, Comlink.transfer(net, [net]), log ? Comlink.transfer(log, [log]) : null, clock ? Comlink.transfer(clock, [clock]) : null);
   }
 
   private _crashed(h: VmHandle, error: string): void {
@@ -199,7 +194,7 @@ export class FtLab {
     h.alive = false;
     h.crashed = error;
     h.worker.terminate(); // an exception is treated as fail-stop: the VM is gone
-    this._updateFloor();
+    this._gone(h.id);
     this._ingest([
       { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
     ]);
@@ -216,10 +211,6 @@ export class FtLab {
         break;
       case 'realm/progress':
         this._behind.set(m.id, m.behindMs);
-        this._progress.set(m.id, m.now);
-        this._updateFloor();
-        break;
-      case 'realm/floor':
         break;
       case 'net/envelope':
         this._route(m.env);
@@ -352,7 +343,7 @@ export class FtLab {
     v.worker.terminate();
     v.api[Comlink.releaseProxy]();
     v.alive = false;
-    this._updateFloor();
+    this._gone(v.id);
     this._note({ type: 'fault', kind: `kill-${ref}`, detail: `terminated ${v.id}'s worker` });
     this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
     return v.id;
@@ -426,10 +417,12 @@ export class FtLab {
     const nb = this._spawn('backup', live.id);
     const port = this._pendingLogPorts.get(live.id)!;
     this._pendingLogPorts.delete(live.id);
+    const clock = this._pendingClockPorts.get(live.id)!;
+    this._pendingClockPorts.delete(live.id);
     // The new worker boots first; only then does the live VM start logging to it.
     await this._init(nb, 'backup', live.id);
     if (!live.alive) return null;
-    await live.api.startBackup(nb.id, Comlink.transfer(port, [port]));
+    await live.api.startBackup(nb.id, Comlink.transfer(port, [port]), Comlink.transfer(clock, [clock]));
     this._note({ type: 'fault', kind: 'restart-backup', detail: `started backup ${nb.id} from a snapshot of ${live.id}` });
     return nb.id;
   }

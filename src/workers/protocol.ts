@@ -15,8 +15,9 @@ export type NetPortMessage =
   | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
   /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
   | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
-  /** Coordinator → VM: the slowest realm's virtual time (no realm runs far past it). */
-  | { readonly kind: 'realm/floor'; readonly floor: number; readonly slackMs: number }
+  /** Coordinator → VM: the peer is gone (killed or crashed): stop waiting for its clock. */
+  | { readonly kind: 'clock/gone'; readonly id: NodeId }
+
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
 /** Messages on the logging channel port between the two VM workers. */
@@ -31,7 +32,12 @@ export interface VmInit {
   readonly clock: ClockState;
   readonly channel: LinkConfig;
   readonly seed: number;
+  /** No realm runs more than this far (virtual ms) past its peer VM's realm. */
+  readonly slackMs: number;
 }
+
+/** On the clock port between a primary and its backup: how far this VM's realm has safely got. */
+export type ClockPortMessage = { readonly kind: 'progress'; readonly id: NodeId; readonly safe: number };
 
 export interface EntryView {
   readonly seq: number;

@@ -120,29 +120,56 @@ export class Realm {
   stop(): void {
     if (this._timer !== null) clearTimeout(this._timer);
     this._timer = null;
+    this._soonChannel.port1.onmessage = null;
+    this._soonChannel.port1.close();
   }
 
-  kick(): void {
-    if (this._timer !== null) return;
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      this.pump();
-    }, 0);
+  /**
+   * The virtual time this realm has safely reached: nothing will happen here before it (every
+   * event before it has run, and the next one is later). Slower realms hold the others back.
+   */
+  safeTime(): number {
+    return Math.min(virtualAt(this.clock, wallNow()), this.sched.peekTime(), Math.max(this.sched.now, this.floor + this.slackMs));
   }
+
+  /** Run a pump as soon as possible. A MessageChannel task, unlike setTimeout(0), is not clamped to 4 ms. */
+  kick(): void {
+    if (this._soon) return;
+    this._soon = true;
+    this._soonPort.postMessage(null);
+  }
+  private _soon = false;
+  private readonly _soonChannel = (() => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      this._soon = false;
+      if (this._timer !== null) {
+        clearTimeout(this._timer);
+        this._timer = null;
+      }
+      this.pump();
+    };
+    return ch;
+  })();
+  private readonly _soonPort = this._soonChannel.port2;
 
   pump(): void {
-    const target = Math.min(virtualAt(this.clock, wallNow()), this.floor + this.slackMs);
+    const clockTarget = virtualAt(this.clock, wallNow());
+    const target = Math.min(clockTarget, this.floor + this.slackMs);
     const deadline = performance.now() + PUMP_BUDGET_MS;
     this.sched.runUntil(target, () => performance.now() > deadline);
-    this.behindMs = Math.max(0, target - this.sched.now);
+    // Behind the clock, whether for lack of CPU or waiting for a slower realm: either way the
+    // clock runs too fast for this machine.
+    this.behindMs = Math.max(0, clockTarget - this.sched.now);
     if (this._traceOut.length > 0) this.onTrace?.(this.drainTrace());
     this.onPumped?.();
-    if (this._timer === null) {
-      // Behind: come straight back. Paused: nothing moves until the clock changes or a message lands.
+    if (this._timer === null && !this._soon) {
+      // Behind: come straight back. Waiting for a slower realm: its progress message kicks us.
+      // Paused: nothing moves until the clock changes or a message lands.
       const next = this.sched.peekTime();
       const capped = this.floor + this.slackMs < virtualAt(this.clock, wallNow());
-      if (this.behindMs > 0) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 0);
-      else if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 1); // waiting for the slowest realm
+      if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 50); // (a safety net only)
+      else if (this.behindMs > 0) this.kick();
       else if (!this.clock.paused && next < Infinity) {
         const wallDelay = Math.max(1, Math.min(16, (next - target) / Math.max(this.clock.speed, 1e-9)));
         this._timer = setTimeout(() => ((this._timer = null), this.pump()), wallDelay);

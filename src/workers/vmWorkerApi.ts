@@ -6,7 +6,7 @@ import { disassemble } from '../engine/machine/disassembler';
 import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
 import type { LinkConfig } from '../engine/sim/network';
-import type { LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
+import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 
 export class VmWorkerApi {
@@ -19,8 +19,24 @@ export class VmWorkerApi {
   private _blockOut = false;
   private _blockIn = false;
   private _jitter: () => number = () => 0;
+  private _clock: MessagePort | null = null;
+  private readonly _gonePeers = new Set<NodeId>();
 
-  init(init: VmInit, net: MessagePort, log: MessagePort | null): void {
+  private _setClockPort(port: MessagePort | null): void {
+    if (this._clock) this._clock.onmessage = null;
+    this._clock = port;
+    const realm = this._realm;
+    if (!realm) return;
+    realm.floor = Infinity; // until the (new) peer reports
+    if (!port) return;
+    port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
+      if (this._gonePeers.has(e.data.id)) return;
+      realm.floor = e.data.safe;
+      realm.kick();
+    };
+  }
+
+  init(init: VmInit, net: MessagePort, log: MessagePort | null, clock: MessagePort | null): void {
     const realm = new Realm(init.clock);
     // A VM started later (a new backup) begins at the current virtual time, not at zero.
     realm.sched.runUntil(virtualAt(init.clock, wallNow()));
@@ -35,20 +51,32 @@ export class VmWorkerApi {
     net.onmessage = (e: MessageEvent<NetPortMessage>) => {
       const m = e.data;
       if (m.kind === 'net/envelope') realm.deliver(m.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
-      else if (m.kind === 'realm/floor') {
-        realm.floor = m.floor;
-        realm.slackMs = m.slackMs;
+      else if (m.kind === 'clock/gone') {
+        this._gonePeers.add(m.id); // its last progress messages may still be on the way
+        realm.floor = Infinity;
         realm.kick();
       }
     };
     this._setLogPort(log);
     realm.onTrace = (events) => this._post({ kind: 'trace/batch', events });
+    // The two VMs' realms tell each other how far they have got on a port of their own (not the
+    // logging channel, which a fault may cut; not via the page's busy main thread), and neither
+    // runs more than slackMs past the other: a worker starved of CPU for a moment must not look
+    // dead to its peer.
+    realm.slackMs = init.slackMs;
+    this._setClockPort(clock);
+    let lastSafe = -Infinity;
     let lastReport = 0;
     realm.onPumped = () => {
+      const safe = realm.safeTime();
+      if (safe > lastSafe + 0.05 && this._clock) {
+        lastSafe = safe;
+        this._clock.postMessage({ kind: 'progress', id: init.id, safe } satisfies ClockPortMessage);
+      }
       const now = performance.now();
-      if (now - lastReport < 2) return;
+      if (now - lastReport < 50) return;
       lastReport = now;
-      this._post({ kind: 'realm/progress', id: init.id, now: realm.sched.now, behindMs: realm.behindMs });
+      this._post({ kind: 'realm/progress', id: init.id, now: safe, behindMs: realm.behindMs });
     };
     const env = realm.env(init.id, init.seed, (to, msg) => this._send(to, msg));
     try {
@@ -121,8 +149,9 @@ export class VmWorkerApi {
   }
 
   /** FT VMotion: start logging to a new backup over a new logging channel. */
-  startBackup(newBackup: NodeId, log: MessagePort): void {
+  startBackup(newBackup: NodeId, log: MessagePort, clock: MessagePort): void {
     this._setLogPort(log);
+    this._setClockPort(clock);
     this._blockIn = this._blockOut = false;
     this._hv?.startBackup(newBackup);
     this._realm?.kick();
