@@ -8,6 +8,7 @@ import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
 import { currentLab, labActions, startLab, useLab } from './labStore';
 import { VmPanel } from './VmPanel';
+import { VizPanels } from './viz/VizPanels';
 
 const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
@@ -199,6 +200,7 @@ export function App() {
           <VmPanel key={v.id} vm={v} />
         ))}
       </div>
+      <VizPanels />
       <div className="lower">
         <ClientPanel />
         <Channel />
