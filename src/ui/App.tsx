@@ -200,14 +200,14 @@ export function App() {
           <VmPanel key={v.id} vm={v} />
         ))}
       </div>
-      <VizPanels />
       <div className="lower">
         <ClientPanel />
-        <Channel />
         <Verdicts />
         <Feed />
       </div>
+      <VizPanels />
       <div className="lower2">
+        <Channel />
         <Switches />
         <details className="editor-box">
           <summary>Write your own program</summary>

@@ -65,6 +65,8 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
           </div>
         )}
       </div>
+      <div className="vm-body">
+      <div className="vm-code">
       <div className="cpu-grid">
         <ol className="disasm" aria-label={`Disassembly around pc of ${vm.id}`}>
           {vm.disasm.slice(0, 9).map((l) => (
@@ -97,7 +99,9 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
           }).join('')}
         </pre>
       </details>
+      </div>
       <Console vm={vm.id} label={`Console of VM ${vm.id}`} />
+      </div>
     </section>
   );
 }

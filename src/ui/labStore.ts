@@ -1,7 +1,7 @@
 // The page's store (zustand): what the UI shows of the FT lab. The lab itself (workers, realm)
 // lives outside React; this module connects it, polls VM views once per frame and turns the
 // trace into the few things panels subscribe to. Console text goes to xterm imperatively.
-import { create } from 'zustand';
+import { create, type StateCreator } from 'zustand';
 import type { NondetSource } from '../engine/ft/hypervisor';
 import type { TraceEvent } from '../engine/ft/trace';
 import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
@@ -32,52 +32,68 @@ export interface Switches {
 
 export const SAFE_SWITCHES: Switches = { outputRule: true, testAndSet: true, unlogged: [] };
 
-export interface LabState {
+/** What the run is: program, switches, speed, workload (changed by the controls). */
+export interface SessionSlice {
   switches: Switches;
   /** The source of a program written in the editor, when one is running. */
   customSource: string | null;
   program: ProgramName;
   running: boolean;
   speed: number;
+  workload: number;
+  errors: readonly string[];
+  /** Start of the memory window the VM panels show. */
+  memAddr: number;
+}
+
+/** What the VMs look like, polled once per frame. */
+export interface VmsSlice {
   vms: readonly VmInspect[];
   verdicts: LabVerdicts | null;
-  client: readonly ClientLine[];
-  feed: readonly FeedLine[];
-  workload: number;
   macOwner: string | null;
-  tasHolder: string | null;
-  channel: { entries: number; bytes: number; acks: number; heartbeats: number };
-  errors: readonly string[];
+  /** Shared-storage blocks written so far. */
+  diskBlocks: number;
   /** Increments once per animation frame while the lab runs: views that draw the trace redraw on it. */
   frame: number;
   /** The lab's virtual time (ms) at the last frame. */
   virtualNow: number;
-  /** Start of the memory window the VM panels show. */
-  memAddr: number;
-  /** Shared-storage blocks written so far. */
-  diskBlocks: number;
 }
 
-export const useLab = create<LabState>(() => ({
+/** What the trace said, folded per frame into the few things panels show. */
+export interface TraceSlice {
+  client: readonly ClientLine[];
+  feed: readonly FeedLine[];
+  tasHolder: string | null;
+  channel: { entries: number; bytes: number; acks: number; heartbeats: number };
+}
+
+export type LabState = SessionSlice & VmsSlice & TraceSlice;
+
+const createSessionSlice: StateCreator<LabState, [], [], SessionSlice> = () => ({
   switches: SAFE_SWITCHES,
   customSource: null,
   program: 'kv-server',
   running: true,
   speed: 1,
+  workload: 0,
+  errors: [],
+  memAddr: 0,
+});
+
+const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
   vms: [],
   verdicts: null,
-  client: [],
-  feed: [],
-  workload: 0,
   macOwner: null,
-  tasHolder: null,
-  channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 },
-  errors: [],
+  diskBlocks: 0,
   frame: 0,
   virtualNow: 0,
-  memAddr: 0,
-  diskBlocks: 0,
-}));
+});
+
+export const EMPTY_TRACE: TraceSlice = { client: [], feed: [], tasHolder: null, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 } };
+const createTraceSlice: StateCreator<LabState, [], [], TraceSlice> = () => EMPTY_TRACE;
+
+/** One bound store from three slices; actions are module functions below (labActions, startLab). */
+export const useLab = create<LabState>()((...a) => ({ ...createSessionSlice(...a), ...createVmsSlice(...a), ...createTraceSlice(...a) }));
 
 type ConsoleSink = (text: string, suppressed: boolean) => void;
 const consoleSinks = new Map<string, ConsoleSink>();
@@ -192,7 +208,7 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
   lab.onTrace(onTrace);
   // Hooks for the browser tests and benchmarks.
   Object.assign(globalThis, { __lab: lab, __startLab: startLab });
-  useLab.setState({ program, customSource: source ?? null, running: true, client: [], feed: [], verdicts: null, errors: [], workload: 0, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 }, tasHolder: null });
+  useLab.setState({ ...EMPTY_TRACE, program, customSource: source ?? null, running: true, verdicts: null, errors: [], workload: 0 });
   if (poll === null) {
     const tick = async (): Promise<void> => {
       const l = lab;
