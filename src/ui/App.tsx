@@ -18,6 +18,7 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const program = useLab((s) => s.program);
   const speed = useLab((s) => s.speed);
   const workload = useLab((s) => s.workload);
+  const rate = useLab((s) => s.workloadRate);
   const lab = currentLab;
   return (
     <div className="controls" role="toolbar" aria-label="Controls">
@@ -64,6 +65,16 @@ function Controls({ onHelp }: { onHelp: () => void }) {
           {[0, 1, 3, 8].map((n) => (
             <option key={n} value={n}>
               {n === 0 ? 'off' : n}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        at{' '}
+        <select aria-label="Requests per second per client" value={rate} onChange={(e) => labActions.setWorkload(workload, Number(e.target.value))}>
+          {[5, 20, 50, 200].map((n) => (
+            <option key={n} value={n}>
+              {n}/s
             </option>
           ))}
         </select>

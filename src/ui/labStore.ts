@@ -41,6 +41,8 @@ export interface SessionSlice {
   running: boolean;
   speed: number;
   workload: number;
+  /** Requests per virtual second each automatic client aims for. */
+  workloadRate: number;
   errors: readonly string[];
   /** Start of the memory window the VM panels show. */
   memAddr: number;
@@ -76,6 +78,7 @@ const createSessionSlice: StateCreator<LabState, [], [], SessionSlice> = () => (
   running: true,
   speed: 1,
   workload: 0,
+  workloadRate: 50,
   errors: [],
   memAddr: 0,
 });
@@ -253,9 +256,10 @@ export const labActions = {
     lab?.setSpeed(speed);
     useLab.setState({ speed });
   },
-  setWorkload(count: number): void {
-    lab?.setWorkload(count, 20, 4);
-    useLab.setState({ workload: count });
+  /** `count` automatic clients, each sending about `perSecond` requests per virtual second. */
+  setWorkload(count: number, perSecond = useLab.getState().workloadRate): void {
+    lab?.setWorkload(count, 1000 / perSecond, 4);
+    useLab.setState({ workload: count, workloadRate: perSecond });
   },
   request(text: string): boolean {
     return lab?.request(text) ?? false;

@@ -150,4 +150,17 @@ describe('interface', () => {
       ['B', 'backup'],
     ]);
   });
+
+  it('the program picker runs another guest on both VMs; the workload rate is adjustable', async () => {
+    await page.getByRole('combobox', { name: 'Program', exact: true }).selectOption('ticker');
+    await page.locator('.console[data-vm=A]', { hasText: /tick \d+ clock=\d+ random=0x/ }).waitFor({ timeout: 10_000 });
+    await page.locator('.console[data-vm=B]', { hasText: /tick \d+ clock=\d+ random=0x/ }).waitFor({ timeout: 10_000 });
+    await page.getByRole('combobox', { name: 'Program', exact: true }).selectOption('lease-server');
+    await page.locator('.client-terminal', { hasText: 'lease-server' }).waitFor();
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await page.getByLabel('Requests per second per client').selectOption('200');
+    const n = await page.evaluate(() => (globalThis as unknown as { __lab: { clients: Map<number, unknown> } }).__lab.clients.size);
+    assert.ok(n >= 3);
+    await page.locator('.verdicts', { hasText: 'lease safety holds' }).waitFor({ timeout: 10_000 });
+  });
 });
