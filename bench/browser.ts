@@ -3,8 +3,7 @@
 //  - browser_guest_mips: the primary's guest instructions per wall second, FT on, running the
 //    CPU-bound `primes` guest (timer interrupts logged, state hashes checked).
 //  - browser_ft_throughput_ratio: FT on over FT off (one VM, no backup), same page, same guest.
-import { build, preview } from 'vite';
-import { findChromium, launchChromium } from '../tests/browser/browser';
+import { findChromium, launchChromium, serveBuiltApp } from '../tests/browser/browser';
 
 export interface BrowserBench {
   readonly mipsOn: number;
@@ -20,14 +19,11 @@ const SECONDS = 5;
 
 export async function benchBrowser(): Promise<BrowserBench | null> {
   if (!findChromium()) return null;
-  await build({ logLevel: 'silent' });
-  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
-  const addr = server.httpServer.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 4173;
+  const app = await serveBuiltApp();
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(app.url);
     await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
     const measure = (noBackup: boolean) =>
       page.evaluate(
@@ -65,6 +61,6 @@ export async function benchBrowser(): Promise<BrowserBench | null> {
     return { mipsOn: on.ips / 1e6, mipsOff: off.ips / 1e6, ratio: on.ips / off.ips, speedOn: on.speed, speedOff: off.speed };
   } finally {
     await browser.close();
-    server.httpServer.close();
+    app.close();
   }
 }

@@ -1,8 +1,7 @@
 // UI figures in headless Chromium: the page at full speed with the automatic workload on.
 //  - ui_frame_ms_p95: 95th percentile of requestAnimationFrame intervals over 10 s.
 //  - ui_heap_mb_after_60s: main-thread JS heap after 60 s of that (after a forced GC).
-import { build, preview } from 'vite';
-import { findChromium, launchChromium } from '../tests/browser/browser';
+import { findChromium, launchChromium, serveBuiltApp } from '../tests/browser/browser';
 
 export interface UiBench {
   readonly frameP95: number;
@@ -13,10 +12,7 @@ export interface UiBench {
 
 export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
   if (!findChromium()) return null;
-  await build({ logLevel: 'silent' });
-  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
-  const addr = server.httpServer.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 4173;
+  const app = await serveBuiltApp();
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -26,7 +22,7 @@ export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
       const h = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
       return h.usedSize / 1024 / 1024;
     };
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(app.url);
     await page.getByTestId('icount-A').waitFor();
     await page.getByLabel('Automatic clients').selectOption('8');
     await page.getByLabel('Speed').fill('5'); // the top of the slider: full speed (the governor holds what the machine sustains)
@@ -50,6 +46,6 @@ export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
     return { frameP95: pct(95), frameP50: pct(50), heapMbAfter60s: heap60, heapMbAt10s: heap10 };
   } finally {
     await browser.close();
-    server.httpServer.close();
+    app.close();
   }
 }

@@ -3,8 +3,7 @@
 // No browser: skip loudly, except under CI=true where that is a failure.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { build, preview } from 'vite';
-import { findChromium } from '../tests/browser/browser';
+import { findChromium, serveBuiltApp } from '../tests/browser/browser';
 
 const chromium = findChromium();
 if (!chromium) {
@@ -14,10 +13,7 @@ if (!chromium) {
   process.exit(process.env.CI === 'true' ? 1 : 0);
 }
 
-await build({ logLevel: 'warn' });
-const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-const address = server.httpServer.address();
-const port = typeof address === 'object' && address ? address.port : 4173;
+const app = await serveBuiltApp();
 const files = readdirSync('tests/browser')
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => `tests/browser/${f}`)
@@ -29,8 +25,8 @@ if (files.length === 0 || !existsSync(files[0]!)) {
 // Async spawn: the preview server in this process must keep serving while the tests run.
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, LOCKSTEP_URL: `http://127.0.0.1:${port}/`, CHROMIUM_PATH: chromium },
+  env: { ...process.env, LOCKSTEP_URL: app.url, CHROMIUM_PATH: chromium },
 });
 const status = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
-server.httpServer.close();
+app.close();
 process.exit(status);

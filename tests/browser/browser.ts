@@ -1,6 +1,6 @@
 // Shared set-up for browser tests and browser benchmarks: find and launch Debian's Chromium.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export function findChromium(): string | null {
   for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium']) if (p && existsSync(p)) return p;
@@ -29,4 +29,24 @@ export function appUrl(): string {
   const u = process.env.LOCKSTEP_URL;
   if (!u) throw new Error('LOCKSTEP_URL is not set: run browser tests with `npm run test:browser`');
   return u;
+}
+
+/** Build the static site and serve it on a free loopback port (browser tests and benchmarks). */
+export async function serveBuiltApp(): Promise<{ url: string; close(): void }> {
+  const { build, preview } = await import('vite');
+  await build({ logLevel: 'silent' });
+  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  const addr = server.httpServer.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 4173;
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.httpServer.close() };
+}
+
+/** A new page on the running app, with the lab up (both VM panels shown); page errors are collected. */
+export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(appUrl());
+  await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+  await page.getByTestId('icount-B').waitFor();
+  return page;
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { appUrl, launchChromium } from './browser';
+import { appUrl, launchChromium, openLab } from './browser';
 
 interface LabProbe {
   roles: [string, string][];
@@ -65,10 +65,7 @@ describe('FT on Web Workers', () => {
     await browser?.close();
   });
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(appUrl());
-    await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+    page = await openLab(browser, errors, { width: 1280, height: 900 });
   });
 
   it('runs primary and backup in lockstep: both icounts rise and the checkers hold', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { appUrl, launchChromium } from './browser';
+import { launchChromium, openLab } from './browser';
 
 const require = createRequire(import.meta.url);
 
@@ -19,10 +19,7 @@ describe('interface', () => {
   });
   beforeEach(async () => {
     errors = [];
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(appUrl());
-    await page.getByTestId('icount-A').waitFor();
+    page = await openLab(browser, errors);
   });
 
   it('has no serious or critical accessibility violations (axe-core)', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { appUrl, launchChromium } from './browser';
+import { launchChromium, openLab } from './browser';
 
 const SVG = '[data-testid=timeline-svg]';
 
@@ -42,11 +42,7 @@ describe('d3 views', () => {
   });
   beforeEach(async () => {
     errors = [];
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(appUrl());
-    await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
-    await page.getByTestId('icount-B').waitFor();
+    page = await openLab(browser, errors);
   });
 
   it('timeline: arrows for log batches, acks, requests and outputs; hover shows a tooltip; click selects', async () => {
