@@ -205,7 +205,9 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
     speed,
     createWorker,
     // A longer failure timeout than the simulator's: real workers share two cores with the page.
-    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged, failureTimeoutMs: 150 },
+    // The lag limit sits above the skew the two workers' clocks may have (half the timeout), so only
+    // a really slower backup throttles the primary.
+    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged, failureTimeoutMs: 150, lagLimitMs: 100 },
     ...(opts.noBackup ? { noBackup: true } : {}),
   });
   lab.onTrace(onTrace);
