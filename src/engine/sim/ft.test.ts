@@ -46,10 +46,6 @@ describe('deterministic replay', () => {
     expect(hashes.length).toBeGreaterThan(20);
     expect(replayed.every((e) => e.type === 'entry/replayed' && e.icount === e.atIcount)).toBe(true);
     expect(result.checkers.replay.divergences).toEqual([]);
-    // Both machines end in the same state when the backup has caught up to the same icount.
-    const [a, b] = [world.vms.get('A')!, world.vms.get('B')!];
-    b.machine.run(a.machine.icount); // finish replay of the last horizon (no entries remain)
-    if (b.machine.icount === a.machine.icount) expect(b.machine.stateHash()).toBe(a.machine.stateHash());
   });
 
   it('the backup suppresses its outputs and the primary releases each only after its ack', () => {
