@@ -171,6 +171,7 @@ function Feed() {
   return (
     <section className="panel feed" aria-label="What happened">
       <h2>What happened</h2>
+      {feed.length === 0 && <p className="hint">Nothing unusual yet. Faults, suspicions, test-and-set and go-live will be told here.</p>}
       <ol aria-live="polite">
         {feed.slice(-12).map((f, i) => (
           <li key={i} className={`tone-${f.tone}`}>

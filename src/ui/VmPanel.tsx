@@ -58,7 +58,13 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
           <div className="held" aria-label={`outputs held by ${vm.id}`}>
             outputs held by the Output Rule: <strong>{vm.held.length}</strong>
             {vm.held.slice(0, 4).map((h) => (
-              <span key={h.seq} className="held-item" title={`held until the backup acknowledges entry #${h.seq}`}>
+              <span
+                key={h.seq}
+                className="held-item"
+                tabIndex={0}
+                title={`Why? Held by the Output Rule until the backup acknowledges log entry #${h.seq}`}
+                aria-label={`${h.kind} output held by the Output Rule until the backup acknowledges log entry #${h.seq}`}
+              >
                 {h.kind} waits for ack of #{h.seq}
               </span>
             ))}
