@@ -20,8 +20,8 @@ export type NetPortMessage =
 
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
-/** Messages on the logging channel port between the two VM workers. */
-export type LogPortMessage = { readonly kind: 'log/envelope'; readonly env: Envelope };
+/** Messages on the logging channel port between the two VM workers: everything one pump sent, in order. */
+export type LogPortMessage = { readonly kind: 'log/envelopes'; readonly envs: readonly Envelope[] };
 
 export interface VmInit {
   readonly id: NodeId;

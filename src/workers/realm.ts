@@ -65,6 +65,8 @@ export class Realm {
   slackMs = Infinity;
   onTrace: ((events: TraceEvent[]) => void) | null = null;
   onPumped: (() => void) | null = null;
+  /** Called during a long pump, at most every 0.25 ms of wall time. */
+  onProgress: (() => void) | null = null;
 
   constructor(clock: ClockState) {
     this.clock = clock;
@@ -157,7 +159,16 @@ export class Realm {
     const clockTarget = virtualAt(this.clock, wallNow());
     const target = Math.min(clockTarget, this.floor + this.slackMs);
     const deadline = performance.now() + PUMP_BUDGET_MS;
-    this.sched.runUntil(target, () => performance.now() > deadline);
+    let nextReport = performance.now() + 0.25;
+    this.sched.runUntil(target, () => {
+      const t = performance.now();
+      // Let the peer know how far we have got while we work, so the two realms run side by side.
+      if (t >= nextReport && this.onProgress) {
+        nextReport = t + 0.25;
+        this.onProgress();
+      }
+      return t > deadline;
+    });
     // Behind the clock, whether for lack of CPU or waiting for a slower realm: either way the
     // clock runs too fast for this machine.
     this.behindMs = Math.max(0, clockTarget - this.sched.now);

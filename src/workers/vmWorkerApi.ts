@@ -67,12 +67,18 @@ export class VmWorkerApi {
     this._setClockPort(clock);
     let lastSafe = -Infinity;
     let lastReport = 0;
-    realm.onPumped = () => {
-      const safe = realm.safeTime();
+    const reportProgress = (safe: number): void => {
+      this._flushOutbox(); // before our progress, so the peer has the entries it may now replay
       if (safe > lastSafe + 0.05 && this._clock) {
         lastSafe = safe;
         this._clock.postMessage({ kind: 'progress', id: init.id, safe } satisfies ClockPortMessage);
       }
+    };
+    // Mid-pump, every event before the scheduler's current time has run.
+    realm.onProgress = () => reportProgress(realm.sched.now);
+    realm.onPumped = () => {
+      const safe = realm.safeTime();
+      reportProgress(safe);
       const now = performance.now();
       if (now - lastReport < 50) return;
       lastReport = now;
@@ -95,7 +101,7 @@ export class VmWorkerApi {
     if (!port) return;
     port.onmessage = (e: MessageEvent<LogPortMessage>) => {
       if (this._blockIn || !this._realm) return;
-      this._realm.deliver(e.data.env, this._channel, this._jitter());
+      for (const env of e.data.envs) this._realm.deliver(env, this._channel, this._jitter());
     };
   }
 
@@ -109,13 +115,27 @@ export class VmWorkerApi {
     if (!hv || !realm) return;
     const env: Envelope = { from: hv.id, to, stamp: realm.sched.now, msg };
     if (to === hv.peer) {
-      // The logging channel: straight to the peer's worker. Batches travel as transferred buffers.
+      // The logging channel: straight to the peer's worker, everything one pump sends in one
+      // message (each envelope keeps its own virtual stamp). Batches travel as transferred buffers.
       if (this._blockOut || !this._log) return;
-      const transfer = msg.t === 'log' ? [msg.batch.buffer as ArrayBuffer] : [];
-      this._log.postMessage({ kind: 'log/envelope', env } satisfies LogPortMessage, transfer);
+      this._outbox.push(env);
+      if (msg.t === 'log') this._outboxTransfer.push(msg.batch.buffer as ArrayBuffer);
+      if (this._outbox.length >= 256) this._flushOutbox();
+      else realm.kick(); // a send outside a pump is flushed by the next one
       return;
     }
     this._net?.postMessage({ kind: 'net/envelope', env } satisfies NetPortMessage);
+  }
+
+  private readonly _outbox: Envelope[] = [];
+  private readonly _outboxTransfer: ArrayBuffer[] = [];
+
+  private _flushOutbox(): void {
+    if (this._outbox.length === 0) return;
+    const envs = this._outbox.splice(0);
+    const transfer = this._outboxTransfer.splice(0);
+    if (this._blockOut || !this._log) return;
+    this._log.postMessage({ kind: 'log/envelopes', envs } satisfies LogPortMessage, transfer);
   }
 
   setClock(clock: ClockState): void {
