@@ -1,5 +1,6 @@
 // Shared set-up for browser tests and browser benchmarks: find and launch Debian's Chromium.
 import { existsSync } from 'node:fs';
+import { after, before, beforeEach } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export function findChromium(): string | null {
@@ -49,4 +50,22 @@ export async function openLab(browser: Browser, errors: string[], viewport = { w
   await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
   await page.getByTestId('icount-B').waitFor();
   return page;
+}
+
+/**
+ * Inside a describe(): one Chromium for the suite and a fresh lab page before each test, handed
+ * to `onOpen` with the list its page errors go to.
+ */
+export function labPages(onOpen: (page: Page, errors: string[]) => void, viewport?: { width: number; height: number }): void {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    const errors: string[] = [];
+    onOpen(await openLab(browser!, errors, viewport), errors);
+  });
 }

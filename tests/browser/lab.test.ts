@@ -1,9 +1,9 @@
 // The FT lab on real Web Workers: each VM's hypervisor in its own worker, a MessageChannel
 // logging channel, faults from the page's buttons.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { appUrl, launchChromium, openLab } from './browser';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { appUrl, labPages, launchChromium } from './browser';
 
 interface LabProbe {
   roles: [string, string][];
@@ -55,18 +55,15 @@ async function until(page: Page, pred: (p: LabProbe) => boolean, what: string, m
 const role = (p: LabProbe, vm: string): string | undefined => p.roles.find(([id]) => id === vm)?.[1];
 
 describe('FT on Web Workers', () => {
-  let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    page = await openLab(browser, errors, { width: 1280, height: 900 });
-  });
+  let errors: string[] = [];
+  labPages(
+    (p, e) => {
+      page = p;
+      errors = e;
+    },
+    { width: 1280, height: 900 },
+  );
 
   it('runs primary and backup in lockstep: both icounts rise and the checkers hold', async () => {
     await page.getByTestId('icount-A').waitFor();

@@ -1,25 +1,18 @@
 // The interface's controls and views, driven the way a learner would.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openLab } from './browser';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { labPages } from './browser';
 
 const require = createRequire(import.meta.url);
 
 describe('interface', () => {
-  let browser: Browser;
   let page: Page;
   let errors: string[] = [];
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    errors = [];
-    page = await openLab(browser, errors);
+  labPages((p, e) => {
+    page = p;
+    errors = e;
   });
 
   it('has no serious or critical accessibility violations (axe-core)', async () => {

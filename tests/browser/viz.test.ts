@@ -1,9 +1,9 @@
 // The d3 views: the space-time diagram (arrows, tooltip, selection, failover markers), the metrics
 // and the logging channel in slow motion. Screenshots go to test-results/viz-*.png.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openLab } from './browser';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { labPages } from './browser';
 
 const SVG = '[data-testid=timeline-svg]';
 
@@ -31,18 +31,11 @@ async function untilReplies(page: Page, n: number): Promise<void> {
 }
 
 describe('d3 views', () => {
-  let browser: Browser;
   let page: Page;
   let errors: string[] = [];
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    errors = [];
-    page = await openLab(browser, errors);
+  labPages((p, e) => {
+    page = p;
+    errors = e;
   });
 
   it('timeline: arrows for log batches, acks, requests and outputs; hover shows a tooltip; click selects', async () => {
