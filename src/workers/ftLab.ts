@@ -9,10 +9,10 @@ import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
 import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
-import { checkKvClients, checkLeaseClients, TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
+import { labVerdicts, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
-import { LEASE_VALID_MS } from '../engine/sim/runScenario';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, wallNow, type ClockState, type Envelope } from './realm';
 import type { VmWorkerApi } from './vmWorkerApi';
@@ -41,17 +41,14 @@ export interface LabOptions {
   readonly createWorker: CreateVmWorker;
 }
 
-export interface LabVerdicts {
-  readonly outputRequirement: LinearizabilityVerdict & { readonly invariants: number };
-  readonly splitBrain: { readonly ok: boolean; readonly message: string };
-  readonly replay: { readonly ok: boolean; readonly message: string };
-}
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
 const HISTORY_PER_CLIENT = 4_000;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
+
+export type { LabVerdicts };
 
 export class FtLab {
   readonly realm: Realm;
@@ -508,29 +505,7 @@ export class FtLab {
   }
 
   private _computeVerdicts(): LabVerdicts {
-    const m = this._monitor;
-    const ops = this.history();
-    const lin =
-      this.opts.program === 'kv-server'
-        ? checkKvClients(ops)
-        : this.opts.program === 'lease-server'
-          ? checkLeaseClients(ops, LEASE_VALID_MS)
-          : { ok: true as const, message: 'no client protocol to check', culprits: [] };
-    const invariants = m.violations.filter((v) => v.invariant !== 'split-brain');
-    const split = m.violations.find((v) => v.invariant === 'split-brain');
-    return {
-      outputRequirement: {
-        ...lin,
-        ok: lin.ok === true && invariants.length === 0 ? true : lin.ok === 'unknown' ? 'unknown' : false,
-        message: invariants.length > 0 && lin.ok === true ? `VIOLATED: ${invariants[0]!.message}` : lin.message,
-        invariants: invariants.length,
-      },
-      splitBrain: { ok: !split, message: split ? split.message : 'No split brain: one VM at a time has released outputs as primary' },
-      replay: {
-        ok: m.divergences.length === 0,
-        message: m.divergences.length === 0 ? 'Backup in lockstep: every logged state hash matched' : `DIVERGED at icount ${m.divergences[0]!.icount}: ${m.divergences[0]!.detail}`,
-      },
-    };
+    return labVerdicts(this.opts.program, this._monitor, this.history());
   }
 
   dispose(): void {

@@ -3,9 +3,8 @@
 // back in batches. One module for all of it, so each kind is declared once.
 
 import type { FtConfig } from '../engine/ft/hypervisor';
-import type { LogEntryKind, OutputKind } from '../engine/ft/log';
 import type { NodeId } from '../engine/ft/messages';
-import type { Role, StallReason, TraceEvent } from '../engine/ft/trace';
+import type { TraceEvent } from '../engine/ft/trace';
 import type { LinkConfig } from '../engine/sim/network';
 import type { ClockState, Envelope } from './realm';
 
@@ -39,36 +38,4 @@ export interface VmInit {
 /** On the clock port between a primary and its backup: how far this VM's realm has safely got. */
 export type ClockPortMessage = { readonly kind: 'progress'; readonly id: NodeId; readonly safe: number };
 
-export interface EntryView {
-  readonly seq: number;
-  readonly icount: number;
-  readonly kind: LogEntryKind;
-}
-
-/** What the UI can see of one VM (polled, at most once per frame). */
-export interface VmInspect {
-  readonly id: NodeId;
-  readonly role: Role;
-  readonly peer: NodeId | null;
-  readonly paused: boolean;
-  readonly status: string;
-  readonly stall: StallReason | null;
-  readonly haltReason: string;
-  readonly icount: number;
-  readonly pc: number;
-  readonly regs: readonly number[];
-  readonly disasm: readonly { addr: number; text: string; current: boolean }[];
-  /** The VM's log buffer: the primary's unsent entries, or the backup's received, unreplayed ones. */
-  readonly buffer: readonly EntryView[];
-  readonly bufferCapacity: number;
-  readonly held: readonly { seq: number; kind: OutputKind; heldAt: number }[];
-  readonly ackedSeq: number;
-  readonly receivedSeq: number;
-  readonly consumedSeq: number;
-  readonly lagMs: number;
-  readonly cpu: number;
-  readonly virtualMs: number;
-  readonly behindMs: number;
-  readonly stats: { entries: number; logBytes: number; outputs: number };
-  readonly memory: { readonly addr: number; readonly bytes: Uint8Array };
-}
+export type { EntryView, VmInspect } from '../engine/ft/inspect';

@@ -2,7 +2,7 @@
 // MessagePort to the peer VM's worker; everything else (clients, storage, the switch) is reached
 // through a network port to the coordinator. No protocol logic lives here.
 
-import { disassemble } from '../engine/machine/disassembler';
+import { inspectVm } from '../engine/ft/inspect';
 import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
 import type { LinkConfig } from '../engine/sim/network';
@@ -188,33 +188,7 @@ export class VmWorkerApi {
     const hv = this._hv;
     const realm = this._realm;
     if (!hv || !realm) return null;
-    const m = hv.machine;
-    const start = Math.max(0, (m.pc & ~3) - 16);
-    const a = Math.max(0, Math.min(m.mem.length - memLen, memAddr));
-    return {
-      id: hv.id,
-      role: hv.role,
-      peer: hv.peer,
-      paused: hv.paused,
-      status: m.status,
-      stall: hv.stall,
-      haltReason: hv.haltReason,
-      icount: m.icount,
-      pc: m.pc,
-      regs: Array.from(m.regs),
-      disasm: disassemble(m.mem, start, 48).map((l) => ({ addr: l.addr, text: l.text, current: l.addr === m.pc })),
-      buffer: hv.bufferedEntries(64).map((e) => ({ seq: e.seq, icount: e.icount, kind: e.kind })),
-      bufferCapacity: hv.role === 'backup' ? hv.config.backupLogCapacity : hv.config.primaryLogCapacity,
-      held: hv.heldOutputs.map((h) => ({ seq: h.seq, kind: h.kind, heldAt: h.heldAt })),
-      ackedSeq: hv.ackedSeq,
-      receivedSeq: hv.receivedSeq,
-      consumedSeq: hv.consumedSeq,
-      lagMs: hv.lagMs,
-      cpu: hv.cpuFactor,
-      virtualMs: realm.sched.now,
-      behindMs: realm.behindMs,
-      stats: { entries: hv.stats.entries, logBytes: hv.stats.logBytes, outputs: hv.stats.outputs },
-      memory: { addr: a, bytes: m.mem.slice(a, a + memLen) },
-    };
+    return inspectVm(hv, { virtualMs: realm.sched.now, behindMs: realm.behindMs }, memAddr, memLen);
   }
+
 }

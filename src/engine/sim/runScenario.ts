@@ -4,8 +4,9 @@ import { checkKvClients, checkLeaseClients, TraceMonitor, type InvariantViolatio
 import type { Scenario } from './scenario';
 import { World, type WorldOptions } from './world';
 
-/** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
-export const LEASE_VALID_MS = 35;
+import { LEASE_VALID_MS } from './checkers/verdicts';
+
+export { LEASE_VALID_MS };
 
 export interface SimResult {
   readonly scenario: string;

@@ -156,6 +156,21 @@ export class World {
     return c;
   }
 
+  /** An automatic workload from now on: `count` random clients (ids from 100), replacing the previous ones. */
+  setWorkload(count: number, thinkMs = 20, keys = 4): void {
+    for (const c of this.clients) if (c.id >= 100) c.stop();
+    for (let i = 0; i < count; i++) {
+      this._addClient(Math.max(99, ...this.clients.map((c) => c.id)) + 1, {
+        kind: 'random',
+        program: this.scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        thinkMs,
+        keys,
+        startAt: this.now,
+        stopAt: Infinity,
+      });
+    }
+  }
+
   /** A client by id, created on first use (the interactive terminal's client). */
   client(id: number): Client {
     return this.clients.find((c) => c.id === id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
