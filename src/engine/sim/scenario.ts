@@ -33,7 +33,7 @@ export const FAULT_KINDS = [
   'restart-backup',
 ] as const;
 
-const fault = z.discriminatedUnion('kind', [
+export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('kill-primary') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('kill-backup') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('power-off-primary') }).strict(),
@@ -94,7 +94,7 @@ export const scenarioSchema = z
       .strict()
       .default({ count: 0, thinkMs: 20, keys: 4, timeoutMs: 300, startMs: 20 }),
     requests: z.array(scripted).default([]),
-    faults: z.array(fault).default([]),
+    faults: z.array(faultSchema).default([]),
   })
   .strict();
 
@@ -104,7 +104,7 @@ export type Fault = Scenario['faults'][number];
 
 export class ScenarioError extends Error {}
 
-function pathString(path: readonly PropertyKey[]): string {
+export function pathString(path: readonly PropertyKey[]): string {
   let s = '$';
   for (const p of path) s += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
   return s;

@@ -1,0 +1,70 @@
+// What a learner can do to a running session, as data: a fault (the scenario file's own fault
+// shapes), a request typed at the client terminal, or a change of the automatic workload. Every
+// action carries the virtual time it was taken at, so a session is reproduced exactly by its
+// scenario, its seed and this list (recordings and share links store nothing else to re-run it).
+
+import { z } from 'zod';
+import { faultSchema, type Fault } from '../sim/scenario';
+import type { World } from '../sim/world';
+
+export const requestActionSchema = z
+  .object({
+    at: z.number().min(0),
+    kind: z.literal('request'),
+    client: z.number().int().min(1).max(99),
+    text: z.string().min(1).max(59),
+  })
+  .strict();
+
+export const workloadActionSchema = z
+  .object({
+    at: z.number().min(0),
+    kind: z.literal('workload'),
+    count: z.number().int().min(0).max(64),
+    perSecond: z.number().positive().max(1000),
+  })
+  .strict();
+
+export const actionSchema = z.discriminatedUnion('kind', [...faultSchema.options, requestActionSchema, workloadActionSchema]);
+
+export type RequestAction = z.infer<typeof requestActionSchema>;
+export type WorkloadAction = z.infer<typeof workloadActionSchema>;
+/** One learner action at a virtual time. */
+export type TimedAction = Fault | RequestAction | WorkloadAction;
+/** An action before it is stamped with the time it is taken at. */
+export type LabAction = TimedAction extends infer A ? (A extends TimedAction ? Omit<A, 'at'> : never) : never;
+
+/** Carry out `a` on `world` now. False when it had no effect (a busy client, no such VM). */
+export function applyAction(world: World, a: TimedAction): boolean {
+  switch (a.kind) {
+    case 'request':
+      return world.client(a.client).request(a.text);
+    case 'workload':
+      world.setWorkload(a.count, 1000 / a.perSecond, 4);
+      return true;
+    default:
+      return world.applyFault(a) !== null;
+  }
+}
+
+/** A short phrase for an action, for notices and the action list of a share link. */
+export function describeAction(a: LabAction): string {
+  switch (a.kind) {
+    case 'request':
+      return `client ${a.client} sent "${a.text}"`;
+    case 'workload':
+      return a.count === 0 ? 'stopped the automatic clients' : `${a.count} automatic client${a.count === 1 ? '' : 's'} at ${a.perSecond}/s`;
+    case 'cut-channel':
+      return `cut the logging channel${a.direction === 'both' ? '' : ` ${a.direction}`}`;
+    case 'pause':
+      return `paused ${a.vm}`;
+    case 'resume':
+      return `resumed ${a.vm}`;
+    case 'partition-storage':
+      return `partitioned ${a.vm} from storage`;
+    case 'partition-clients':
+      return `partitioned ${a.vm} from the clients`;
+    default:
+      return a.kind.replace(/-/g, ' ');
+  }
+}
