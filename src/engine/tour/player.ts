@@ -1,0 +1,177 @@
+// Plays one chapter of the guided tour on a SimSession. Each step goes through up to four
+// phases: a prediction to make, an action to take, a run (animated by the caller, which paces
+// `advance` by the wall clock), then done. Jumping to step k is a new player that fast-forwards
+// steps 0..k-1 exactly as written (asked actions taken for the learner): the same state every time.
+
+import type { TraceEvent } from '../ft/trace';
+import type { LabAction } from '../session/actions';
+import { SimSession } from '../session/simSession';
+import { validateScenario } from '../sim/scenario';
+import type { Chapter, Expectation, Step } from './types';
+
+export type Phase = 'predict' | 'ask' | 'run' | 'done';
+
+/** Does the learner's action do what the step asked? (Fields the step names must match.) */
+export function sameAction(asked: LabAction, taken: LabAction): boolean {
+  const a = asked as Record<string, unknown>;
+  const t = taken as Record<string, unknown>;
+  return Object.keys(a).every((k) => JSON.stringify(a[k]) === JSON.stringify(t[k]));
+}
+
+function matches(ev: TraceEvent, type: string, vm: string | undefined): boolean {
+  return ev.type === type && (vm === undefined || ('vm' in ev && ev.vm === vm));
+}
+
+export class ChapterPlayer {
+  readonly session: SimSession;
+  step = 0;
+  phase: Phase = 'run';
+  /** The learner's answer to the current step's prediction, once given. */
+  choice: number | null = null;
+  private _runEnd = 0;
+  private _found: number | null = null;
+  private _unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly chapter: Chapter,
+    startStep = 0,
+  ) {
+    const scenario = validateScenario(chapter.scenario, `chapter ${chapter.id}`);
+    this.session = new SimSession({ scenario, source: chapter.source ?? null });
+    const to = Math.max(0, Math.min(startStep, chapter.steps.length - 1));
+    this._enter(0);
+    while (this.step < to) {
+      this.completeAuto();
+      this._enter(this.step + 1);
+    }
+  }
+
+  get current(): Step {
+    return this.chapter.steps[this.step]!;
+  }
+
+  get isLast(): boolean {
+    return this.step === this.chapter.steps.length - 1;
+  }
+
+  /** The wall-clock pace of the current step's run (virtual ms per wall second). */
+  get pace(): number {
+    return this.current.pace ?? this.chapter.pace;
+  }
+
+  private _enter(i: number): void {
+    this.step = i;
+    this.choice = null;
+    const s = this.current;
+    if (s.predict) this.phase = 'predict';
+    else if (s.ask) this.phase = 'ask';
+    else this._startRun();
+  }
+
+  /** The learner's prediction; the step moves on to its ask or its run. */
+  answer(choice: number): void {
+    if (this.phase !== 'predict') return;
+    this.choice = choice;
+    if (this.current.ask) this.phase = 'ask';
+    else this._startRun();
+  }
+
+  /**
+   * The learner acted (any button, any time): the action is taken on the session. If it is what
+   * the step is waiting for, the step starts running. Returns whether it was the awaited action.
+   */
+  act(action: LabAction): boolean {
+    this.session.act(action);
+    const ask = this.current.ask;
+    if (this.phase === 'ask' && ask && sameAction(ask.action, action)) {
+      this._startRun();
+      return true;
+    }
+    return false;
+  }
+
+  private _startRun(): void {
+    const s = this.current;
+    this.phase = 'run';
+    this._found = null;
+    this._runEnd = this.session.now + (s.runMs ?? 0);
+    this._unsubscribe?.();
+    this._unsubscribe = null;
+    if (s.until) {
+      const { type, vm } = s.until;
+      this._unsubscribe = this.session.onTrace((ev) => {
+        if (this._found === null && matches(ev, type, vm)) this._found = ev.t;
+      });
+    }
+    for (const a of s.do ?? []) this.session.act(a);
+  }
+
+  /**
+   * Run the step toward its end, no further than virtual time `limit` (the caller's pacing) and
+   * while `shouldStop` says go on. True once the step has finished running.
+   */
+  advance(limit = Infinity, shouldStop?: () => boolean): boolean {
+    if (this.phase !== 'run') return this.phase === 'done';
+    if (this._found === null) this.session.runTo(Math.min(limit, this._runEnd), () => this._found !== null || (shouldStop?.() ?? false));
+    // Stopped right after the awaited event: finish its instant, as a replay of the actions would.
+    if (this._found !== null) this.session.runTo(this._found);
+    if (this._found !== null || this.session.now >= this._runEnd) {
+      this._finish();
+      return true;
+    }
+    return false;
+  }
+
+  private _finish(): void {
+    this.phase = 'done';
+    this._unsubscribe?.();
+    this._unsubscribe = null;
+  }
+
+  /** Finish the current step as written: the right prediction, the asked action, the whole run. */
+  completeAuto(): void {
+    const s = this.current;
+    if (this.phase === 'predict') this.answer(s.predict!.answer);
+    if (this.phase === 'ask') this.act(s.ask!.action);
+    this.advance();
+  }
+
+  /** Go to the next step (finishing this one as written first). False on the last step. */
+  next(): boolean {
+    if (this.isLast) return false;
+    if (this.phase !== 'done') this.completeAuto();
+    this._enter(this.step + 1);
+    return true;
+  }
+
+  /** Which of the current step's expectations do not hold (empty when all do). */
+  unmet(step: Step = this.current): string[] {
+    return (step.expect ?? []).flatMap((e) => (holds(this.session, e) ? [] : [describeExpectation(e)]));
+  }
+}
+
+function holds(session: SimSession, e: Expectation): boolean {
+  switch (e.kind) {
+    case 'event':
+      return session.trace.some((ev) => matches(ev, e.type, e.vm) && (e.text === undefined || JSON.stringify(ev).includes(e.text)));
+    case 'no-event':
+      return !session.trace.some((ev) => matches(ev, e.type, e.vm));
+    case 'verdict':
+      return (session.verdicts()[e.which].ok === true) === e.ok;
+    case 'role':
+      return session.world.vms.get(e.vm)?.role === e.role;
+  }
+}
+
+export function describeExpectation(e: Expectation): string {
+  switch (e.kind) {
+    case 'event':
+      return `a ${e.type} event${e.vm ? ` from ${e.vm}` : ''}${e.text ? ` mentioning "${e.text}"` : ''}`;
+    case 'no-event':
+      return `no ${e.type} event${e.vm ? ` from ${e.vm}` : ''}`;
+    case 'verdict':
+      return `the ${e.which} checker ${e.ok ? 'passing' : 'failing'}`;
+    case 'role':
+      return `VM ${e.vm} ${e.role}`;
+  }
+}

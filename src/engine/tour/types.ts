@@ -1,0 +1,79 @@
+// The guided tour's data: chapters, each a scenario plus narration steps. A step can ask for a
+// prediction first, ask the learner to act (and wait), take actions itself, and run the
+// simulation for a while or until something happens. Chapters are plain data (chapters.ts).
+
+import type { Role, TraceEvent } from '../ft/trace';
+import type { LabAction } from '../session/actions';
+import type { ScenarioInput } from '../sim/scenario';
+
+/** Panels a step can point at (the page marks them with data-panel). */
+export type PanelId =
+  | 'controls'
+  | 'faults'
+  | 'vm-primary'
+  | 'vm-backup'
+  | 'log-buffer'
+  | 'held-outputs'
+  | 'console'
+  | 'client'
+  | 'verdicts'
+  | 'feed'
+  | 'timeline'
+  | 'channel-view'
+  | 'metrics'
+  | 'channel-stats'
+  | 'switches';
+
+/** Something that must hold once a step has run: the tests check it, the page can show it. */
+export type Expectation =
+  | { readonly kind: 'event'; readonly type: TraceEvent['type']; readonly vm?: string; readonly text?: string }
+  | { readonly kind: 'no-event'; readonly type: TraceEvent['type']; readonly vm?: string }
+  | { readonly kind: 'verdict'; readonly which: 'outputRequirement' | 'splitBrain' | 'replay'; readonly ok: boolean }
+  | { readonly kind: 'role'; readonly vm: string; readonly role: Role };
+
+export interface Prediction {
+  readonly question: string;
+  readonly choices: readonly string[];
+  /** Index of the right choice. */
+  readonly answer: number;
+  /** Shown once the learner has chosen (and the step has run). */
+  readonly explain: string;
+}
+
+export interface AskToAct {
+  /** What the learner must do, e.g. "Click Kill primary now". */
+  readonly prompt: string;
+  readonly action: LabAction;
+}
+
+export interface Step {
+  readonly title: string;
+  /** Narration; blank lines separate paragraphs, `code` in backticks. */
+  readonly text: string;
+  readonly highlight?: readonly PanelId[];
+  readonly predict?: Prediction;
+  readonly ask?: AskToAct;
+  /** Actions the narrator takes when the step starts running (after any prediction and ask). */
+  readonly do?: readonly LabAction[];
+  /** Run this many virtual ms... */
+  readonly runMs?: number;
+  /** ...or until the first trace event of this type (and VM), at most `runMs` (required then). */
+  readonly until?: { readonly type: TraceEvent['type']; readonly vm?: string };
+  /** Animation speed of the run, virtual ms per wall second (the chapter's by default). */
+  readonly pace?: number;
+  readonly expect?: readonly Expectation[];
+}
+
+export interface Chapter {
+  /** Stable id, used in share links and recordings (e.g. 'failover'). */
+  readonly id: string;
+  readonly title: string;
+  /** One sentence: what the learner will see. */
+  readonly summary: string;
+  readonly scenario: ScenarioInput;
+  /** Assembly source to run instead of the scenario's shipped program. */
+  readonly source?: string;
+  /** Virtual ms per wall second while a step runs. */
+  readonly pace: number;
+  readonly steps: readonly Step[];
+}
