@@ -6,7 +6,7 @@ import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
-import { currentLab, labActions, startLab, useLab } from './labStore';
+import { currentLab, labActions, startLab, useLab, type Runtime } from './labStore';
 import { VmPanel } from './VmPanel';
 import { VizPanels } from './viz/VizPanels';
 
@@ -19,9 +19,18 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const speed = useLab((s) => s.speed);
   const workload = useLab((s) => s.workload);
   const rate = useLab((s) => s.workloadRate);
+  const runtime = useLab((s) => s.runtime);
+  const tour = useLab((s) => s.tour !== null);
   const lab = currentLab;
   return (
-    <div className="controls" role="toolbar" aria-label="Controls">
+    <div className="controls" role="toolbar" aria-label="Controls" data-panel="controls">
+      <label title="Web Workers: each VM in its own thread, as in the real thing. Simulator: the same engine on one thread, deterministic — every session is recorded and can be sought, exported and shared.">
+        Runtime{' '}
+        <select aria-label="Runtime" value={runtime} disabled={tour} onChange={(e) => labActions.setRuntime(e.target.value as Runtime)}>
+          <option value="workers">Web Workers (live)</option>
+          <option value="simulator">Simulator (recordable)</option>
+        </select>
+      </label>
       <label>
         Program{' '}
         <select aria-label="Program" value={program} onChange={(e) => startLab(e.target.value as ProgramName)}>
@@ -46,16 +55,18 @@ function Controls({ onHelp }: { onHelp: () => void }) {
         <output>{speedLabel(speed)}</output>
       </label>
       <span className="sep" />
-      <button className="danger" onClick={() => lab()?.kill('primary')}>
-        Kill primary
-      </button>
-      <button className="danger" onClick={() => lab()?.kill('backup')}>
-        Kill backup
-      </button>
-      <button onClick={() => lab()?.powerOffPrimary()}>Power off primary</button>
-      <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
-      <button onClick={() => lab()?.heal()}>Heal</button>
-      <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+      <span className="faults" role="group" aria-label="Faults" data-panel="faults">
+        <button className="danger" onClick={() => lab()?.kill('primary')}>
+          Kill primary
+        </button>
+        <button className="danger" onClick={() => lab()?.kill('backup')}>
+          Kill backup
+        </button>
+        <button onClick={() => lab()?.powerOffPrimary()}>Power off primary</button>
+        <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
+        <button onClick={() => lab()?.heal()}>Heal</button>
+        <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+      </span>
       <button onClick={onHelp} aria-label="Help and keyboard shortcuts">
         ?
       </button>
@@ -89,7 +100,7 @@ function Channel() {
   const tas = useLab((s) => s.tasHolder);
   const disk = useLab((s) => s.diskBlocks);
   return (
-    <section className="panel channel" aria-label="Logging channel">
+    <section className="panel channel" aria-label="Logging channel" data-panel="channel-stats">
       <h2>Logging channel</h2>
       <dl>
         <dt>entries sent</dt>
@@ -134,7 +145,7 @@ function Verdicts() {
     </li>
   );
   return (
-    <section className="panel verdicts" aria-label="Checkers">
+    <section className="panel verdicts" aria-label="Checkers" data-panel="verdicts">
       <h2>Checkers</h2>
       <ul>
         {row('Output Requirement', v.outputRequirement.ok, v.outputRequirement.message, 'verdict-or')}
@@ -148,7 +159,7 @@ function Verdicts() {
 function ClientPanel() {
   const lines = useLab((s) => s.client);
   return (
-    <section className="panel client" aria-label="Client">
+    <section className="panel client" aria-label="Client" data-panel="client">
       <h2>Client</h2>
       <ClientTerminal />
       <details className="client-history">
@@ -169,7 +180,7 @@ function ClientPanel() {
 function Feed() {
   const feed = useLab((s) => s.feed);
   return (
-    <section className="panel feed" aria-label="What happened">
+    <section className="panel feed" aria-label="What happened" data-panel="feed">
       <h2>What happened</h2>
       {feed.length === 0 && <p className="hint">Nothing unusual yet. Faults, suspicions, test-and-set and go-live will be told here.</p>}
       <ol aria-live="polite">

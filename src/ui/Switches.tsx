@@ -12,7 +12,7 @@ const SOURCES: { id: NondetSource; label: string; why: string }[] = [
 export function Switches() {
   const sw = useLab((s) => s.switches);
   return (
-    <section className="panel switches" aria-label="Teaching switches">
+    <section className="panel switches" aria-label="Teaching switches" data-panel="switches">
       <h2>Teaching switches</h2>
       <p className="hint">Each change restarts the run. Turn a mechanism off, break something, and watch its checker fail.</p>
       <label>

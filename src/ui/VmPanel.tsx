@@ -23,7 +23,7 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
   const fill = vm.bufferCapacity > 0 ? vm.buffer.length / vm.bufferCapacity : 0;
   const primaryLike = vm.role === 'primary' || vm.role === 'live';
   return (
-    <section className={`panel vm role-${vm.role}`} aria-label={`VM ${vm.id} (${vm.role})`} data-vm={vm.id} data-role={vm.role}>
+    <section className={`panel vm role-${vm.role}`} aria-label={`VM ${vm.id} (${vm.role})`} data-vm={vm.id} data-role={vm.role} data-panel={primaryLike ? 'vm-primary' : vm.role === 'backup' ? 'vm-backup' : undefined}>
       <header className="vm-head">
         <span className={`role-badge role-${vm.role}`}>
           <span aria-hidden="true">{ROLE_MARK[vm.role]}</span> {vm.role.toUpperCase()}
@@ -47,7 +47,7 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
         {vm.role === 'primary' && <span className="lag">lag {vm.lagMs.toFixed(2)} ms · CPU {(vm.cpu * 100).toFixed(0)}%</span>}
       </div>
       <div className="buffers">
-        <label className="gauge">
+        <label className="gauge" data-panel="log-buffer">
           {vm.role === 'backup' ? 'log buffer (received, not replayed)' : 'log buffer (not yet sent)'}
           <meter min={0} max={1} value={fill} aria-label={`log buffer of ${vm.id}`} />
           <span>
@@ -55,7 +55,7 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
           </span>
         </label>
         {primaryLike && (
-          <div className="held" aria-label={`outputs held by ${vm.id}`}>
+          <div className="held" data-panel="held-outputs" aria-label={`outputs held by ${vm.id}`}>
             outputs held by the Output Rule: <strong>{vm.held.length}</strong>
             {vm.held.slice(0, 4).map((h) => (
               <span
@@ -106,7 +106,9 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
         </pre>
       </details>
       </div>
-      <Console vm={vm.id} label={`Console of VM ${vm.id}`} />
+      <div className="console-box" data-panel="console">
+        <Console vm={vm.id} label={`Console of VM ${vm.id}`} />
+      </div>
       </div>
     </section>
   );

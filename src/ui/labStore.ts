@@ -5,9 +5,25 @@ import { create, type StateCreator } from 'zustand';
 import type { NondetSource } from '../engine/ft/hypervisor';
 import type { TraceEvent } from '../engine/ft/trace';
 import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
+import type { LabAction, TimedAction } from '../engine/session/actions';
+import { validateScenario } from '../engine/sim/scenario';
+import type { ChapterPlayer, Phase } from '../engine/tour/player';
 import { FtLab, type LabVerdicts } from '../workers/ftLab';
+import type { LabController } from '../workers/labController';
 import type { VmInspect } from '../workers/protocol';
+import { SimLab, type SimLabEvent, type SimLabOptions } from '../workers/simLab';
 import { describeEvent } from './describe';
+
+/** Which runtime drives the lab: real Web Workers, or the deterministic simulator (recordable). */
+export type Runtime = 'workers' | 'simulator';
+
+/** The tour's position, mirrored from the ChapterPlayer for the panels. */
+export interface TourState {
+  readonly chapterId: string;
+  readonly step: number;
+  readonly phase: Phase;
+  readonly choice: number | null;
+}
 
 export interface ClientLine {
   readonly id: number;
@@ -46,6 +62,13 @@ export interface SessionSlice {
   errors: readonly string[];
   /** Start of the memory window the VM panels show. */
   memAddr: number;
+  runtime: Runtime;
+  /** The simulator session: where a loaded recording ends, a seek under way, how many actions. */
+  recording: { endMs: number | null; seeking: number | null; actions: number; title: string | null };
+  tour: TourState | null;
+  /** A one-off message for the learner (a fork, the end of a recording, an import error). */
+  notice: { text: string; tone: 'info' | 'bad' } | null;
+  presenter: boolean;
 }
 
 /** What the VMs look like, polled once per frame. */
@@ -81,6 +104,11 @@ const createSessionSlice: StateCreator<LabState, [], [], SessionSlice> = () => (
   workloadRate: 50,
   errors: [],
   memAddr: 0,
+  runtime: 'workers',
+  recording: { endMs: null, seeking: null, actions: 0, title: null },
+  tour: null,
+  notice: null,
+  presenter: false,
 });
 
 const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
@@ -130,12 +158,17 @@ export function setClientSink(sink: ClientSink | null): void {
   clientSink = sink;
 }
 
-let lab: FtLab | null = null;
+let lab: LabController | null = null;
 let poll: number | null = null;
 const createWorker = (): Worker => new Worker(new URL('../workers/vm.worker.ts', import.meta.url), { type: 'module' });
 
-export function currentLab(): FtLab | null {
+export function currentLab(): LabController | null {
   return lab;
+}
+
+/** The simulator lab, when that runtime is on. */
+export function currentSim(): SimLab | null {
+  return lab instanceof SimLab ? lab : null;
 }
 
 function onTrace(events: readonly TraceEvent[]): void {
@@ -187,33 +220,53 @@ function onTrace(events: readonly TraceEvent[]): void {
   });
 }
 
-/** Start (or restart) the lab with a program; shipped by name or user source. */
-export function startLab(program: ProgramName, source?: string, opts: { noBackup?: boolean } = {}): boolean {
-  const r = assembleProgram(source ?? PROGRAM_SOURCES[program]);
-  if (!r.ok) {
-    useLab.setState({ errors: r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`) });
-    return false;
-  }
-  lab?.dispose();
+function resetView(): void {
   for (const k of pendingConsole.keys()) pendingConsole.delete(k);
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
-  const speed = useLab.getState().speed;
-  const sw = useLab.getState().switches;
-  lab = new FtLab({
-    image: r.image,
-    program,
-    speed,
-    createWorker,
-    // A longer failure timeout than the simulator's: real workers share two cores with the page.
-    // The lag limit sits above the skew the two workers' clocks may have (half the timeout), so only
-    // a really slower backup throttles the primary.
-    config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged, failureTimeoutMs: 150, lagLimitMs: 100 },
-    ...(opts.noBackup ? { noBackup: true } : {}),
-  });
-  lab.onTrace(onTrace);
+  clientSink?.('\x1b[2m(the run restarted)\x1b[0m', 'ok');
+  useLab.setState({ ...EMPTY_TRACE, verdicts: null });
+}
+
+function onSimEvent(l: SimLab, e: SimLabEvent): void {
+  if (l !== lab) return;
+  switch (e.kind) {
+    case 'reset':
+      resetView();
+      break;
+    case 'notice':
+      useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: [...s.feed, { t: l.virtualNow, text: e.text, tone: 'warn' as const }].slice(-60) }));
+      break;
+    case 'seek':
+      useLab.setState((s) => ({ recording: { ...s.recording, seeking: e.progress === null ? null : (l.seeking ?? null) } }));
+      break;
+    case 'changed':
+      syncSimState(l);
+      break;
+  }
+}
+
+function syncSimState(l: SimLab): void {
+  const p = l.player;
+  useLab.setState((s) => ({
+    running: !l.clock.paused,
+    speed: l.clock.speed,
+    recording: { ...s.recording, endMs: l.endMs, seeking: l.seeking, actions: l.session.actions.length },
+    tour: p ? { chapterId: p.chapter.id, step: p.step, phase: p.phase, choice: p.choice } : null,
+  }));
+}
+
+function attach(next: LabController, state: Partial<LabState>): void {
+  lab?.dispose();
+  lab = next;
+  resetView();
+  next.onTrace(onTrace);
+  if (next instanceof SimLab) {
+    next.onEvent((e) => onSimEvent(next, e));
+  }
   // Hooks for the browser tests and benchmarks.
-  Object.assign(globalThis, { __lab: lab, __startLab: startLab });
-  useLab.setState({ ...EMPTY_TRACE, program, customSource: source ?? null, running: true, verdicts: null, errors: [], workload: 0 });
+  Object.assign(globalThis, { __lab: next, __startLab: startLab });
+  useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: null, tour: null, ...state });
+  if (next instanceof SimLab) syncSimState(next);
   if (poll === null) {
     const tick = async (): Promise<void> => {
       const l = lab;
@@ -227,8 +280,119 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
     };
     poll = requestAnimationFrame(() => void tick());
   }
+}
+
+/** The scenario a free session on the simulator runs: the program with the current switches. */
+function freeScenario(program: ProgramName) {
+  const sw = useLab.getState().switches;
+  return validateScenario({ name: 'free session', program, seed: 1, durationMs: 600_000, ft: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: [...sw.unlogged] } });
+}
+
+/** Start (or restart) the lab with a program; shipped by name or user source. */
+export function startLab(program: ProgramName, source?: string, opts: { noBackup?: boolean; runtime?: Runtime } = {}): boolean {
+  const r = assembleProgram(source ?? PROGRAM_SOURCES[program]);
+  if (!r.ok) {
+    useLab.setState({ errors: r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`) });
+    return false;
+  }
+  const runtime = opts.runtime ?? useLab.getState().runtime;
+  const speed = useLab.getState().speed;
+  const sw = useLab.getState().switches;
+  const base = { program, customSource: source ?? null, runtime, recording: { endMs: null, seeking: null, actions: 0, title: null } };
+  if (runtime === 'simulator') {
+    attach(new SimLab({ spec: { scenario: freeScenario(program), source: source ?? null, noBackup: opts.noBackup ?? false }, speed: Math.min(speed, 1) }), base);
+    return true;
+  }
+  attach(
+    new FtLab({
+      image: r.image,
+      program,
+      speed,
+      createWorker,
+      // A longer failure timeout than the simulator's: real workers share two cores with the page.
+      // The lag limit sits above the skew the two workers' clocks may have (half the timeout), so only
+      // a really slower backup throttles the primary.
+      config: { outputRule: sw.outputRule, testAndSet: sw.testAndSet, unlogged: sw.unlogged, failureTimeoutMs: 150, lagLimitMs: 100 },
+      ...(opts.noBackup ? { noBackup: true } : {}),
+    }),
+    base,
+  );
   return true;
 }
+
+/** Start a simulator session from a spec and actions (a recording, a share link) or a tour chapter. */
+export function startSim(opts: SimLabOptions, state: { title?: string | null; seekTo?: number } = {}): SimLab {
+  const l = new SimLab(opts);
+  const sc = l.spec.scenario;
+  attach(l, {
+    program: sc.program,
+    customSource: l.spec.source ?? null,
+    runtime: 'simulator',
+    switches: { outputRule: l.config.outputRule, testAndSet: l.config.testAndSet, unlogged: [...l.config.unlogged] },
+    recording: { endMs: opts.endMs ?? null, seeking: null, actions: l.session.actions.length, title: state.title ?? null },
+  });
+  if (state.seekTo !== undefined && !opts.player) void l.seek(state.seekTo);
+  return l;
+}
+
+/** A tour chapter's player on the simulator. */
+export function startTour(player: ChapterPlayer): SimLab {
+  const l = startSim({ spec: player.session.spec, player, paused: true });
+  l.tourChanged();
+  return l;
+}
+
+/** Take an action on whichever runtime runs (the simulator records it; a tour may be waiting for it). */
+export function act(action: LabAction): void {
+  const l = lab;
+  if (!l) return;
+  if (l instanceof SimLab) {
+    l.act(action);
+    return;
+  }
+  switch (action.kind) {
+    case 'kill-primary':
+      l.kill('primary');
+      break;
+    case 'kill-backup':
+      l.kill('backup');
+      break;
+    case 'power-off-primary':
+      l.powerOffPrimary();
+      break;
+    case 'cut-channel':
+      l.cutChannel(action.direction);
+      break;
+    case 'heal':
+      l.heal();
+      break;
+    case 'restart-backup':
+      void l.restartBackup();
+      break;
+    case 'request':
+      l.request(action.text, action.client);
+      break;
+    case 'workload':
+      l.setWorkload(action.count, 1000 / action.perSecond, 4);
+      break;
+    case 'partition-storage':
+      if (action.vm === 'primary' || action.vm === 'backup') l.partitionFromStorage(action.vm);
+      break;
+    case 'partition-clients':
+      if (action.vm === 'primary' || action.vm === 'backup') l.partitionFromClients(action.vm);
+      break;
+    case 'pause':
+      if (action.vm === 'primary' || action.vm === 'backup') l.pauseVm(action.vm);
+      break;
+    case 'slow-channel':
+      l.slowChannel(action.latencyMs ?? 0.045, action.bandwidthMbps);
+      break;
+    default:
+      break;
+  }
+}
+
+export type { TimedAction };
 
 export const labActions = {
   /** Teaching switches take effect from a fresh start of the same program. */
@@ -236,6 +400,7 @@ export const labActions = {
     const s = useLab.getState();
     useLab.setState({ switches: { ...s.switches, ...change } });
     startLab(s.program, s.customSource ?? undefined);
+    useLab.setState({ tour: null });
     const on = useLab.getState().switches;
     const unsafe = [!on.outputRule && 'Output Rule OFF', !on.testAndSet && 'test-and-set OFF', ...on.unlogged.map((u) => `${u} NOT logged`)].filter(Boolean);
     useLab.setState((st) => ({
@@ -265,6 +430,11 @@ export const labActions = {
   },
   request(text: string): boolean {
     return lab?.request(text) ?? false;
+  },
+  setRuntime(runtime: Runtime): void {
+    const s = useLab.getState();
+    useLab.setState({ runtime });
+    startLab(s.program, s.customSource ?? undefined, { runtime });
   },
 };
 

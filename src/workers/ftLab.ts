@@ -13,6 +13,7 @@ import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { labVerdicts, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import type { LabController } from './labController';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, wallNow, type ClockState, type Envelope } from './realm';
 import type { VmWorkerApi } from './vmWorkerApi';
@@ -50,7 +51,8 @@ const VERDICT_EVERY_MS = 500;
 
 export type { LabVerdicts };
 
-export class FtLab {
+export class FtLab implements LabController {
+  readonly kind = 'workers' as const;
   readonly realm: Realm;
   readonly storage: SharedStorage;
   readonly config: FtConfig;

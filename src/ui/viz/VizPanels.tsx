@@ -29,13 +29,13 @@ export function VizPanels() {
   };
   return (
     <div className="viz">
-      <section className="panel viz-channel" aria-labelledby="viz-channel-h">
+      <section className="panel viz-channel" aria-labelledby="viz-channel-h" data-panel="channel-view">
         <h2 id="viz-channel-h">
           Logging channel, live <small>what is in flight between the primary and the backup right now</small>
         </h2>
         <ChannelView />
       </section>
-      <section className="panel viz-tabs" aria-label="Trace views">
+      <section className="panel viz-tabs" aria-label="Trace views" data-panel="timeline metrics">
         <div className="viz-tablist" role="tablist" aria-label="Trace views" onKeyDown={onKey}>
           {TABS.map((t) => (
             <button

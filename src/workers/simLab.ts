@@ -1,0 +1,314 @@
+// The deterministic runtime of the page: a SimSession (the whole FT world in one thread, on
+// virtual time) paced by the wall clock, in slices short enough to keep the page responsive.
+// Everything the learner does is an action stamped with its virtual time, so the session is
+// always recorded: it can be exported, shared as a link, sought back and forth (a replay from
+// the start; the run is bit-for-bit the same), and forked by acting while viewing the past.
+// The guided tour drives it through a ChapterPlayer.
+
+import { inspectVm, type VmInspect } from '../engine/ft/inspect';
+import type { TraceEvent } from '../engine/ft/trace';
+import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
+import { SimSession, type SessionSpec } from '../engine/session/simSession';
+import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
+import type { ClientOp } from '../engine/sim/clients';
+import type { ChapterPlayer } from '../engine/tour/player';
+import type { LabController, VmRef } from './labController';
+import { reanchor, virtualAt, wallNow, type ClockState } from './realm';
+
+/** Wall-clock budget of one slice of simulation, so the page stays responsive. */
+const SLICE_BUDGET_MS = 12;
+const VERDICT_EVERY_MS = 250;
+
+export interface SimLabOptions {
+  readonly spec: SessionSpec;
+  /** Actions to replay (a recording or a share link); the run forks if the learner acts before the last. */
+  readonly actions?: readonly TimedAction[];
+  /** Where a loaded recording ends (virtual ms): playback pauses there. */
+  readonly endMs?: number | null;
+  readonly speed?: number;
+  readonly paused?: boolean;
+  /** A tour chapter playing on this lab (its session is used). */
+  readonly player?: ChapterPlayer;
+}
+
+export type SimLabEvent =
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'notice'; readonly text: string }
+  | { readonly kind: 'changed' }
+  | { readonly kind: 'seek'; readonly progress: number | null };
+
+export class SimLab implements LabController {
+  readonly kind = 'simulator' as const;
+  session: SimSession;
+  player: ChapterPlayer | null;
+  /** End of the loaded recording, or null for a live session (or once forked). */
+  endMs: number | null;
+  /** Set while a seek is replaying: the target virtual time. */
+  seeking: number | null = null;
+  private _clock: ClockState;
+  private _pending: TraceEvent[] = [];
+  private readonly _traceListeners = new Set<(events: readonly TraceEvent[]) => void>();
+  private readonly _eventListeners = new Set<(e: SimLabEvent) => void>();
+  private _unsubscribe: () => void;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _disposed = false;
+  private _verdicts: { at: number; v: LabVerdicts } | null = null;
+  private _seekGen = 0;
+
+  constructor(opts: SimLabOptions) {
+    this.player = opts.player ?? null;
+    this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? []);
+    this.endMs = opts.endMs ?? null;
+    this._clock = { speed: opts.speed ?? 1, paused: opts.paused ?? false, anchorWall: wallNow(), anchorVirtual: this.session.now };
+    this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
+    // Events of a player's fast-forward are already in its session's trace: hand them over too.
+    this._pending.push(...this.session.trace);
+    this._schedule();
+  }
+
+  // ------------------------------------------------------------ LabController
+
+  get trace(): readonly TraceEvent[] {
+    return this.session.trace;
+  }
+  get config() {
+    return this.session.world.config;
+  }
+  get storage() {
+    return this.session.world.storage;
+  }
+  get macOwner() {
+    return this.session.world.net.macOwner;
+  }
+  get virtualNow(): number {
+    return this.session.now;
+  }
+  get clock(): ClockState {
+    return this._clock;
+  }
+  get spec(): SessionSpec {
+    return this.session.spec;
+  }
+
+  onTrace(l: (events: readonly TraceEvent[]) => void): () => void {
+    this._traceListeners.add(l);
+    return () => this._traceListeners.delete(l);
+  }
+
+  /** Resets (after a seek backwards), notices (a fork), phase changes and seek progress. */
+  onEvent(l: (e: SimLabEvent) => void): () => void {
+    this._eventListeners.add(l);
+    return () => this._eventListeners.delete(l);
+  }
+
+  inspect(memAddr = 0): Promise<(VmInspect | null)[]> {
+    const clock = { virtualMs: this.session.now, behindMs: this.behindMs };
+    return Promise.resolve([...this.session.world.vms.values()].map((hv) => inspectVm(hv, clock, memAddr, 64)));
+  }
+
+  verdicts(): LabVerdicts {
+    const now = performance.now();
+    if (this._verdicts && now - this._verdicts.at < VERDICT_EVERY_MS) return this._verdicts.v;
+    const v = this.session.verdicts();
+    this._verdicts = { at: now, v };
+    return v;
+  }
+
+  history(): ClientOp[] {
+    return this.session.world.clients.flatMap((c) => c.history);
+  }
+
+  /** How far the simulation trails the clock (ms of virtual time), after the last slice. */
+  behindMs = 0;
+
+  pause(): void {
+    this._setClock(reanchor(this._clock, wallNow(), { paused: true }));
+  }
+
+  resume(): void {
+    this._setClock(reanchor(this._clock, wallNow(), { paused: false }));
+  }
+
+  step(ms = this.config.sliceMs): void {
+    const c = reanchor(this._clock, wallNow(), { paused: true });
+    this._setClock({ ...c, anchorVirtual: Math.max(c.anchorVirtual, this.session.now) + ms });
+  }
+
+  setSpeed(speed: number): void {
+    this._setClock(reanchor(this._clock, wallNow(), { speed }));
+  }
+
+  kill(ref: VmRef): void {
+    this.act({ kind: ref === 'primary' ? 'kill-primary' : 'kill-backup' });
+  }
+  powerOffPrimary(): void {
+    this.act({ kind: 'power-off-primary' });
+  }
+  cutChannel(direction: 'both' | 'to-backup' | 'to-primary' = 'both'): void {
+    this.act({ kind: 'cut-channel', direction });
+  }
+  heal(): void {
+    this.act({ kind: 'heal' });
+  }
+  partitionFromStorage(vm: VmRef): void {
+    this.act({ kind: 'partition-storage', vm });
+  }
+  partitionFromClients(vm: VmRef): void {
+    this.act({ kind: 'partition-clients', vm });
+  }
+  slowChannel(latencyMs: number, bandwidthMbps?: number): void {
+    this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
+  }
+  pauseVm(vm: VmRef): void {
+    this.act({ kind: 'pause', vm });
+  }
+  restartBackup(): void {
+    this.act({ kind: 'restart-backup' });
+  }
+  request(text: string, id = 1): boolean {
+    return this.act({ kind: 'request', client: id, text });
+  }
+  setWorkload(count: number, thinkMs = 20): void {
+    this.act({ kind: 'workload', count, perSecond: Math.round((1000 / thinkMs) * 1000) / 1000 });
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    this._seekGen++;
+    if (this._timer !== null) clearTimeout(this._timer);
+    this._timer = null;
+    this._unsubscribe();
+    this._traceListeners.clear();
+    this._eventListeners.clear();
+  }
+
+  // ------------------------------------------------------------ actions, seeking
+
+  /**
+   * Take an action now. Acting while viewing the past of a recording forks: the actions that lay
+   * ahead are discarded (with a notice). In a tour, the player sees it (it may be the awaited one).
+   */
+  act(action: LabAction): boolean {
+    if (this.seeking !== null) return false;
+    const ahead = this.session.pendingActions;
+    let applied: boolean;
+    if (this.player) {
+      const before = this.session.actions.length;
+      this.player.act(action);
+      applied = this.session.actions.length > before - ahead;
+      this._syncTourClock();
+    } else applied = this.session.act(action).applied;
+    if (ahead > 0 || (this.endMs !== null && this.session.now < this.endMs)) {
+      this._emit({
+        kind: 'notice',
+        text: `Forked at ${this.session.now.toFixed(2)} ms: you ${describeAction(action)}. ${ahead > 0 ? `The recording's ${ahead} later action${ahead === 1 ? ' was' : 's were'} discarded; ` : ''}this is a new run from here.`,
+      });
+      this.endMs = null;
+    }
+    this._flush();
+    this._emit({ kind: 'changed' });
+    return applied;
+  }
+
+  /**
+   * Show the run at virtual time `t`: forward by running on, backward by replaying the same
+   * spec and actions from the start (deterministic, so it is the same run). Sliced across
+   * macrotasks with progress events, so a long replay never freezes the page. Leaves the clock paused.
+   */
+  async seek(t: number): Promise<void> {
+    if (this.player) throw new Error('seek is not available during a tour; use its steps');
+    const gen = ++this._seekGen;
+    this._clock = reanchor(this._clock, wallNow(), { paused: true });
+    if (t < this.session.now) {
+      const actions = this.session.actions;
+      this._unsubscribe();
+      this.session = new SimSession(this.session.spec, actions);
+      this._pending = [];
+      this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
+      this._emit({ kind: 'reset' });
+    }
+    this.seeking = t;
+    const from = this.session.now;
+    while (!this._disposed && gen === this._seekGen) {
+      const deadline = performance.now() + SLICE_BUDGET_MS * 2;
+      const reached = this.session.runTo(t, () => performance.now() > deadline);
+      this._flush();
+      this._emit({ kind: 'seek', progress: reached ? null : (this.session.now - from) / Math.max(1e-9, t - from) });
+      if (reached) break;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    if (gen !== this._seekGen) return;
+    this.seeking = null;
+    this._clock = { ...this._clock, anchorWall: wallNow(), anchorVirtual: this.session.now };
+    this._emit({ kind: 'changed' });
+  }
+
+  /** The tour: after the player changed phase (answer, next), run or wait accordingly. */
+  tourChanged(): void {
+    this._syncTourClock();
+    this._flush();
+    this._emit({ kind: 'changed' });
+  }
+
+  private _syncTourClock(): void {
+    const p = this.player;
+    if (!p) return;
+    const running = p.phase === 'run';
+    this._setClock({ speed: running ? p.pace / 1000 : this._clock.speed, paused: !running, anchorWall: wallNow(), anchorVirtual: this.session.now });
+  }
+
+  // ------------------------------------------------------------ pacing
+
+  private _setClock(c: ClockState): void {
+    this._clock = c;
+    this._emit({ kind: 'changed' });
+    this._schedule(0);
+  }
+
+  private _schedule(delay = 16): void {
+    if (this._disposed) return;
+    if (this._timer !== null) clearTimeout(this._timer);
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._slice();
+      this._schedule();
+    }, delay);
+  }
+
+  private _slice(): void {
+    if (this.seeking !== null) return;
+    const target = virtualAt(this._clock, wallNow());
+    const deadline = performance.now() + SLICE_BUDGET_MS;
+    const budget = (): boolean => performance.now() > deadline;
+    const p = this.player;
+    if (p && p.phase === 'run') {
+      if (p.advance(target, budget)) {
+        this._clock = { ...this._clock, paused: true, anchorWall: wallNow(), anchorVirtual: this.session.now };
+        this._emit({ kind: 'changed' });
+      }
+    } else if (target > this.session.now) {
+      const end = this.endMs !== null && this.session.now < this.endMs ? Math.min(target, this.endMs) : target;
+      this.session.runTo(end, budget);
+      if (end === this.endMs && this.session.now >= this.endMs) {
+        this._clock = { ...this._clock, paused: true, anchorWall: wallNow(), anchorVirtual: this.session.now };
+        this._emit({ kind: 'notice', text: 'End of the recording. Resume to carry on live from here, or seek back.' });
+        this._emit({ kind: 'changed' });
+      }
+    }
+    // Trailing the clock for lack of CPU: let virtual time slip rather than pile up a debt.
+    this.behindMs = Math.max(0, virtualAt(this._clock, wallNow()) - this.session.now);
+    if (this.behindMs > 50 * Math.max(this._clock.speed, 0.001)) this._clock = { ...this._clock, anchorWall: wallNow(), anchorVirtual: this.session.now };
+    this._flush();
+  }
+
+  private _flush(): void {
+    if (this._pending.length === 0) return;
+    const batch = this._pending;
+    this._pending = [];
+    for (const l of this._traceListeners) l(batch);
+  }
+
+  private _emit(e: SimLabEvent): void {
+    for (const l of this._eventListeners) l(e);
+  }
+}
