@@ -7,6 +7,8 @@ import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
 import { currentLab, labActions, startLab, useLab, type Runtime } from './labStore';
+import { RecordingBar, openShareLink } from './RecordingBar';
+import { ChapterList, TourPanel, openChapter } from './Tour';
 import { VmPanel } from './VmPanel';
 import { VizPanels } from './viz/VizPanels';
 
@@ -194,17 +196,52 @@ function Feed() {
   );
 }
 
+function Notice() {
+  const notice = useLab((s) => s.notice);
+  if (!notice) return null;
+  return (
+    <div className={`notice tone-${notice.tone}`} role={notice.tone === 'bad' ? 'alert' : 'status'}>
+      <span>{notice.text}</span>
+      <button className="link" aria-label="Dismiss" onClick={() => useLab.setState({ notice: null })}>
+        ×
+      </button>
+    </div>
+  );
+}
+
+/** What the address says to open: a chapter (#tour=id/step), a shared session (#run=…), or the default lab. */
+function openFromLocation(): void {
+  const hash = location.hash;
+  const tour = /^#tour=([\w-]+)(?:\/(\d+))?$/.exec(hash);
+  if (tour && openChapter(tour[1]!, Math.max(0, Number(tour[2] ?? 1) - 1))) return;
+  if (hash.startsWith('#run=') && openShareLink(hash.slice('#run='.length))) return;
+  startLab('kv-server');
+}
+
 export function App() {
   const vms = useLab((s) => s.vms);
   const errors = useLab((s) => s.errors);
+  const presenter = useLab((s) => s.presenter);
   const [help, setHelp] = useState(false);
+  const [chapters, setChapters] = useState(false);
   useShortcuts(setHelp);
   useEffect(() => {
-    startLab('kv-server');
+    openFromLocation();
   }, []);
+  useEffect(() => {
+    document.body.classList.toggle('presenter', presenter);
+  }, [presenter]);
   return (
     <main>
       <header>
+        <div className="header-actions">
+          <button className="primary" onClick={() => setChapters(true)}>
+            Guided tour
+          </button>
+          <button aria-pressed={presenter} onClick={() => useLab.setState({ presenter: !presenter })} title="Larger type and focus on the panel that matters, for a projector or a screen recording">
+            Presenter mode
+          </button>
+        </div>
         <h1>Lockstep</h1>
         <p className="tagline">
           The <strong>primary</strong> VM logs every non-deterministic event; the <strong>backup</strong> replays it at the same
@@ -213,6 +250,18 @@ export function App() {
       </header>
       <Controls onHelp={() => setHelp(true)} />
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {chapters && (
+        <ChapterList
+          onClose={() => setChapters(false)}
+          onPick={(id) => {
+            setChapters(false);
+            openChapter(id);
+          }}
+        />
+      )}
+      <Notice />
+      <RecordingBar />
+      <TourPanel />
       {errors.length > 0 && (
         <pre className="errors" role="alert">
           {errors.join('\n')}

@@ -8,7 +8,7 @@
 import { inspectVm, type VmInspect } from '../engine/ft/inspect';
 import type { TraceEvent } from '../engine/ft/trace';
 import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
-import { SimSession, type SessionSpec } from '../engine/session/simSession';
+import { checkpointMismatch, SimSession, type Checkpoint, type SessionSpec } from '../engine/session/simSession';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
 import type { ChapterPlayer } from '../engine/tour/player';
@@ -29,6 +29,8 @@ export interface SimLabOptions {
   readonly paused?: boolean;
   /** A tour chapter playing on this lab (its session is used). */
   readonly player?: ChapterPlayer;
+  /** A recording's checkpoints: the replay is checked against them as it reaches each one. */
+  readonly checkpoints?: readonly Checkpoint[];
 }
 
 export type SimLabEvent =
@@ -54,11 +56,17 @@ export class SimLab implements LabController {
   private _disposed = false;
   private _verdicts: { at: number; v: LabVerdicts } | null = null;
   private _seekGen = 0;
+  private readonly _expected = new Map<number, Checkpoint>();
+  private _checkedIndex = 0;
+  /** How the replay compares with the recording's checkpoints so far. */
+  readonly verification = { checked: 0, expected: 0, mismatch: null as string | null };
 
   constructor(opts: SimLabOptions) {
     this.player = opts.player ?? null;
     this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? []);
     this.endMs = opts.endMs ?? null;
+    for (const c of opts.checkpoints ?? []) this._expected.set(c.at, c);
+    this.verification.expected = this._expected.size;
     this._clock = { speed: opts.speed ?? 1, paused: opts.paused ?? false, anchorWall: wallNow(), anchorVirtual: this.session.now };
     this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
     // Events of a player's fast-forward are already in its session's trace: hand them over too.
@@ -224,6 +232,7 @@ export class SimLab implements LabController {
       this._unsubscribe();
       this.session = new SimSession(this.session.spec, actions);
       this._pending = [];
+      this._checkedIndex = 0;
       this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
       this._emit({ kind: 'reset' });
     }
@@ -301,7 +310,21 @@ export class SimLab implements LabController {
     this._flush();
   }
 
+  private _verify(): void {
+    const cps = this.session.checkpoints;
+    if (this._checkedIndex > cps.length) this._checkedIndex = 0; // thinned out: start over
+    for (; this._checkedIndex < cps.length; this._checkedIndex++) {
+      const c = cps[this._checkedIndex]!;
+      const want = this._expected.get(c.at);
+      if (!want || this.verification.mismatch) continue;
+      const bad = checkpointMismatch([want], [c]);
+      if (bad) this.verification.mismatch = bad;
+      else this.verification.checked = Math.max(this.verification.checked, [...this._expected.keys()].filter((at) => at <= c.at).length);
+    }
+  }
+
   private _flush(): void {
+    if (this._expected.size > 0) this._verify();
     if (this._pending.length === 0) return;
     const batch = this._pending;
     this._pending = [];

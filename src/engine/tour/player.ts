@@ -4,7 +4,7 @@
 // steps 0..k-1 exactly as written (asked actions taken for the learner): the same state every time.
 
 import type { TraceEvent } from '../ft/trace';
-import type { LabAction } from '../session/actions';
+import type { LabAction, TimedAction } from '../session/actions';
 import { SimSession } from '../session/simSession';
 import { validateScenario } from '../sim/scenario';
 import type { Chapter, Expectation, Step } from './types';
@@ -35,15 +35,28 @@ export class ChapterPlayer {
   constructor(
     readonly chapter: Chapter,
     startStep = 0,
+    restore?: { readonly actions: readonly TimedAction[]; readonly at: number },
   ) {
     const scenario = validateScenario(chapter.scenario, `chapter ${chapter.id}`);
-    this.session = new SimSession({ scenario, source: chapter.source ?? null });
+    this.session = new SimSession({ scenario, source: chapter.source ?? null }, restore?.actions ?? []);
     const to = Math.max(0, Math.min(startStep, chapter.steps.length - 1));
+    if (restore) {
+      // A shared moment: the learner's own actions, replayed; the step shown as done.
+      this.session.runTo(restore.at);
+      this.step = to;
+      this.phase = 'done';
+      return;
+    }
     this._enter(0);
     while (this.step < to) {
       this.completeAuto();
       this._enter(this.step + 1);
     }
+  }
+
+  /** A chapter at step `step`, with exactly the actions a learner took up to virtual time `at` (a share link). */
+  static restore(chapter: Chapter, step: number, actions: readonly TimedAction[], at: number): ChapterPlayer {
+    return new ChapterPlayer(chapter, step, { actions, at });
   }
 
   get current(): Step {

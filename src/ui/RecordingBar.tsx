@@ -1,0 +1,210 @@
+// The simulator's time bar: every session there is recorded as it runs (scenario, seed, settings
+// and each action at its virtual time). Seek anywhere (a deterministic replay rebuilds both VMs),
+// export a recording file, import one, copy a link that reproduces the session. Acting while
+// viewing the past forks a new run from that instant.
+import { useRef, useState } from 'react';
+import { describeAction } from '../engine/session/actions';
+import {
+  RECORDING_EXTENSION,
+  RecordingError,
+  decodeRecording,
+  decodeShareLink,
+  encodeRecording,
+  encodeShareLink,
+  recordSession,
+  type Recording,
+  type ShareLink,
+} from '../engine/session/recording';
+import { SimSession } from '../engine/session/simSession';
+import { chapterById } from '../engine/tour/chapters';
+import { ChapterPlayer } from '../engine/tour/player';
+import type { SimLab } from '../workers/simLab';
+import { currentSim, startSim, startTour, useLab } from './labStore';
+
+const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+/** The whole recording of a simulator session: when viewing its past, the rest is replayed first. */
+export async function sessionRecording(lab: SimLab, title: string): Promise<Recording> {
+  const chapter = lab.player?.chapter.id ?? null;
+  const end = lab.endMs ?? lab.session.now;
+  if (lab.session.now >= end) return recordSession(lab.session, title, chapter);
+  const full = new SimSession(lab.session.spec, lab.session.actions);
+  while (!full.runTo(end, sliceBudget())) await new Promise((r) => setTimeout(r, 0));
+  return recordSession(full, title, chapter);
+}
+
+function sliceBudget(): () => boolean {
+  const deadline = performance.now() + 25;
+  return () => performance.now() > deadline;
+}
+
+/** Load a recording's bytes. A bad file gets a message and the session on screen is untouched. */
+export function importRecording(bytes: Uint8Array, file: string): boolean {
+  let r: Recording;
+  try {
+    r = decodeRecording(bytes, file);
+  } catch (err) {
+    const text = err instanceof RecordingError ? err.message : `could not read ${file}: ${String(err)}`;
+    useLab.setState({ notice: { text: `Not loaded. ${text}`, tone: 'bad' } });
+    return false;
+  }
+  try {
+    new SimSession(r.spec); // the program must assemble before the current session is replaced
+  } catch (err) {
+    useLab.setState({ notice: { text: `Not loaded. ${file}: the recording's program does not assemble: ${String(err)}`, tone: 'bad' } });
+    return false;
+  }
+  startSim({ spec: r.spec, actions: r.actions, endMs: r.endMs, paused: true, checkpoints: r.checkpoints }, { title: r.title || file });
+  useLab.setState({ notice: { text: `Loaded “${r.title || file}”: ${r.actions.length} actions over ${fmt(r.endMs)}. Press Resume to play, or drag the time bar.`, tone: 'info' } });
+  return true;
+}
+
+/** The link that reproduces this session up to the moment on screen. */
+export function shareLinkFor(lab: SimLab): string {
+  const now = lab.session.now;
+  const link: ShareLink = {
+    v: 1,
+    chapter: lab.player?.chapter.id ?? null,
+    step: lab.player?.step ?? null,
+    spec: { scenario: lab.session.spec.scenario, source: lab.session.spec.source ?? null, noBackup: lab.session.spec.noBackup ?? false },
+    actions: lab.session.actions.filter((a) => a.at <= now),
+    at: now,
+  };
+  return `${location.origin}${location.pathname}#run=${encodeShareLink(link)}`;
+}
+
+/** Open a `#run=` fragment. False (with a notice) when the link is damaged. */
+export function openShareLink(fragment: string): boolean {
+  let link: ShareLink;
+  try {
+    link = decodeShareLink(fragment);
+  } catch (err) {
+    useLab.setState({ notice: { text: err instanceof Error ? err.message : String(err), tone: 'bad' } });
+    return false;
+  }
+  const ch = link.chapter ? chapterById(link.chapter) : undefined;
+  if (ch && link.step !== null) {
+    startTour(ChapterPlayer.restore(ch, link.step, link.actions, link.at));
+  } else {
+    startSim({ spec: link.spec, actions: link.actions, endMs: link.at, paused: true }, { title: 'shared link', seekTo: link.at });
+  }
+  useLab.setState({ notice: { text: `Opened a shared session: ${link.actions.length} action${link.actions.length === 1 ? '' : 's'}, at ${fmt(link.at)}.`, tone: 'info' } });
+  return true;
+}
+
+function download(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/gzip' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function RecordingBar() {
+  const runtime = useLab((s) => s.runtime);
+  const rec = useLab((s) => s.recording);
+  const now = useLab((s) => s.virtualNow);
+  const tour = useLab((s) => s.tour);
+  useLab((s) => s.frame);
+  const [drag, setDrag] = useState<number | null>(null);
+  const [link, setLink] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const lab = currentSim();
+  if (runtime !== 'simulator' || !lab) return null;
+  const end = Math.max(rec.endMs ?? 0, now, 1);
+  const actions = lab.session.actions;
+  const v = lab.verification;
+  const seekable = !tour && rec.seeking === null;
+  const exportFile = async () => {
+    setBusy(true);
+    try {
+      const title = rec.title ?? (tour ? `tour: ${tour.chapterId}` : `${lab.spec.scenario.program} session`);
+      const r = await sessionRecording(lab, title);
+      download(encodeRecording(r), `lockstep-${r.spec.scenario.program}-${Math.round(r.endMs)}ms${RECORDING_EXTENSION}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="panel recording" aria-label="Recording and time travel">
+      <div className="rec-row">
+        <span className="rec-dot" aria-hidden="true" />
+        <strong>{rec.title ?? 'Recording'}</strong>
+        <span className="hint">
+          {actions.length} action{actions.length === 1 ? '' : 's'}
+          {rec.endMs !== null && now < rec.endMs ? ` · viewing the past: acting now forks a new run` : ''}
+          {v.expected > 0 && (v.mismatch ? ` · ✖ replay differs: ${v.mismatch}` : ` · ✔ replay matches ${v.checked} of ${v.expected} checkpoints so far`)}
+        </span>
+      </div>
+      <div className="rec-row">
+        <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start">
+          ⏮
+        </button>
+        <div className="scrub">
+          <input
+            type="range"
+            aria-label="Time (virtual ms)"
+            min={0}
+            max={end}
+            step="any"
+            disabled={!seekable}
+            value={drag ?? now}
+            onChange={(e) => setDrag(Number(e.target.value))}
+            onPointerUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
+            onKeyUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
+          />
+          <div className="marks" aria-hidden="true">
+            {actions.slice(-200).map((a, i) => (
+              <span key={i} className={`mark kind-${a.kind}`} style={{ left: `${(a.at / end) * 100}%` }} title={`${fmt(a.at)}: ${describeAction(a)}`} />
+            ))}
+          </div>
+        </div>
+        <output className="rec-time" data-testid="rec-time">
+          {rec.seeking !== null ? `replaying to ${fmt(rec.seeking)}…` : `${fmt(drag ?? now)} / ${fmt(end)}`}
+        </output>
+        <button onClick={() => void exportFile()} disabled={busy} title="Save this session as a file (scenario, settings, every action, checkpoints and the trace)">
+          {busy ? 'Exporting…' : 'Export'}
+        </button>
+        <button onClick={() => fileRef.current?.click()} title="Open a recording file">
+          Import
+        </button>
+        <input
+          ref={fileRef}
+          type="file"
+          accept={`${RECORDING_EXTENSION},.gz,.json`}
+          hidden
+          aria-label="Recording file"
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) importRecording(new Uint8Array(await f.arrayBuffer()), f.name);
+          }}
+        />
+        <button
+          onClick={() => {
+            const url = shareLinkFor(lab);
+            setLink(url);
+            void navigator.clipboard?.writeText(url).catch(() => undefined);
+          }}
+          title="A link that reproduces this session: scenario, seed, settings and every action up to now"
+        >
+          Share link
+        </button>
+      </div>
+      {link && (
+        <div className="rec-row share">
+          <label>
+            Link (copied if the browser allowed it){' '}
+            <input readOnly value={link} aria-label="Share link" onFocus={(e) => e.target.select()} size={60} />
+          </label>
+          <span className="hint">{link.length} characters</span>
+          <button className="link" onClick={() => setLink(null)}>
+            hide
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,293 @@
+// The guided tour: chapters of narration steps played on the deterministic simulator. Back,
+// Next and a step list to jump anywhere (a jump replays the chapter to that step: the same state
+// every time). A step may ask for a prediction, or wait for the learner to act while the panel
+// that matters is highlighted. Presenter mode adds large type, focus and an auto-pilot.
+import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
+import { CHAPTERS, chapterById } from '../engine/tour/chapters';
+import { ChapterPlayer, describeExpectation } from '../engine/tour/player';
+import type { Chapter, Step } from '../engine/tour/types';
+import { currentSim, startLab, startTour, useLab } from './labStore';
+
+/** Start chapter `id` at step `step` (replayed from the chapter's start, as written). */
+export function openChapter(id: string, step = 0): boolean {
+  const ch = chapterById(id);
+  if (!ch) return false;
+  startTour(new ChapterPlayer(ch, step));
+  history.replaceState(null, '', `#tour=${ch.id}/${step + 1}`);
+  return true;
+}
+
+export function leaveTour(): void {
+  const s = useLab.getState();
+  history.replaceState(null, '', location.pathname + location.search);
+  startLab(s.program, undefined, { runtime: 'simulator' });
+}
+
+/** Next keeps the session going (whatever else the learner did stays); Back and jumps replay. */
+function nextStep(p: ChapterPlayer): void {
+  if (!p.next()) return;
+  currentSim()?.tourChanged();
+  history.replaceState(null, '', `#tour=${p.chapter.id}/${p.step + 1}`);
+}
+
+function player(): ChapterPlayer | null {
+  return currentSim()?.player ?? null;
+}
+
+/** Narration text: blank lines split paragraphs; `backticks` are code. */
+export function Narration({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/\n\s*\n/).map((para, i) => (
+        <p key={i}>
+          {para.split(/(`[^`]+`)/).map((part, j) =>
+            part.startsWith('`') && part.endsWith('`') ? <code key={j}>{part.slice(1, -1)}</code> : <Fragment key={j}>{part}</Fragment>,
+          )}
+        </p>
+      ))}
+    </>
+  );
+}
+
+/** Outline the panels the current step points at (a generated rule: immune to re-renders). */
+function HighlightStyle({ step }: { step: Step | null }) {
+  const ids = step?.highlight ?? [];
+  if (ids.length === 0) return null;
+  const sel = ids.map((id) => `[data-panel~="${id}"]`).join(', ');
+  const dim = ids.map((id) => `:not([data-panel~="${id}"])`).join('');
+  return (
+    <style>{`${sel} { outline: 3px solid var(--highlight); outline-offset: 2px; box-shadow: 0 0 0 6px var(--highlight-soft); }
+body.presenter main > .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim} { opacity: 0.45; }`}</style>
+  );
+}
+
+/** The chapter picker. */
+export function ChapterList({ onPick, onClose }: { onPick: (id: string) => void; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} className="chapter-list" aria-label="Guided tour: chapters" onClose={onClose}>
+      <h2>Guided tour</h2>
+      <p className="hint">Ten short chapters, one mechanism of VMware FT each. Every step can be replayed; jump to any step from the list.</p>
+      <ol>
+        {CHAPTERS.map((c, i) => (
+          <li key={c.id}>
+            <button onClick={() => onPick(c.id)} data-chapter={c.id}>
+              <strong>
+                {i + 1}. {c.title}
+              </strong>
+              <span>{c.summary}</span>
+            </button>
+          </li>
+        ))}
+      </ol>
+      <button onClick={() => ref.current?.close()}>Close</button>
+    </dialog>
+  );
+}
+
+function Prediction({ step, choice, done }: { step: Step; choice: number | null; done: boolean }) {
+  const p = step.predict;
+  if (!p) return null;
+  const answered = choice !== null;
+  return (
+    <div className="tour-predict" role="group" aria-label="Your prediction">
+      <p className="q">
+        <strong>Predict:</strong> {p.question}
+      </p>
+      <div className="choices">
+        {p.choices.map((c, i) => (
+          <button
+            key={i}
+            disabled={answered}
+            aria-pressed={choice === i}
+            className={answered && done ? (i === p.answer ? 'right' : choice === i ? 'wrong' : '') : choice === i ? 'chosen' : ''}
+            onClick={() => {
+              player()?.answer(i);
+              currentSim()?.tourChanged();
+            }}
+          >
+            {c}
+          </button>
+        ))}
+      </div>
+      {answered && done && (
+        <p className={`verdict ${choice === p.answer ? 'right' : 'wrong'}`} role="status">
+          {choice === p.answer ? '✔ Right. ' : `✖ Not quite: the answer is “${p.choices[p.answer]}”. `}
+          {p.explain}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function Expectations({ step, p }: { step: Step; p: ChapterPlayer }) {
+  const list = step.expect ?? [];
+  if (list.length === 0) return null;
+  const unmet = new Set(p.unmet(step));
+  return (
+    <div className="tour-expect">
+      <span className="caption">what you should see</span>
+      <ul>
+        {list.map((e, i) => {
+          const d = describeExpectation(e);
+          const ok = !unmet.has(d);
+          return (
+            <li key={i} className={ok ? 'ok' : 'bad'} data-testid="tour-expect">
+              <span aria-hidden="true">{ok ? '✔' : '✖'}</span> {d}
+              {!ok && <span className="sr-only"> (not seen)</span>}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+/** Auto-pilot: plays the chapter on its own, with timed captions (for a projector or a recording). */
+function useAutopilot(on: boolean, setOn: (v: boolean) => void): void {
+  const tour = useLab((s) => s.tour);
+  useEffect(() => {
+    if (!on || !tour) return;
+    const p = player();
+    if (!p) return;
+    const words = p.current.text.split(/\s+/).length;
+    const readMs = Math.min(14_000, Math.max(3_500, words * 260));
+    let t: ReturnType<typeof setTimeout> | null = null;
+    if (tour.phase === 'predict') {
+      t = setTimeout(() => {
+        p.answer(p.current.predict!.answer);
+        currentSim()?.tourChanged();
+      }, readMs);
+    } else if (tour.phase === 'ask') {
+      t = setTimeout(() => {
+        p.act(p.current.ask!.action);
+        currentSim()?.tourChanged();
+      }, Math.min(readMs, 4_000));
+    } else if (tour.phase === 'done') {
+      t = setTimeout(() => {
+        if (p.isLast) setOn(false);
+        else nextStep(p);
+      }, readMs);
+    }
+    return () => {
+      if (t !== null) clearTimeout(t);
+    };
+  }, [on, tour, setOn]);
+}
+
+export function TourPanel() {
+  const tour = useLab((s) => s.tour);
+  const presenter = useLab((s) => s.presenter);
+  const now = useLab((s) => s.virtualNow);
+  const [auto, setAuto] = useState(false);
+  useAutopilot(auto, setAuto);
+  const p = player();
+  const ch: Chapter | undefined = tour ? chapterById(tour.chapterId) : undefined;
+  useEffect(() => {
+    document.body.classList.toggle('touring', tour !== null);
+    return () => document.body.classList.remove('touring');
+  }, [tour]);
+  if (!tour || !ch || !p) return null;
+  const step = ch.steps[tour.step]!;
+  const index = CHAPTERS.findIndex((c) => c.id === ch.id);
+  const nextChapter = CHAPTERS[index + 1];
+  const go = (k: number) => {
+    setAuto(false);
+    openChapter(ch.id, k);
+  };
+  let status: ReactNode = null;
+  if (tour.phase === 'ask' && step.ask)
+    status = (
+      <div className="tour-ask" role="status">
+        <strong>Your turn:</strong> {step.ask.prompt}
+        <button
+          className="link"
+          onClick={() => {
+            p.act(step.ask!.action);
+            currentSim()?.tourChanged();
+          }}
+        >
+          do it for me
+        </button>
+      </div>
+    );
+  else if (tour.phase === 'run')
+    status = (
+      <div className="tour-run" role="status">
+        <span className="spinner" aria-hidden="true" /> Running… {now.toFixed(2)} ms
+        <button
+          className="link"
+          onClick={() => {
+            p.advance();
+            currentSim()?.tourChanged();
+          }}
+        >
+          skip to the end of this step
+        </button>
+      </div>
+    );
+  return (
+    <aside className="tour" aria-label="Guided tour" data-phase={tour.phase}>
+      <HighlightStyle step={step} />
+      <header>
+        <span className="caption">
+          Chapter {index + 1} of {CHAPTERS.length}
+        </span>
+        <h2>{ch.title}</h2>
+        <button className="close" aria-label="Leave the tour" onClick={leaveTour}>
+          ×
+        </button>
+      </header>
+      <ol className="tour-steps" aria-label="Steps">
+        {ch.steps.map((s, i) => (
+          <li key={i}>
+            <button aria-current={i === tour.step ? 'step' : undefined} className={i < tour.step ? 'past' : undefined} onClick={() => go(i)}>
+              {i + 1}. {s.title}
+            </button>
+          </li>
+        ))}
+      </ol>
+      <section className="tour-step" aria-live="polite">
+        <h3>
+          Step {tour.step + 1} of {ch.steps.length}: {step.title}
+        </h3>
+        <Narration text={step.text} />
+        <Prediction step={step} choice={tour.choice} done={tour.phase === 'done'} />
+        {status}
+        {tour.phase === 'done' && <Expectations step={step} p={p} />}
+      </section>
+      <nav className="tour-nav">
+        <button onClick={() => go(tour.step - 1)} disabled={tour.step === 0}>
+          ← Back
+        </button>
+        {p.isLast ? (
+          nextChapter ? (
+            <button className="primary" onClick={() => (setAuto(false), openChapter(nextChapter.id))}>
+              Next chapter →
+            </button>
+          ) : (
+            <button className="primary" onClick={leaveTour}>
+              Finish the tour
+            </button>
+          )
+        ) : (
+          <button className="primary" onClick={() => nextStep(p)} disabled={tour.phase === 'predict'} title={tour.phase === 'predict' ? 'Make a prediction first' : undefined}>
+            Next →
+          </button>
+        )}
+        <button aria-pressed={auto} onClick={() => setAuto(!auto)} title="Play the chapter on its own, with timed captions">
+          {auto ? '■ Stop auto-play' : '▶ Auto-play'}
+        </button>
+      </nav>
+      {presenter && (
+        <div className="caption-bar" aria-hidden="true">
+          <strong>{step.title}</strong> {step.predict && tour.phase === 'predict' ? step.predict.question : step.text.split(/\n\s*\n/)[0]}
+        </div>
+      )}
+    </aside>
+  );
+}
