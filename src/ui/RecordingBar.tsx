@@ -139,8 +139,8 @@ export function RecordingBar() {
         </span>
       </div>
       <div className="rec-row">
-        <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start">
-          ⏮
+        <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start" title="Back to the start">
+          |◀
         </button>
         <div className="scrub">
           <input

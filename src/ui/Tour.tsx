@@ -34,14 +34,22 @@ function player(): ChapterPlayer | null {
   return currentSim()?.player ?? null;
 }
 
-/** Narration text: blank lines split paragraphs; `backticks` are code. */
+/** Narration text: blank lines split paragraphs; `code`, **strong** and *emphasis* inline. */
 export function Narration({ text }: { text: string }) {
   return (
     <>
       {text.split(/\n\s*\n/).map((para, i) => (
         <p key={i}>
-          {para.split(/(`[^`]+`)/).map((part, j) =>
-            part.startsWith('`') && part.endsWith('`') ? <code key={j}>{part.slice(1, -1)}</code> : <Fragment key={j}>{part}</Fragment>,
+          {para.split(/(`[^`]+`|\*\*[^*]+\*\*|\*[^*\s][^*]*\*)/).map((part, j) =>
+            part.startsWith('`') ? (
+              <code key={j}>{part.slice(1, -1)}</code>
+            ) : part.startsWith('**') ? (
+              <strong key={j}>{part.slice(2, -2)}</strong>
+            ) : part.startsWith('*') && part.length > 2 ? (
+              <em key={j}>{part.slice(1, -1)}</em>
+            ) : (
+              <Fragment key={j}>{part}</Fragment>
+            ),
           )}
         </p>
       ))}

@@ -220,10 +220,10 @@ function onTrace(events: readonly TraceEvent[]): void {
   });
 }
 
-function resetView(): void {
+function resetView(announce = true): void {
   for (const k of pendingConsole.keys()) pendingConsole.delete(k);
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
-  clientSink?.('\x1b[2m(the run restarted)\x1b[0m', 'ok');
+  if (announce) clientSink?.('\x1b[2m(a new run)\x1b[0m', 'ok');
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
 }
 
@@ -256,9 +256,10 @@ function syncSimState(l: SimLab): void {
 }
 
 function attach(next: LabController, state: Partial<LabState>): void {
+  const had = lab !== null;
   lab?.dispose();
   lab = next;
-  resetView();
+  resetView(had);
   next.onTrace(onTrace);
   if (next instanceof SimLab) {
     next.onEvent((e) => onSimEvent(next, e));
