@@ -7,7 +7,7 @@ const hex = (v: number, d = 8): string => `0x${(v >>> 0).toString(16).padStart(d
 const ROLE_MARK: Record<string, string> = { primary: '★', backup: '◆', live: '★', halted: '■', dead: '✖' };
 
 function stateText(v: VmInspect): { text: string; why: string } {
-  if (v.role === 'dead') return { text: 'dead', why: v.haltReason || 'killed: its worker was terminated (fail-stop)' };
+  if (v.role === 'dead') return { text: 'dead', why: v.haltReason || 'killed (fail-stop): it stopped at once, and whatever it had not sent is lost' };
   if (v.role === 'halted') return { text: 'halted', why: v.haltReason };
   if (v.paused) return { text: 'paused', why: 'paused by a fault: it neither runs nor hears its peer' };
   if (v.stall === 'log-full') return { text: 'stalled: log buffer full', why: 'the primary waits until the backup frees log buffer space (FT paper §3.2)' };

@@ -220,10 +220,10 @@ function onTrace(events: readonly TraceEvent[]): void {
   });
 }
 
-function resetView(announce = true): void {
+function resetView(announce: string | null): void {
   for (const k of pendingConsole.keys()) pendingConsole.delete(k);
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
-  if (announce) clientSink?.('\x1b[2m(a new run)\x1b[0m', 'ok');
+  if (announce) clientSink?.(`\x1b[2m(${announce})\x1b[0m`, 'ok');
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
 }
 
@@ -231,7 +231,7 @@ function onSimEvent(l: SimLab, e: SimLabEvent): void {
   if (l !== lab) return;
   switch (e.kind) {
     case 'reset':
-      resetView();
+      resetView('replaying from the start to seek');
       break;
     case 'notice':
       useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: [...s.feed, { t: l.virtualNow, text: e.text, tone: 'warn' as const }].slice(-60) }));
@@ -259,7 +259,7 @@ function attach(next: LabController, state: Partial<LabState>): void {
   const had = lab !== null;
   lab?.dispose();
   lab = next;
-  resetView(had);
+  resetView(had ? 'a new run' : null);
   next.onTrace(onTrace);
   if (next instanceof SimLab) {
     next.onEvent((e) => onSimEvent(next, e));

@@ -228,6 +228,8 @@ export class SimLab implements LabController {
     const gen = ++this._seekGen;
     this._clock = reanchor(this._clock, wallNow(), { paused: true });
     if (t < this.session.now) {
+      // The run as far as it went stays reachable: seeking back turns it into a recording to replay.
+      this.endMs = Math.max(this.endMs ?? 0, this.session.now);
       const actions = this.session.actions;
       this._unsubscribe();
       this.session = new SimSession(this.session.spec, actions);
@@ -300,7 +302,7 @@ export class SimLab implements LabController {
       this.session.runTo(end, budget);
       if (end === this.endMs && this.session.now >= this.endMs) {
         this._clock = { ...this._clock, paused: true, anchorWall: wallNow(), anchorVirtual: this.session.now };
-        this._emit({ kind: 'notice', text: 'End of the recording. Resume to carry on live from here, or seek back.' });
+        this._emit({ kind: 'notice', text: 'End of the recorded run. Resume to carry on live from here, or seek back.' });
         this._emit({ kind: 'changed' });
       }
     }

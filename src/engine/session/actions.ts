@@ -51,7 +51,7 @@ export function applyAction(world: World, a: TimedAction): boolean {
 export function describeAction(a: LabAction): string {
   switch (a.kind) {
     case 'request':
-      return `client ${a.client} sent "${a.text}"`;
+      return `sent "${a.text}" as client ${a.client}`;
     case 'workload':
       return a.count === 0 ? 'stopped the automatic clients' : `${a.count} automatic client${a.count === 1 ? '' : 's'} at ${a.perSecond}/s`;
     case 'cut-channel':
@@ -64,7 +64,19 @@ export function describeAction(a: LabAction): string {
       return `partitioned ${a.vm} from storage`;
     case 'partition-clients':
       return `partitioned ${a.vm} from the clients`;
-    default:
-      return a.kind.replace(/-/g, ' ');
+    case 'kill-primary':
+      return 'killed the primary';
+    case 'kill-backup':
+      return 'killed the backup';
+    case 'power-off-primary':
+      return 'powered off the primary';
+    case 'heal':
+      return 'healed every cut';
+    case 'slow-channel':
+      return 'slowed the logging channel';
+    case 'slow-backup':
+      return `slowed the backup to ${a.speed}×`;
+    case 'restart-backup':
+      return 'restarted a backup';
   }
 }
