@@ -1,0 +1,134 @@
+// The guided tour, played the way a learner would: every chapter from its first step to its
+// last, predictions answered, asked actions taken with the page's own buttons, each step's
+// "what you should see" list checked on screen.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { CHAPTERS } from '../../src/engine/tour/chapters';
+import type { Step } from '../../src/engine/tour/types';
+import { appUrl, launchChromium } from './browser';
+
+/** The page's button for an asked action, when there is one (else the tour's "do it for me"). */
+const BUTTON_FOR: Record<string, string> = {
+  'kill-primary': 'Kill primary',
+  'kill-backup': 'Kill backup',
+  'power-off-primary': 'Power off primary',
+  'cut-channel': 'Cut logging channel',
+  heal: 'Heal',
+  'restart-backup': 'Restart backup',
+};
+
+async function phase(page: Page): Promise<string | null> {
+  return page.locator('aside.tour').getAttribute('data-phase');
+}
+
+async function openTour(browser: Browser, id: string, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${appUrl()}#tour=${id}/1`);
+  await page.locator('aside.tour').waitFor();
+  return page;
+}
+
+async function playStep(page: Page, step: Step, i: number, total: number, letRun: boolean): Promise<void> {
+  const tour = page.locator('aside.tour');
+  await tour.getByRole('heading', { name: `Step ${i + 1} of ${total}: ${step.title}` }).waitFor();
+  if (step.highlight?.length) {
+    const present = await page.evaluate((ids) => ids.filter((id) => document.querySelector(`[data-panel~="${id}"]`)).length, [...step.highlight]);
+    assert.ok(present > 0, `step ${i + 1} points at panels that are on the page (${step.highlight.join(', ')})`);
+  }
+  if (step.predict) {
+    assert.equal(await phase(page), 'predict');
+    assert.ok(await tour.getByRole('button', { name: 'Next →' }).isDisabled(), 'Next waits for a prediction');
+    await tour.locator('.choices button').nth(step.predict.answer).click();
+  }
+  if (step.ask) {
+    await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'ask');
+    await tour.getByText(step.ask.prompt).waitFor();
+    const name = BUTTON_FOR[step.ask.action.kind];
+    if (name) await page.getByRole('group', { name: 'Faults' }).getByRole('button', { name, exact: true }).click();
+    else await tour.getByRole('button', { name: 'do it for me' }).click();
+  }
+  if ((await phase(page)) === 'run' && !letRun) {
+    await tour.getByRole('button', { name: 'skip to the end of this step' }).click().catch(() => undefined); // may finish first
+  }
+  await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'done', null, { timeout: 30_000 });
+  const marks = await tour.getByTestId('tour-expect').evaluateAll((els) => els.map((e) => `${e.className}: ${e.textContent}`));
+  assert.equal(marks.length, step.expect?.length ?? 0, `step ${i + 1} lists what to see`);
+  for (const m of marks) assert.ok(m.startsWith('ok:'), `step ${i + 1} "${step.title}": expected to see ${m}`);
+  if (step.predict) await tour.getByRole('status').filter({ hasText: '✔ Right.' }).waitFor();
+}
+
+describe('guided tour', () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  for (const [n, ch] of CHAPTERS.entries()) {
+    it(`chapter ${n + 1} (${ch.id}) plays from the first step to the last`, async () => {
+      const errors: string[] = [];
+      const page = await openTour(browser, ch.id, errors);
+      try {
+        for (const [i, step] of ch.steps.entries()) {
+          // The first chapter's runs play at their own pace, as a learner sees them; later ones are skipped through.
+          await playStep(page, step, i, ch.steps.length, n === 0);
+          if (i < ch.steps.length - 1) await page.locator('aside.tour').getByRole('button', { name: 'Next →' }).click();
+        }
+        const last = n === CHAPTERS.length - 1 ? 'Finish the tour' : 'Next chapter →';
+        await page.locator('aside.tour').getByRole('button', { name: last }).waitFor();
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it('Back and the step list replay the chapter to the same state; the address names the step', async () => {
+    const errors: string[] = [];
+    const ch = CHAPTERS.find((c) => c.id === 'failover') ?? CHAPTERS[0]!;
+    const page = await openTour(browser, ch.id, errors);
+    try {
+      const k = Math.min(3, ch.steps.length - 1);
+      await page.locator('.tour-steps button').nth(k).click();
+      await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') !== null);
+      assert.match(page.url(), new RegExp(`#tour=${ch.id}/${k + 1}$`));
+      const state = () => page.evaluate(() => {
+        const l = (globalThis as unknown as { __lab: { virtualNow: number; session: { stateHashes(): unknown } } }).__lab;
+        return JSON.stringify([l.virtualNow, l.session.stateHashes()]);
+      });
+      const first = await state();
+      await page.locator('.tour-steps button').nth(k - 1).click();
+      await page.locator('aside.tour').getByRole('heading', { name: new RegExp(`^Step ${k} of`) }).waitFor();
+      await page.locator('.tour-steps button').nth(k).click();
+      await page.locator('aside.tour').getByRole('heading', { name: new RegExp(`^Step ${k + 1} of`) }).waitFor();
+      assert.equal(await state(), first, 'jumping to a step twice gives the same state');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('presenter mode: large type, captions, and auto-play moves through the steps on its own', async () => {
+    const errors: string[] = [];
+    const ch = CHAPTERS[0]!;
+    const page = await openTour(browser, ch.id, errors);
+    try {
+      const before = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+      await page.getByRole('button', { name: 'Presenter mode' }).click();
+      const larger = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+      assert.ok(larger >= before * 1.2, `type grows for a projector (${before} → ${larger} px)`);
+      await page.locator('.caption-bar').waitFor();
+      await page.getByRole('button', { name: '▶ Auto-play' }).click();
+      await page.locator('aside.tour').getByRole('heading', { name: /^Step 2 of/ }).waitFor({ timeout: 45_000 });
+      assert.match((await page.locator('.caption-bar').textContent()) ?? '', new RegExp(ch.steps[1]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      await page.getByRole('button', { name: '■ Stop auto-play' }).click();
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
