@@ -297,7 +297,13 @@ const packedTraceSchema = z
     shapes: z.array(z.object({ type: z.string(), keys: z.array(z.string()).max(256) }).strict()).max(10_000),
     shape: z.array(z.number().int().min(0)).max(MAX_TRACE_EVENTS),
     t: z.array(z.number().nullable()).max(MAX_TRACE_EVENTS),
-    columns: z.array(z.array(z.union([z.object({ values: z.array(z.unknown()) }).strict(), z.object({ deltas: z.array(z.number()) }).strict()]))),
+    columns: z.array(
+      z.array(
+        z.union([z.object({ values: z.array(z.unknown()) }).strict(), z.object({ deltas: z.array(z.number()) }).strict()], {
+          error: 'expected {"values": [...]} or {"deltas": [numbers]}',
+        }),
+      ),
+    ),
   })
   .strict();
 

@@ -251,7 +251,7 @@ const splitBrain: Chapter = {
     { title: 'tas', text: '', until: { type: 'tas/lost' }, runMs: 20, pace: 1, expect: [] },
     { title: 'after', text: '', runMs: 60, expect: [] },
     { title: 'restart', text: '', do: [{ kind: 'restart-backup' }], runMs: 30, expect: [] },
-    { title: 'pause', text: '', do: [{ kind: 'pause', vm: 'primary', forMs: 150 }], until: { type: 'vm/went-live' }, runMs: 100, expect: [] },
+    { title: 'pause', text: '', do: [{ kind: 'pause', vm: 'primary', forMs: 100 }], until: { type: 'vm/went-live' }, runMs: 100, expect: [] },
     { title: 'wake', text: '', until: { type: 'tas/lost' }, runMs: 100, expect: [] },
     { title: 'end', text: '', runMs: 50, expect: [] },
   ],
