@@ -234,7 +234,7 @@ function gunzipCapped(bytes: Uint8Array, file: string, maxBytes: number): Uint8A
 // Plain JSON spends most of a recording on repeated key names, repeated times and ever-growing
 // counters. Stored per event shape (type + keys), one column per key, with a time column where
 // null means "same as the event before" and integer columns as deltas when that is shorter, a
-// 5-minute kv-server recording shrinks from ~7 MB to ~2.5 MB gzipped (docs/recordings.md).
+// 5-minute kv-server trace shrinks from ~7 MB to ~2.2 MB gzipped (docs/recordings.md).
 
 interface TraceShape {
   readonly type: string;

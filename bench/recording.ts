@@ -1,0 +1,87 @@
+// Recording and share-link sizes (docs/recordings.md):
+//  - recording_bytes_5min: the .lockstep file of a 5-minute kv-server session with 2 automatic
+//    clients at 20 requests/s each, as the lab records it (SimSession's default trace cap).
+//  - share_link_chars: the text after `#run=` for a kv-server session with 10 learner actions.
+// `npx tsx bench/recording.ts` prints both and a few details.
+import { pathToFileURL } from 'node:url';
+import { validateScenario } from '../src/engine/sim/scenario';
+import { decodeRecording, encodeRecording, encodeShareLink, recordSession } from '../src/engine/session/recording';
+import { SimSession } from '../src/engine/session/simSession';
+
+export interface RecordingBench {
+  readonly recording_bytes_5min: number;
+  readonly share_link_chars: number;
+}
+
+interface Details {
+  readonly traceEvents: number;
+  readonly checkpoints: number;
+  readonly runSeconds: number;
+  readonly encodeSeconds: number;
+  readonly decodeSeconds: number;
+}
+
+const scenario = validateScenario({ program: 'kv-server', durationMs: 600_000 });
+
+function measure(): RecordingBench & Details {
+  const s = new SimSession({ scenario });
+  let t0 = performance.now();
+  s.runTo(1);
+  s.act({ kind: 'workload', count: 2, perSecond: 20 });
+  s.runTo(300_000);
+  const runSeconds = (performance.now() - t0) / 1000;
+  const rec = recordSession(s, '5 minutes of kv-server');
+  t0 = performance.now();
+  const bytes = encodeRecording(rec);
+  const encodeSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  decodeRecording(bytes);
+  const decodeSeconds = (performance.now() - t0) / 1000;
+  return {
+    recording_bytes_5min: bytes.length,
+    share_link_chars: shareLinkChars(),
+    traceEvents: rec.trace.length,
+    checkpoints: rec.checkpoints.length,
+    runSeconds,
+    encodeSeconds,
+    decodeSeconds,
+  };
+}
+
+/** Ten actions of the kinds a learner takes: load, requests, a kill and a restart, a cut channel. */
+function shareLinkChars(): number {
+  const s = new SimSession({ scenario });
+  const steps: [number, Parameters<SimSession['act']>[0]][] = [
+    [50, { kind: 'workload', count: 2, perSecond: 20 }],
+    [400, { kind: 'request', client: 1, text: 'PUT apple 3' }],
+    [900, { kind: 'request', client: 1, text: 'GET apple' }],
+    [1500, { kind: 'kill-primary' }],
+    [2600, { kind: 'request', client: 1, text: 'GET apple' }],
+    [3300, { kind: 'restart-backup' }],
+    [5200, { kind: 'cut-channel', direction: 'both' }],
+    [5900, { kind: 'heal' }],
+    [7100, { kind: 'request', client: 1, text: 'PUT pear 9' }],
+    [8000, { kind: 'workload', count: 0, perSecond: 20 }],
+  ];
+  for (const [at, a] of steps) {
+    s.runTo(at);
+    s.act(a);
+  }
+  s.runTo(9000);
+  return encodeShareLink({ v: 1, chapter: null, step: null, spec: { scenario, source: null, noBackup: false }, actions: s.actions, at: s.now }).length;
+}
+
+export function benchRecording(): RecordingBench {
+  const m = measure();
+  return { recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const m = measure();
+  console.log(
+    `recording_bytes_5min  ${m.recording_bytes_5min} (${(m.recording_bytes_5min / 1e6).toFixed(2)} MB; ${m.traceEvents} trace events, ${m.checkpoints} checkpoints; ` +
+      `simulated in ${m.runSeconds.toFixed(1)} s, encoded in ${m.encodeSeconds.toFixed(2)} s, decoded in ${m.decodeSeconds.toFixed(2)} s)`,
+  );
+  console.log(`share_link_chars      ${m.share_link_chars} (kv-server, 10 actions)`);
+  console.log(JSON.stringify({ recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars }));
+}
