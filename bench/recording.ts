@@ -11,6 +11,8 @@ import { SimSession } from '../src/engine/session/simSession';
 export interface RecordingBench {
   readonly recording_bytes_5min: number;
   readonly share_link_chars: number;
+  /** Replaying the 5-minute session from its start: the cost of the longest backward seek. */
+  readonly seek_back_5min_ms: number;
 }
 
 interface Details {
@@ -40,6 +42,7 @@ function measure(): RecordingBench & Details {
   return {
     recording_bytes_5min: bytes.length,
     share_link_chars: shareLinkChars(),
+    seek_back_5min_ms: runSeconds * 1000,
     traceEvents: rec.trace.length,
     checkpoints: rec.checkpoints.length,
     runSeconds,
@@ -73,7 +76,7 @@ function shareLinkChars(): number {
 
 export function benchRecording(): RecordingBench {
   const m = measure();
-  return { recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars };
+  return { recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars, seek_back_5min_ms: m.seek_back_5min_ms };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

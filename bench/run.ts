@@ -2,6 +2,7 @@
 import { benchBrowser } from './browser';
 import { benchFt } from './ft';
 import { benchMachine } from './machine';
+import { benchRecording } from './recording';
 import { benchUi } from './ui';
 
 const results: Record<string, number> = {};
@@ -30,6 +31,14 @@ row('log_bytes_per_million_instr', f.logBytesPerMillion.toFixed(0), `kv-server u
 row('failover_virtual_ms_p50', f.failoverP50.toFixed(1), `kill primary → first output of the new primary, ${f.failoverRuns} fuzzed runs`);
 row('failover_virtual_ms_p99', f.failoverP99.toFixed(1), `(clients waiting on the dead primary time out after 100 ms)`);
 row('go_live_virtual_ms_p50', f.goLiveP50.toFixed(1), `kill primary → backup live (timeout 60 ms + test-and-set + drain); simulated in ${f.simSeconds.toFixed(1)} s`);
+
+const r = benchRecording();
+results.recording_mb_5min = round(r.recording_bytes_5min / 1e6, 2);
+results.share_link_chars = r.share_link_chars;
+results.seek_back_5min_ms = round(r.seek_back_5min_ms, 0);
+row('recording_mb_5min', results.recording_mb_5min.toFixed(2), 'exported file of 5 virtual minutes of kv-server, 2 automatic clients at 20/s (gzip, column-wise trace)');
+row('share_link_chars', String(r.share_link_chars), 'the #run= link of a kv-server session with 10 learner actions');
+row('seek_back_5min_ms', results.seek_back_5min_ms.toFixed(0), 'seeking back in that session = replaying it from the start (sliced; the page stays responsive)');
 
 const b = await benchBrowser();
 if (b) {

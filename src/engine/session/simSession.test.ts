@@ -13,7 +13,7 @@ function live(): SimSession {
   let n = 0;
   s.runTo(41.3, () => ++n % 97 === 0); // stopped early by the budget
   s.runTo(41.3);
-  s.act({ kind: 'kill-primary', at: 0 });
+  s.act({ kind: 'kill-primary' });
   s.runTo(120);
   s.act({ kind: 'request', client: 1, text: 'GET x' });
   s.runTo(150);
