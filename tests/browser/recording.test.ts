@@ -111,7 +111,7 @@ describe('recordings and time travel', () => {
     await page.getByRole('button', { name: 'Share link' }).click();
     const url = await page.getByLabel('Share link').inputValue();
     assert.match(url, /#run=[A-Za-z0-9_-]+$/);
-    const other = await page.context().newPage();
+    const other = await page.context().browser()!.newPage();
     other.on('pageerror', (e) => errors.push(String(e)));
     await other.goto(url);
     await other.waitForFunction((t) => {
