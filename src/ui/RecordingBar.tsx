@@ -138,7 +138,7 @@ export function RecordingBar() {
           {v.expected > 0 && (v.mismatch ? ` · ✖ replay differs: ${v.mismatch}` : ` · ✔ replay matches ${v.checked} of ${v.expected} checkpoints so far`)}
         </span>
       </div>
-      <div className="rec-row">
+      <div className="rec-row" hidden={tour !== null}>
         <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start" title="Back to the start">
           |◀
         </button>
@@ -164,6 +164,9 @@ export function RecordingBar() {
         <output className="rec-time" data-testid="rec-time">
           {rec.seeking !== null ? `replaying to ${fmt(rec.seeking)}…` : `${fmt(drag ?? now)} / ${fmt(end)}`}
         </output>
+      </div>
+      <div className="rec-row">
+        {tour !== null && <span className="hint">In the tour, move with its steps. Export or share this chapter as it stands:</span>}
         <button onClick={() => void exportFile()} disabled={busy} title="Save this session as a file (scenario, settings, every action, checkpoints and the trace)">
           {busy ? 'Exporting…' : 'Export'}
         </button>

@@ -128,26 +128,24 @@ export const useLab = create<LabState>()((...a) => ({ ...createSessionSlice(...a
 
 type ConsoleSink = (text: string, suppressed: boolean) => void;
 const consoleSinks = new Map<string, ConsoleSink>();
-const pendingConsole = new Map<string, { text: string; suppressed: boolean }[]>();
+/** Each VM console's recent output, replayed to a console that (re)mounts. */
+const consoleHistory = new Map<string, { text: string; suppressed: boolean }[]>();
+const CONSOLE_HISTORY = 500;
 
 /** A VM console component registers here; output is written imperatively, never via React state. */
 export function setConsoleSink(vm: string, sink: ConsoleSink | null): void {
   if (sink) {
     consoleSinks.set(vm, sink);
-    for (const p of pendingConsole.get(vm) ?? []) sink(p.text, p.suppressed);
-    pendingConsole.delete(vm);
+    for (const p of consoleHistory.get(vm) ?? []) sink(p.text, p.suppressed);
   } else consoleSinks.delete(vm);
 }
 
 function writeConsole(vm: string, text: string, suppressed: boolean): void {
-  const s = consoleSinks.get(vm);
-  if (s) s(text, suppressed);
-  else {
-    const list = pendingConsole.get(vm) ?? [];
-    list.push({ text, suppressed });
-    if (list.length > 500) list.shift();
-    pendingConsole.set(vm, list);
-  }
+  consoleSinks.get(vm)?.(text, suppressed);
+  const list = consoleHistory.get(vm) ?? [];
+  list.push({ text, suppressed });
+  if (list.length > CONSOLE_HISTORY * 1.5) list.splice(0, list.length - CONSOLE_HISTORY);
+  consoleHistory.set(vm, list);
 }
 
 type ClientSink = (line: string, tone: 'ok' | 'warn') => void;
@@ -221,7 +219,7 @@ function onTrace(events: readonly TraceEvent[]): void {
 }
 
 function resetView(announce: string | null): void {
-  for (const k of pendingConsole.keys()) pendingConsole.delete(k);
+  consoleHistory.clear();
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
   if (announce) clientSink?.(`\x1b[2m(${announce})\x1b[0m`, 'ok');
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
