@@ -94,28 +94,31 @@ export class ChapterPlayer {
    * the step is waiting for, the step starts running. Returns whether it was the awaited action.
    */
   act(action: LabAction): boolean {
-    this.session.act(action);
     const ask = this.current.ask;
     if (this.phase === 'ask' && ask && sameAction(ask.action, action)) {
-      this._startRun();
+      this._startRun(action);
       return true;
     }
+    this.session.act(action);
     return false;
   }
 
-  private _startRun(): void {
+  /** Start the current step's run: watch for its `until`, then take the asked action and the step's own. */
+  private _startRun(asked?: LabAction): void {
     const s = this.current;
     this.phase = 'run';
     this._found = null;
     this._runEnd = this.session.now + (s.runMs ?? 0);
     this._unsubscribe?.();
     this._unsubscribe = null;
+    // Subscribed before any action is taken: an action can emit the awaited event itself.
     if (s.until) {
       const { type, vm } = s.until;
       this._unsubscribe = this.session.onTrace((ev) => {
         if (this._found === null && matches(ev, type, vm)) this._found = ev.t;
       });
     }
+    if (asked) this.session.act(asked);
     for (const a of s.do ?? []) this.session.act(a);
   }
 
@@ -125,8 +128,13 @@ export class ChapterPlayer {
    */
   advance(limit = Infinity, shouldStop?: () => boolean): boolean {
     if (this.phase !== 'run') return this.phase === 'done';
-    if (this._found === null) this.session.runTo(Math.min(limit, this._runEnd), () => this._found !== null || (shouldStop?.() ?? false));
-    // Stopped right after the awaited event: finish its instant, as a replay of the actions would.
+    const sched = this.session.world.sched;
+    // Stop only between instants, never with events still due at the current time: SimSession
+    // takes a stop exactly at a checkpoint's (or an action's) time for having reached that time,
+    // and would checkpoint (or act) halfway through the instant, unlike a replay of the actions.
+    const stop = (): boolean => sched.peekTime() > sched.now && (this._found !== null || (shouldStop?.() ?? false));
+    if (this._found === null) this.session.runTo(Math.min(limit, this._runEnd), stop);
+    // Stopped after the awaited event: make sure its instant is finished, as a replay would.
     if (this._found !== null) this.session.runTo(this._found);
     if (this._found !== null || this.session.now >= this._runEnd) {
       this._finish();
