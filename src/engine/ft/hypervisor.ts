@@ -593,6 +593,11 @@ export class Hypervisor implements MachineHost {
     let exit = 'budget';
     if (target > m.icount) exit = m.run(target);
     this._applyDueEntries();
+    // Reached the power-off control entry in this slice: halt now, not at the failure timeout.
+    if (this._powerOff) {
+      this._scheduleTick(0);
+      return;
+    }
     // Tell the primary about freed buffer space (its credit) now and then.
     if (!this._draining && this._consumedSeq - this._reportedConsumed >= this.config.backupLogCapacity / 4) this._sendAck(false);
     const next = this._buffer[0];

@@ -77,6 +77,16 @@ describe('failover', () => {
     expect(result.vms.map((v) => v.role)).toEqual(['halted', 'halted']);
   });
 
+  it('power off at any moment: the backup halts as soon as it replays the control entry, never suspecting', () => {
+    for (let at = 40; at < 60; at += 1.3) {
+      const { world } = run(kv({ durationMs: 300, faults: [{ at, kind: 'power-off-primary' }] }), true);
+      const halted = world.trace.find((e) => e.type === 'vm/role' && e.vm === 'B' && e.role === 'halted');
+      expect(halted, `power off at ${at}`).toBeDefined();
+      expect(halted!.t - at, `power off at ${at}: B halts within a few ms`).toBeLessThan(5);
+      expect(world.trace.some((e) => e.type === 'failure/suspected' || e.type === 'tas/requested')).toBe(false);
+    }
+  });
+
   it('kill backup: the primary wins test-and-set and goes on alone', () => {
     const { result } = run(kv({ faults: [{ at: 300, kind: 'kill-backup' }] }));
     expect(result.vms.find((v) => v.id === 'A')!.role).toBe('live');
