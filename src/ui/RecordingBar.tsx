@@ -136,37 +136,9 @@ export function RecordingBar() {
           {actions.length} action{actions.length === 1 ? '' : 's'}
           {rec.endMs !== null && now < rec.endMs ? ` · viewing the past: acting now forks a new run` : ''}
           {v.expected > 0 && (v.mismatch ? ` · ✖ replay differs: ${v.mismatch}` : ` · ✔ replay matches ${v.checked} of ${v.expected} checkpoints so far`)}
+          {tour !== null ? ' · in the tour, move with its steps' : ''}
         </span>
-      </div>
-      <div className="rec-row" hidden={tour !== null}>
-        <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start" title="Back to the start">
-          |◀
-        </button>
-        <div className="scrub">
-          <input
-            type="range"
-            aria-label="Time (virtual ms)"
-            min={0}
-            max={end}
-            step="any"
-            disabled={!seekable}
-            value={drag ?? now}
-            onChange={(e) => setDrag(Number(e.target.value))}
-            onPointerUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
-            onKeyUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
-          />
-          <div className="marks" aria-hidden="true">
-            {actions.slice(-200).map((a, i) => (
-              <span key={i} className={`mark kind-${a.kind}`} style={{ left: `${(a.at / end) * 100}%` }} title={`${fmt(a.at)}: ${describeAction(a)}`} />
-            ))}
-          </div>
-        </div>
-        <output className="rec-time" data-testid="rec-time">
-          {rec.seeking !== null ? `replaying to ${fmt(rec.seeking)}…` : `${fmt(drag ?? now)} / ${fmt(end)}`}
-        </output>
-      </div>
-      <div className="rec-row">
-        {tour !== null && <span className="hint">In the tour, move with its steps. Export or share this chapter as it stands:</span>}
+        <span className="spacer" />
         <button onClick={() => void exportFile()} disabled={busy} title="Save this session as a file (scenario, settings, every action, checkpoints and the trace)">
           {busy ? 'Exporting…' : 'Export'}
         </button>
@@ -195,6 +167,33 @@ export function RecordingBar() {
         >
           Share link
         </button>
+      </div>
+      <div className="rec-row" hidden={tour !== null}>
+        <button disabled={!seekable} onClick={() => void lab.seek(0)} aria-label="Back to the start" title="Back to the start">
+          |◀
+        </button>
+        <div className="scrub">
+          <input
+            type="range"
+            aria-label="Time (virtual ms)"
+            min={0}
+            max={end}
+            step="any"
+            disabled={!seekable}
+            value={drag ?? now}
+            onChange={(e) => setDrag(Number(e.target.value))}
+            onPointerUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
+            onKeyUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
+          />
+          <div className="marks" aria-hidden="true">
+            {actions.slice(-200).map((a, i) => (
+              <span key={i} className={`mark kind-${a.kind}`} style={{ left: `${(a.at / end) * 100}%` }} title={`${fmt(a.at)}: ${describeAction(a)}`} />
+            ))}
+          </div>
+        </div>
+        <output className="rec-time" data-testid="rec-time">
+          {rec.seeking !== null ? `replaying to ${fmt(rec.seeking)}…` : `${fmt(drag ?? now)} / ${fmt(end)}`}
+        </output>
       </div>
       {link && (
         <div className="rec-row share">
