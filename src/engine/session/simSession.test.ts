@@ -38,6 +38,15 @@ describe('SimSession', () => {
     expect(a.trace.some((e) => e.type === 'vm/went-live')).toBe(true);
   });
 
+  it('a budget that stops between any two events, even within one instant, changes nothing', () => {
+    const a = live();
+    const b = new SimSession(spec, a.actions);
+    let n = 0;
+    while (!b.runTo(150, () => ++n % 3 === 0));
+    expect(b.checkpoints).toEqual(a.checkpoints);
+    expect(b.trace).toEqual(a.trace);
+  });
+
   it('a replay missing one action is caught by the checkpoints', () => {
     const a = live();
     const b = new SimSession(spec, a.actions.filter((x) => x.kind !== 'kill-primary'));

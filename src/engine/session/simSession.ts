@@ -96,7 +96,8 @@ export class SimSession {
       const nextCheckpoint = (Math.floor(sched.now / this.checkpointEveryMs) + 1) * this.checkpointEveryMs;
       const stop = Math.min(t, a ? a.at : Infinity, nextCheckpoint);
       sched.runUntil(stop, shouldStop);
-      if (sched.now < stop) return false;
+      // Stopped by the budget, possibly in the middle of an instant: not there yet.
+      if (sched.now < stop || sched.peekTime() <= stop) return false;
       if (stop === nextCheckpoint) this._checkpoint();
       if (a && a.at === stop) {
         applyAction(this.world, a);
