@@ -34,11 +34,16 @@ export class SimSession {
   readonly monitor: TraceMonitor;
   readonly trace: TraceEvent[] = [];
   readonly checkpoints: Checkpoint[] = [];
-  checkpointEveryMs = CHECKPOINT_EVERY_MS;
+  /** The checkpoint interval now (it doubles as checkpoints pile up). */
+  get checkpointEveryMs(): number {
+    return this._every;
+  }
+  private _every = CHECKPOINT_EVERY_MS;
   /** The most trace events kept (the oldest go first); the checkers see every event regardless. */
   maxTrace = 400_000;
   private readonly _actions: TimedAction[];
   private _next = 0;
+  private _nextCheckpointAt = CHECKPOINT_EVERY_MS;
   private readonly _listeners = new Set<(ev: TraceEvent) => void>();
 
   constructor(
@@ -93,7 +98,7 @@ export class SimSession {
     const sched = this.world.sched;
     for (;;) {
       const a = this._actions[this._next];
-      const nextCheckpoint = (Math.floor(sched.now / this.checkpointEveryMs) + 1) * this.checkpointEveryMs;
+      const nextCheckpoint = this._nextCheckpointAt;
       const stop = Math.min(t, a ? a.at : Infinity, nextCheckpoint);
       sched.runUntil(stop, shouldStop);
       // Stopped by the budget, possibly in the middle of an instant: not there yet.
@@ -135,8 +140,10 @@ export class SimSession {
 
   private _checkpoint(): void {
     this.checkpoints.push({ at: this.now, vms: this.stateHashes() });
+    this._nextCheckpointAt += this.checkpointEveryMs;
     if (this.checkpoints.length > MAX_CHECKPOINTS) {
-      this.checkpointEveryMs *= 2;
+      this._every *= 2;
+      this._nextCheckpointAt = (Math.floor(this.now / this.checkpointEveryMs) + 1) * this.checkpointEveryMs;
       const keep = this.checkpoints.filter((c) => c.at % this.checkpointEveryMs === 0);
       this.checkpoints.length = 0;
       this.checkpoints.push(...keep);
