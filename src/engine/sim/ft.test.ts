@@ -6,6 +6,7 @@ import { TraceMonitor } from './checkers/ftCheckers';
 import { runFuzz } from './fuzz';
 import { runScenario } from './runScenario';
 import { ScenarioError, parseScenario, validateScenario, type ScenarioInput } from './scenario';
+import { World } from './world';
 
 const kv = (extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
   program: 'kv-server',
@@ -200,6 +201,24 @@ describe('checkers fail on broken input', () => {
     m.listener({ ...base, type: 'output/released', vm: 'A', seq: 1, output: 'net', to: 'c', role: 'primary', delayMs: 0, ackedSeq: 1 });
     m.listener({ ...base, type: 'output/released', vm: 'B', seq: 0, output: 'net', to: 'c', role: 'live', delayMs: 0, ackedSeq: 0 });
     expect(m.splitBrain).toBe(true);
+  });
+  it('a primary that released only before the other VM took over is not split brain; one that releases after is', () => {
+    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
+    const rel = (vm: string, t: number, role: 'primary' | 'live') =>
+      m.listener({ t, type: 'output/released', vm, seq: t, output: 'net', to: 'c', role, delayMs: 0, ackedSeq: t });
+    m.listener({ t: 0, type: 'vm/role', vm: 'A', role: 'primary', reason: 'started' });
+    rel('A', 10, 'primary');
+    m.listener({ t: 20, type: 'vm/role', vm: 'B', role: 'live', reason: 'won test-and-set' });
+    rel('B', 30, 'live');
+    expect(m.splitBrain).toBe(false);
+    rel('A', 40, 'primary'); // the paused primary wakes and serves: now it is split brain
+    expect(m.splitBrain).toBe(true);
+  });
+  it('the starting roles reach a listener attached after the world was built', () => {
+    const w = new World(validateScenario(kv({ durationMs: 50 })));
+    const roles: string[] = [];
+    w.onTrace((ev) => void (ev.type === 'vm/role' && roles.push(`${ev.vm}:${ev.role}`)));
+    expect(roles).toEqual(['A:primary', 'B:backup']);
   });
   it('go-live before replaying everything acked, and a passed entry', () => {
     const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });

@@ -37,6 +37,7 @@ export class World {
   readonly trace: TraceEvent[] = [];
   readonly image: Uint8Array;
   private readonly _listeners: TraceListener[] = [];
+  private readonly _startup: TraceEvent[] = [];
   private readonly _record: boolean;
   private _vmCount = 0;
 
@@ -87,7 +88,12 @@ export class World {
     for (const f of scenario.faults) this.sched.at(f.at, () => this.applyFault(f));
   }
 
+  /**
+   * Listen to the trace. A listener added before the world has run anything first hears what
+   * happened while it was built (the VMs' starting roles), so checkers miss nothing.
+   */
   onTrace(l: TraceListener): () => void {
+    if (this.sched.executed === 0) for (const ev of this._startup) l(ev);
     this._listeners.push(l);
     return () => {
       const i = this._listeners.indexOf(l);
@@ -120,6 +126,7 @@ export class World {
   }
 
   private _emit(ev: TraceEvent): void {
+    if (this.sched.executed === 0) this._startup.push(ev);
     if (this._record) this.trace.push(ev);
     for (const l of this._listeners) l(ev);
   }

@@ -19,8 +19,8 @@ export interface InvariantViolation {
 export class TraceMonitor {
   readonly violations: InvariantViolation[] = [];
   readonly divergences: { t: number; vm: string; icount: number; detail: string }[] = [];
-  /** Per VM: [from, to) while it acts as primary or live, and whether it released outputs then. */
-  private readonly _serving = new Map<string, { since: number; released: boolean }>();
+  /** Per VM while it acts as primary or live: since when, and when it last released an output. */
+  private readonly _serving = new Map<string, { since: number; lastRelease: number | null }>();
   private _splitBrainReported = false;
   wentLive: { t: number; vm: string; icount: number } | null = null;
   firstOutputAfterLive: number | null = null;
@@ -31,7 +31,7 @@ export class TraceMonitor {
     switch (ev.type) {
       case 'vm/role':
         if (ev.role === 'primary' || ev.role === 'live') {
-          if (!this._serving.has(ev.vm)) this._serving.set(ev.vm, { since: ev.t, released: false });
+          if (!this._serving.has(ev.vm)) this._serving.set(ev.vm, { since: ev.t, lastRelease: null });
         } else this._serving.delete(ev.vm);
         break;
       case 'output/released': {
@@ -43,9 +43,11 @@ export class TraceMonitor {
           });
         }
         const me = this._serving.get(ev.vm);
-        if (me) me.released = true;
+        if (me) me.lastRelease = ev.t;
+        // Two VMs serving at once, each releasing outputs while the other also was: one that
+        // released only before the other took over (then was paused, say) is not split brain.
         for (const [vm, s] of this._serving) {
-          if (vm !== ev.vm && s.released && !this._splitBrainReported) {
+          if (vm !== ev.vm && me && s.lastRelease !== null && s.lastRelease >= me.since && !this._splitBrainReported) {
             this._splitBrainReported = true;
             this.violations.push({
               t: ev.t,
