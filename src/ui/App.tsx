@@ -227,6 +227,12 @@ export function App() {
   useShortcuts(setHelp);
   useEffect(() => {
     openFromLocation();
+    // A link pasted into this tab changes only the hash: open what it names.
+    const onHash = (): void => {
+      if (location.hash.startsWith('#run=') || location.hash.startsWith('#tour=')) openFromLocation();
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
   }, []);
   useEffect(() => {
     document.body.classList.toggle('presenter', presenter);

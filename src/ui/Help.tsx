@@ -1,6 +1,7 @@
 // Keyboard shortcuts and the help overlay (? opens it).
 import { useEffect, useState } from 'react';
 import { currentLab, labActions, useLab } from './labStore';
+import { tourStep } from './Tour';
 
 export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
   { keys: 'Space', what: 'pause / resume', run: () => (useLab.getState().running ? labActions.pause() : labActions.resume()) },
@@ -12,10 +13,25 @@ export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
   { keys: 'h', what: 'heal every cut', run: () => currentLab()?.heal() },
   { keys: 'r', what: 'restart a backup (after a failover)', run: () => void currentLab()?.restartBackup() },
   { keys: '+ / −', what: 'faster / slower', run: () => undefined },
+  { keys: 'PageDown / n', what: 'guided tour: next step (a presenter clicker works too)', run: () => void tourStep(1) },
+  { keys: 'PageUp / p', what: 'guided tour: previous step', run: () => void tourStep(-1) },
   { keys: '?', what: 'this help', run: () => undefined },
 ];
 
-const KEYMAP: Record<string, string> = { ' ': 'Space', ArrowRight: '→', k: 'k', b: 'b', o: 'o', c: 'c', h: 'h', r: 'r' };
+const KEYMAP: Record<string, string> = {
+  ' ': 'Space',
+  ArrowRight: '→',
+  k: 'k',
+  b: 'b',
+  o: 'o',
+  c: 'c',
+  h: 'h',
+  r: 'r',
+  PageDown: 'PageDown / n',
+  n: 'PageDown / n',
+  PageUp: 'PageUp / p',
+  p: 'PageUp / p',
+};
 const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
 
 export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): void {
@@ -41,6 +57,8 @@ export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): 
         return;
       }
       const name = KEYMAP[e.key];
+      // Outside a tour, PageDown and PageUp scroll the page as usual.
+      if (name?.startsWith('Page') && !useLab.getState().tour) return;
       const sc = SHORTCUTS.find((s) => s.keys === name);
       if (sc) {
         e.preventDefault();

@@ -19,7 +19,7 @@ import { SimSession } from '../engine/session/simSession';
 import { chapterById } from '../engine/tour/chapters';
 import { ChapterPlayer } from '../engine/tour/player';
 import type { SimLab } from '../workers/simLab';
-import { currentSim, startSim, startTour, useLab } from './labStore';
+import { currentSim, labActions, startSim, startTour, useLab } from './labStore';
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
@@ -101,6 +101,29 @@ function download(bytes: Uint8Array, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+function ImportButton() {
+  const fileRef = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button onClick={() => fileRef.current?.click()} title="Open a recording file">
+        Import
+      </button>
+      <input
+        ref={fileRef}
+        type="file"
+        accept={`${RECORDING_EXTENSION},.gz,.json`}
+        hidden
+        aria-label="Recording file"
+        onChange={async (e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) importRecording(new Uint8Array(await f.arrayBuffer()), f.name);
+        }}
+      />
+    </>
+  );
+}
+
 export function RecordingBar() {
   const runtime = useLab((s) => s.runtime);
   const rec = useLab((s) => s.recording);
@@ -110,9 +133,21 @@ export function RecordingBar() {
   const [drag, setDrag] = useState<number | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
   const lab = currentSim();
-  if (runtime !== 'simulator' || !lab) return null;
+  if (runtime !== 'simulator' || !lab) {
+    return (
+      <section className="panel recording" aria-label="Recording and time travel">
+        <div className="rec-row">
+          <span className="hint">Web Workers run real threads: this run is not recorded and cannot be replayed.</span>
+          <span className="spacer" />
+          <button onClick={() => labActions.setRuntime('simulator')} title="Run the same program on the deterministic simulator, where every session is recorded">
+            Record (switch to the Simulator)
+          </button>
+          <ImportButton />
+        </div>
+      </section>
+    );
+  }
   const end = Math.max(rec.endMs ?? 0, now, 1);
   const actions = lab.session.actions;
   const v = lab.verification;
@@ -142,21 +177,7 @@ export function RecordingBar() {
         <button onClick={() => void exportFile()} disabled={busy} title="Save this session as a file (scenario, settings, every action, checkpoints and the trace)">
           {busy ? 'Exporting…' : 'Export'}
         </button>
-        <button onClick={() => fileRef.current?.click()} title="Open a recording file">
-          Import
-        </button>
-        <input
-          ref={fileRef}
-          type="file"
-          accept={`${RECORDING_EXTENSION},.gz,.json`}
-          hidden
-          aria-label="Recording file"
-          onChange={async (e) => {
-            const f = e.target.files?.[0];
-            e.target.value = '';
-            if (f) importRecording(new Uint8Array(await f.arrayBuffer()), f.name);
-          }}
-        />
+        <ImportButton />
         <button
           onClick={() => {
             const url = shareLinkFor(lab);

@@ -30,6 +30,21 @@ function nextStep(p: ChapterPlayer): void {
   history.replaceState(null, '', `#tour=${p.chapter.id}/${p.step + 1}`);
 }
 
+/** Keyboard (and presenter clickers, which send PageDown/PageUp): the next or the previous step. */
+export function tourStep(delta: 1 | -1): boolean {
+  const p = player();
+  if (!p) return false;
+  if (delta === 1) {
+    if (p.phase === 'predict') return true; // a prediction comes first
+    if (p.isLast) {
+      const i = CHAPTERS.findIndex((c) => c.id === p.chapter.id);
+      const next = CHAPTERS[i + 1];
+      if (next) openChapter(next.id);
+    } else nextStep(p);
+  } else if (p.step > 0) openChapter(p.chapter.id, p.step - 1);
+  return true;
+}
+
 function player(): ChapterPlayer | null {
   return currentSim()?.player ?? null;
 }
