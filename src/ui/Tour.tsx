@@ -214,6 +214,19 @@ export function TourPanel() {
     document.body.classList.toggle('touring', tour !== null);
     return () => document.body.classList.remove('touring');
   }, [tour]);
+  // Bring the first panel the step points at into view (at a projector, nobody scrolls).
+  const where = tour ? `${tour.chapterId}/${tour.step}` : null;
+  const firstPanel = tour?.highlight[0];
+  useEffect(() => {
+    if (!where || !firstPanel) return;
+    const el = document.querySelector(`[data-panel~="${firstPanel}"]`);
+    if (!el) return;
+    const r = el.getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) {
+      const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+      el.scrollIntoView({ block: r.height > window.innerHeight ? 'start' : 'center', behavior: smooth ? 'smooth' : 'auto' });
+    }
+  }, [where, firstPanel]);
   if (!tour || !ch || !p) return null;
   const step = ch.steps[tour.step]!;
   const index = CHAPTERS.findIndex((c) => c.id === ch.id);

@@ -23,6 +23,8 @@ export interface TourState {
   readonly step: number;
   readonly phase: Phase;
   readonly choice: number | null;
+  /** The panels the current step points at. */
+  readonly highlight: readonly string[];
 }
 
 export interface ClientLine {
@@ -249,7 +251,7 @@ function syncSimState(l: SimLab): void {
     running: !l.clock.paused,
     speed: l.clock.speed,
     recording: { ...s.recording, endMs: l.endMs, seeking: l.seeking, actions: l.session.actions.length },
-    tour: p ? { chapterId: p.chapter.id, step: p.step, phase: p.phase, choice: p.choice } : null,
+    tour: p ? { chapterId: p.chapter.id, step: p.step, phase: p.phase, choice: p.choice, highlight: p.current.highlight ?? [] } : null,
   }));
 }
 

@@ -2,11 +2,14 @@
 // last, predictions answered, asked actions taken with the page's own buttons, each step's
 // "what you should see" list checked on screen.
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CHAPTERS } from '../../src/engine/tour/chapters';
 import type { Step } from '../../src/engine/tour/types';
 import { appUrl, launchChromium } from './browser';
+
+const require = createRequire(import.meta.url);
 
 /** The page's button for an asked action, when there is one (else the tour's "do it for me"). */
 const BUTTON_FOR: Record<string, string> = {
@@ -109,6 +112,34 @@ describe('guided tour', () => {
       await page.locator('aside.tour').getByRole('heading', { name: new RegExp(`^Step ${k + 1} of`) }).waitFor();
       await settled();
       assert.equal(await state(), first, 'jumping to a step twice gives the same state');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('is accessible (axe-core: no serious or critical violations) and a clicker\'s PageDown moves on', async () => {
+    const errors: string[] = [];
+    const ch = CHAPTERS.find((c) => c.steps.length > 2 && !c.steps[0]!.predict && !c.steps[0]!.ask) ?? CHAPTERS[0]!;
+    const page = await openTour(browser, ch.id, errors);
+    try {
+      await page.getByRole('button', { name: 'Guided tour' }).click();
+      await page.getByRole('dialog', { name: 'Guided tour: chapters' }).waitFor();
+      await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+      const violations = await page.evaluate(async () => {
+        const axe = (globalThis as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
+        const r = await axe.run(document);
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+      });
+      assert.deepEqual(violations, []);
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog', { name: 'Guided tour: chapters' }).waitFor({ state: 'hidden' });
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('PageDown');
+      await page.locator('aside.tour').getByRole('heading', { name: /^Step 2 of/ }).waitFor();
+      assert.match(page.url(), new RegExp(`#tour=${ch.id}/2$`));
+      await page.keyboard.press('PageUp');
+      await page.locator('aside.tour').getByRole('heading', { name: /^Step 1 of/ }).waitFor();
       assert.deepEqual(errors, []);
     } finally {
       await page.close();

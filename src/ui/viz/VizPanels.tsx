@@ -1,6 +1,7 @@
 // The page's visualisations, below the VM panels: the logging channel in flight, then a tabbed
 // area with the space-time diagram and the metrics. Only the open tab draws.
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useLab } from '../labStore';
 import { ChannelView } from './ChannelView';
 import { Metrics } from './Metrics';
 import { Timeline } from './Timeline';
@@ -13,6 +14,12 @@ type TabId = (typeof TABS)[number]['id'];
 
 export function VizPanels() {
   const [tab, setTab] = useState<TabId>('timeline');
+  // A tour step that points at the metrics or the timeline opens that tab.
+  const highlight = useLab((s) => s.tour?.highlight);
+  useEffect(() => {
+    if (highlight?.includes('timeline')) setTab('timeline');
+    else if (highlight?.includes('metrics')) setTab('metrics');
+  }, [highlight]);
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
   const onKey = (e: KeyboardEvent<HTMLDivElement>): void => {
     const i = TABS.findIndex((t) => t.id === tab);
