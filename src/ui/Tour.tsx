@@ -93,6 +93,9 @@ export function ChapterList({ onPick, onClose }: { onPick: (id: string) => void;
   }, []);
   return (
     <dialog ref={ref} className="chapter-list" aria-label="Guided tour: chapters" onClose={onClose}>
+      <button className="close" aria-label="Close" onClick={() => ref.current?.close()}>
+        ×
+      </button>
       <h2>Guided tour</h2>
       <p className="hint">Ten short chapters, one mechanism of VMware FT each. Every step can be replayed; jump to any step from the list.</p>
       <ol>

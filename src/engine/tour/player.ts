@@ -31,6 +31,7 @@ export class ChapterPlayer {
   private _runEnd = 0;
   private _found: number | null = null;
   private _unsubscribe: (() => void) | null = null;
+  private _askedEarly = false;
 
   constructor(
     readonly chapter: Chapter,
@@ -75,6 +76,7 @@ export class ChapterPlayer {
   private _enter(i: number): void {
     this.step = i;
     this.choice = null;
+    this._askedEarly = false;
     const s = this.current;
     if (s.predict) this.phase = 'predict';
     else if (s.ask) this.phase = 'ask';
@@ -85,7 +87,7 @@ export class ChapterPlayer {
   answer(choice: number): void {
     if (this.phase !== 'predict') return;
     this.choice = choice;
-    if (this.current.ask) this.phase = 'ask';
+    if (this.current.ask && !this._askedEarly) this.phase = 'ask';
     else this._startRun();
   }
 
@@ -97,6 +99,12 @@ export class ChapterPlayer {
     const ask = this.current.ask;
     if (this.phase === 'ask' && ask && sameAction(ask.action, action)) {
       this._startRun(action);
+      return true;
+    }
+    // Taken before the prediction was made: once it is, the step runs without asking again.
+    if (this.phase === 'predict' && ask && sameAction(ask.action, action)) {
+      this._askedEarly = true;
+      this.session.act(action);
       return true;
     }
     this.session.act(action);

@@ -26,3 +26,21 @@ describe('ChapterPlayer.restore (a shared moment of a tour)', () => {
     expect(jumped.session.stateHashes()).not.toEqual(r.session.stateHashes());
   });
 });
+
+describe('ChapterPlayer: the asked action taken before the prediction', () => {
+  it('is not asked for again: answering runs the step', () => {
+    const ch = chapterById('failover')!;
+    const k = ch.steps.findIndex((s) => s.predict && s.ask);
+    expect(k).toBeGreaterThanOrEqual(0);
+    const p = new ChapterPlayer(ch, k);
+    expect(p.phase).toBe('predict');
+    expect(p.act(ch.steps[k]!.ask!.action)).toBe(true);
+    expect(p.phase).toBe('predict');
+    p.answer(ch.steps[k]!.predict!.answer);
+    expect(p.phase).toBe('run');
+    p.advance();
+    expect(p.phase).toBe('done');
+    expect(p.unmet()).toEqual([]);
+    expect(p.session.actions.filter((a) => a.kind === ch.steps[k]!.ask!.action.kind)).toHaveLength(1);
+  });
+});
