@@ -8,7 +8,7 @@ import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
 import { currentLab, labActions, startLab, useLab, type Runtime } from './labStore';
 import { RecordingBar, openShareLink } from './RecordingBar';
-import { ChapterList, TourPanel, openChapter } from './Tour';
+import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
 import { VmPanel } from './VmPanel';
 import { VizPanels } from './viz/VizPanels';
 
@@ -247,6 +247,7 @@ export function App() {
           <button aria-pressed={presenter} onClick={() => useLab.setState({ presenter: !presenter })} title="Larger type and focus on the panel that matters, for a projector or a screen recording">
             Presenter mode
           </button>
+          <FocusPicker />
         </div>
         <h1>Lockstep</h1>
         <p className="tagline">
@@ -265,6 +266,7 @@ export function App() {
           }}
         />
       )}
+      <HighlightStyle />
       <Notice />
       <RecordingBar />
       <TourPanel />

@@ -5,7 +5,7 @@
 import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { CHAPTERS, chapterById } from '../engine/tour/chapters';
 import { ChapterPlayer, describeExpectation } from '../engine/tour/player';
-import type { Chapter, Step } from '../engine/tour/types';
+import type { Chapter, PanelId, Step } from '../engine/tour/types';
 import { currentSim, startLab, startTour, useLab } from './labStore';
 
 /** Start chapter `id` at step `step` (replayed from the chapter's start, as written). */
@@ -72,15 +72,59 @@ export function Narration({ text }: { text: string }) {
   );
 }
 
-/** Outline the panels the current step points at (a generated rule: immune to re-renders). */
-function HighlightStyle({ step }: { step: Step | null }) {
-  const ids = step?.highlight ?? [];
+/**
+ * Outline the panels that matter: the tour step's, or the one presenter mode focuses on. A
+ * generated style rule, immune to re-renders; in presenter mode the other panels are dimmed.
+ */
+export function HighlightStyle() {
+  const tourIds = useLab((s) => s.tour?.highlight);
+  const focus = useLab((s) => (s.presenter ? s.focusPanel : null));
+  const ids = tourIds && tourIds.length > 0 ? tourIds : focus ? [focus] : [];
   if (ids.length === 0) return null;
   const sel = ids.map((id) => `[data-panel~="${id}"]`).join(', ');
   const dim = ids.map((id) => `:not([data-panel~="${id}"])`).join('');
   return (
     <style>{`${sel} { outline: 3px solid var(--highlight); outline-offset: 2px; box-shadow: 0 0 0 6px var(--highlight-soft); }
-body.presenter main > .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim} { opacity: 0.45; }`}</style>
+body.presenter main > .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim}, body.presenter main .lower2 > [data-panel]${dim} { opacity: 0.45; }`}</style>
+  );
+}
+
+/** Presenter mode's focus: one panel outlined and brought into view, the rest dimmed. */
+export const FOCUSABLE: readonly { id: PanelId; label: string }[] = [
+  { id: 'vm-primary', label: 'the primary VM' },
+  { id: 'vm-backup', label: 'the backup VM' },
+  { id: 'client', label: 'the client' },
+  { id: 'verdicts', label: 'the checkers' },
+  { id: 'feed', label: 'what happened' },
+  { id: 'channel-view', label: 'the logging channel, live' },
+  { id: 'timeline', label: 'the timeline and metrics' },
+  { id: 'channel-stats', label: 'channel statistics' },
+];
+
+export function FocusPicker() {
+  const presenter = useLab((s) => s.presenter);
+  const focus = useLab((s) => s.focusPanel);
+  if (!presenter) return null;
+  return (
+    <label className="focus-picker">
+      Focus on{' '}
+      <select
+        aria-label="Focus on a panel"
+        value={focus ?? ''}
+        onChange={(e) => {
+          const id = (e.target.value || null) as PanelId | null;
+          useLab.setState({ focusPanel: id });
+          if (id) document.querySelector(`[data-panel~="${id}"]`)?.scrollIntoView({ block: 'center' });
+        }}
+      >
+        <option value="">every panel</option>
+        {FOCUSABLE.map((f) => (
+          <option key={f.id} value={f.id}>
+            {f.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
@@ -140,6 +184,7 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
           </button>
         ))}
       </div>
+      {!answered && <p className="hint">Choose an answer: the step runs once you have.</p>}
       {answered && done && (
         <p className={`verdict ${choice === p.answer ? 'right' : 'wrong'}`} role="status">
           {choice === p.answer ? '✔ Right. ' : `✖ Not quite: the answer is “${p.choices[p.answer]}”. `}
@@ -271,7 +316,6 @@ export function TourPanel() {
     );
   return (
     <aside className="tour" aria-label="Guided tour" data-phase={tour.phase}>
-      <HighlightStyle step={step} />
       <header>
         <span className="caption">
           Chapter {index + 1} of {CHAPTERS.length}

@@ -8,6 +8,7 @@ import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/pr
 import type { LabAction, TimedAction } from '../engine/session/actions';
 import { validateScenario } from '../engine/sim/scenario';
 import type { ChapterPlayer, Phase } from '../engine/tour/player';
+import type { PanelId } from '../engine/tour/types';
 import { FtLab, type LabVerdicts } from '../workers/ftLab';
 import type { LabController } from '../workers/labController';
 import type { VmInspect } from '../workers/protocol';
@@ -71,6 +72,8 @@ export interface SessionSlice {
   /** A one-off message for the learner (a fork, the end of a recording, an import error). */
   notice: { text: string; tone: 'info' | 'bad' } | null;
   presenter: boolean;
+  /** Presenter mode's focus outside the tour: one panel, or null for all. */
+  focusPanel: PanelId | null;
 }
 
 /** What the VMs look like, polled once per frame. */
@@ -111,6 +114,7 @@ const createSessionSlice: StateCreator<LabState, [], [], SessionSlice> = () => (
   tour: null,
   notice: null,
   presenter: false,
+  focusPanel: null,
 });
 
 const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({

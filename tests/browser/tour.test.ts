@@ -146,6 +146,25 @@ describe('guided tour', () => {
     }
   });
 
+  it('presenter mode outside the tour: focus on one panel dims the others', async () => {
+    const errors: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(appUrl());
+      await page.getByRole('button', { name: 'Presenter mode' }).click();
+      await page.getByLabel('Focus on a panel').selectOption('verdicts');
+      const look = (sel: string) => page.locator(sel).evaluate((el) => ({ opacity: getComputedStyle(el).opacity, outline: getComputedStyle(el).outlineStyle }));
+      assert.deepEqual(await look('[data-panel="verdicts"]'), { opacity: '1', outline: 'solid' });
+      assert.equal((await look('[data-panel="feed"]')).opacity, '0.45');
+      await page.getByLabel('Focus on a panel').selectOption('');
+      assert.equal((await look('[data-panel="feed"]')).opacity, '1');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('presenter mode: large type, captions, and auto-play moves through the steps on its own', async () => {
     const errors: string[] = [];
     const ch = CHAPTERS[0]!;
