@@ -1,12 +1,14 @@
 // Headless CLI over the simulator (a contract: other tooling relies on these flags).
 //   npm run -s sim -- --scenario FILE [--seed N] [--json]
 //   npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--unlogged SOURCE]
+//   npm run -s sim -- --recording FILE [--json]   (replay a recording and check it against its checkpoints)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { NondetSource } from '../engine/ft/hypervisor';
 import { fuzzScenario, runFuzz } from '../engine/sim/fuzz';
 import { runScenario, type SimResult } from '../engine/sim/runScenario';
 import { ScenarioError, parseScenario } from '../engine/sim/scenario';
+import { RecordingError, decodeRecording, replayRecording } from '../engine/session/recording';
 
 const SOURCES: readonly NondetSource[] = ['timer', 'clock', 'random', 'packet-timing'];
 
@@ -22,6 +24,7 @@ try {
       scenario: { type: 'string' },
       fuzz: { type: 'string' },
       replay: { type: 'string' },
+      recording: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
       'output-rule': { type: 'string' },
@@ -34,11 +37,12 @@ try {
   fail(err instanceof Error ? err.message : String(err));
 }
 
-if (args.help || (!args.scenario && !args.fuzz && !args.replay)) {
+if (args.help || (!args.scenario && !args.fuzz && !args.replay && !args.recording)) {
   console.log(`usage:
   npm run -s sim -- --scenario FILE [--seed N] [--json]
   npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--test-and-set off] [--unlogged SOURCE]
   npm run -s sim -- --replay RUN_SEED [--json] [same switches]   (one fuzz run, by the seed fuzz reported)
+  npm run -s sim -- --recording FILE.lockstep [--json]         (replay a recording, check its state hashes)
 SOURCE is one of: ${SOURCES.join(', ')}`);
   process.exit(args.help ? 0 : 2);
 }
@@ -73,6 +77,37 @@ function summary(r: SimResult): string {
     `  stats: ${r.stats.instructions} instructions, ${r.stats.entries} log entries, ${r.stats.logBytes} log bytes, ${r.stats.outputs} outputs (mean delay ${r.stats.outputDelayMsMean.toFixed(3)} ms, max ${r.stats.outputDelayMsMax.toFixed(3)} ms), client ops ${r.stats.clientOps} (${r.stats.clientOk} ok, ${r.stats.clientInfo} info)`,
   ];
   return lines.join('\n');
+}
+
+if (args.recording) {
+  const file = args.recording;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    fail(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    const rec = decodeRecording(bytes, file);
+    const t0 = performance.now();
+    const { session, mismatch } = replayRecording(rec);
+    const v = session.verdicts();
+    const mark = (ok: boolean | 'unknown'): string => (ok === true ? 'ok  ' : ok === 'unknown' ? '??  ' : 'FAIL');
+    console.log(
+      [
+        `recording "${rec.title}": ${rec.spec.scenario.program}, seed ${rec.spec.scenario.seed}, ${rec.actions.length} actions, ${rec.endMs.toFixed(2)} virtual ms${rec.chapter ? `, tour chapter ${rec.chapter}` : ''}`,
+        `  ${mark(mismatch === null)} replay: ${mismatch ?? `the same run: all ${rec.checkpoints.length} checkpoints matched`} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+        `  ${mark(v.outputRequirement.ok)} Output Requirement: ${v.outputRequirement.message}`,
+        `  ${mark(v.splitBrain.ok)} split brain: ${v.splitBrain.message}`,
+        `  ${mark(v.replay.ok)} backup replay: ${v.replay.message}`,
+      ].join('\n'),
+    );
+    if (args.json) console.log(JSON.stringify({ title: rec.title, actions: rec.actions.length, endMs: rec.endMs, checkpoints: rec.checkpoints.length, mismatch, verdicts: v }));
+    process.exit(mismatch === null ? 0 : 1);
+  } catch (err) {
+    if (err instanceof RecordingError) fail(err.message);
+    throw err;
+  }
 }
 
 const seed = parseSeed(args.seed);
