@@ -215,6 +215,7 @@ export function RecordingBar() {
         <output className="rec-time" data-testid="rec-time">
           {rec.seeking !== null ? `replaying to ${fmt(rec.seeking)}…` : `${fmt(drag ?? now)} / ${fmt(end)}`}
         </output>
+        {rec.seeking !== null && <progress aria-label="Replaying to the chosen instant" max={rec.seeking} value={now} />}
       </div>
       {link && (
         <div className="rec-row share">
