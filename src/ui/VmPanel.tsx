@@ -23,7 +23,7 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
   const fill = vm.bufferCapacity > 0 ? vm.buffer.length / vm.bufferCapacity : 0;
   const primaryLike = vm.role === 'primary' || vm.role === 'live';
   return (
-    <section className={`panel vm role-${vm.role}`} aria-label={`VM ${vm.id} (${vm.role})`} data-vm={vm.id} data-role={vm.role} data-panel={primaryLike ? 'vm-primary' : vm.role === 'backup' ? 'vm-backup' : undefined}>
+    <section className={`panel vm role-${vm.role}`} aria-label={`VM ${vm.id} (${vm.role})`} data-vm={vm.id} data-role={vm.role} data-panel={`vm-${vm.id}${primaryLike ? ' vm-primary' : vm.role === 'backup' ? ' vm-backup' : ''}`}>
       <header className="vm-head">
         <span className={`role-badge role-${vm.role}`}>
           <span aria-hidden="true">{ROLE_MARK[vm.role]}</span> {vm.role.toUpperCase()}

@@ -10,8 +10,13 @@ import type { ScenarioInput } from '../sim/scenario';
 export type PanelId =
   | 'controls'
   | 'faults'
+  /** Whichever VM is primary (or live) now, whichever is backup now. */
   | 'vm-primary'
   | 'vm-backup'
+  /** One VM by name, whatever its role: for steps in which roles change. */
+  | 'vm-A'
+  | 'vm-B'
+  | 'vm-C'
   | 'log-buffer'
   | 'held-outputs'
   | 'console'
