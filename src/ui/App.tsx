@@ -43,7 +43,7 @@ function Controls({ onHelp }: { onHelp: () => void }) {
       </label>
       {running ? <button onClick={labActions.pause}>Pause</button> : <button onClick={labActions.resume}>Resume</button>}
       <button onClick={labActions.step}>Step</button>
-      <label>
+      <label className="speed">
         Speed{' '}
         <input
           type="range"

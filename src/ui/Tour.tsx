@@ -104,7 +104,9 @@ export const FOCUSABLE: readonly { id: PanelId; label: string }[] = [
 export function FocusPicker() {
   const presenter = useLab((s) => s.presenter);
   const focus = useLab((s) => s.focusPanel);
-  if (!presenter) return null;
+  const touring = useLab((s) => s.tour !== null);
+  // In the tour, each step says what to focus on.
+  if (!presenter || touring) return null;
   return (
     <label className="focus-picker">
       Focus on{' '}
@@ -366,7 +368,7 @@ export function TourPanel() {
           {auto ? '■ Stop auto-play' : '▶ Auto-play'}
         </button>
       </nav>
-      {presenter && (
+      {presenter && auto && (
         <div className="caption-bar" aria-hidden="true">
           <strong>{step.title}</strong> {step.predict && tour.phase === 'predict' ? step.predict.question : step.text.split(/\n\s*\n/)[0]}
         </div>
