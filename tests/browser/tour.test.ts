@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CHAPTERS } from '../../src/engine/tour/chapters';
-import type { Step } from '../../src/engine/tour/types';
+import type { PanelId, Step } from '../../src/engine/tour/types';
 import { appUrl, launchChromium } from './browser';
 
 const require = createRequire(import.meta.url);
@@ -33,13 +33,26 @@ async function openTour(browser: Browser, id: string, errors: string[]): Promise
   return page;
 }
 
+/** VM panels answer to vm-A, vm-B, vm-C always and to vm-primary, vm-backup by their role now. */
+const isVmPanel = (id: PanelId): boolean => id.startsWith('vm-');
+
+/** Which of these panels are on the page now; first waits (briefly) for those in `awaited` to render. */
+async function panelsShown(page: Page, ids: readonly PanelId[], awaited: readonly PanelId[]): Promise<PanelId[]> {
+  const all = (want: readonly string[]) => want.every((id) => document.querySelector(`[data-panel~="${id}"]`) !== null);
+  if (awaited.length) await page.waitForFunction(all, [...awaited], { timeout: 5_000 }).catch(() => undefined);
+  const shown = await page.evaluate((want) => want.filter((id) => document.querySelector(`[data-panel~="${id}"]`) !== null), [...ids]);
+  return ids.filter((id) => shown.includes(id));
+}
+
 async function playStep(page: Page, step: Step, i: number, total: number, letRun: boolean): Promise<void> {
   const tour = page.locator('aside.tour');
   await tour.getByRole('heading', { name: `Step ${i + 1} of ${total}: ${step.title}` }).waitFor();
-  if (step.highlight?.length) {
-    const present = await page.evaluate((ids) => ids.filter((id) => document.querySelector(`[data-panel~="${id}"]`)).length, [...step.highlight]);
-    assert.ok(present > 0, `step ${i + 1} points at panels that are on the page (${step.highlight.join(', ')})`);
-  }
+  const where = `step ${i + 1} "${step.title}"`;
+  // What the step outlines: a VM panel at the step's start or at its end (roles change as it runs), any other panel throughout.
+  const highlight = step.highlight ?? [];
+  const others = highlight.filter((id) => !isVmPanel(id));
+  const atStart = await panelsShown(page, highlight, others);
+  assert.deepEqual(atStart.filter((id) => !isVmPanel(id)), others, `${where} outlines panels that are on the page when it opens`);
   if (step.predict) {
     assert.equal(await phase(page), 'predict');
     if (i < total - 1) assert.ok(await tour.getByRole('button', { name: 'Next →' }).isDisabled(), 'Next waits for a prediction');
@@ -59,6 +72,9 @@ async function playStep(page: Page, step: Step, i: number, total: number, letRun
   const marks = await tour.getByTestId('tour-expect').evaluateAll((els) => els.map((e) => `${e.className}: ${e.textContent}`));
   assert.equal(marks.length, step.expect?.length ?? 0, `step ${i + 1} lists what to see`);
   for (const m of marks) assert.ok(m.startsWith('ok:'), `step ${i + 1} "${step.title}": expected to see ${m}`);
+  const atEnd = await panelsShown(page, highlight, highlight.filter((id) => !isVmPanel(id) || !atStart.includes(id)));
+  const missing = highlight.filter((id) => !atEnd.includes(id) && (!isVmPanel(id) || !atStart.includes(id)));
+  assert.deepEqual(missing, [], `${where} outlines panels that are on the page (at its start: ${atStart.join(', ')}; at its end: ${atEnd.join(', ')})`);
   if (step.predict) await tour.getByRole('status').filter({ hasText: '✔ Right.' }).waitFor();
 }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Role } from '../ft/trace';
 import { checkpointMismatch, SimSession } from '../session/simSession';
 import { validateScenario, type ScenarioInput } from '../sim/scenario';
 import { CHAPTERS, chapterById } from './chapters';
 import { ChapterPlayer } from './player';
-import type { Chapter, Step } from './types';
+import type { Chapter, PanelId, Step } from './types';
 
 /** The longest a step's run may take at its pace, in wall seconds. */
 const MAX_WALL_SECONDS = 6;
@@ -16,12 +17,75 @@ const chapter = (id: string): Chapter => {
 
 const runs = (s: Step): boolean => (s.runMs ?? 0) > 0 || (s.do ?? []).length > 0 || s.ask !== undefined;
 
+type Roles = ReadonlyMap<string, Role>;
+
+/** The VMs' roles over one step's run, for checking what its VM highlights outline. */
+interface StepRoles {
+  /** As the step opens: before its prediction, its asked action and its own actions. */
+  readonly opening: Roles;
+  /** When its run starts: the asked action and the step's own actions taken. */
+  readonly start: Roles;
+  /** Once it has run. */
+  readonly end: Roles;
+  /** Every role change from its opening to its end, in order (C's start included). */
+  readonly changes: readonly { readonly vm: string; readonly role: Role }[];
+}
+
+const rolesOf = (p: ChapterPlayer | SimSession): Roles => {
+  const session = p instanceof ChapterPlayer ? p.session : p;
+  return new Map([...session.world.vms.values()].map((vm) => [vm.id, vm.role]));
+};
+
+/** The VMs a VM highlight outlines when the VMs have these roles (the page's data-panel, see src/ui/VmPanel.tsx). */
+function outlined(id: PanelId, roles: Roles): string[] {
+  return [...roles]
+    .filter(([vm, role]) => (id === 'vm-primary' ? role === 'primary' || role === 'live' : id === 'vm-backup' ? role === 'backup' : id === `vm-${vm}`))
+    .map(([vm]) => vm);
+}
+
+/**
+ * What is wrong with a step's VM highlights, given the roles over its run: each must outline some
+ * VM at the start of the run or at its end, and a role (vm-primary, vm-backup) must outline the
+ * same VMs throughout the step; where roles change, a step names the VM (vm-A, vm-B, vm-C).
+ */
+function vmHighlightProblems(step: Step, r: StepRoles): string[] {
+  const problems: string[] = [];
+  for (const id of step.highlight ?? []) {
+    if (!id.startsWith('vm-')) continue;
+    if (outlined(id, r.start).length === 0 && outlined(id, r.end).length === 0) {
+      problems.push(`${id} outlines no VM at the start of the run or at its end`);
+      continue;
+    }
+    if (id !== 'vm-primary' && id !== 'vm-backup') continue;
+    const roles = new Map(r.opening);
+    const first = outlined(id, roles).join(', ') || 'no VM';
+    for (const c of r.changes) {
+      roles.set(c.vm, c.role);
+      const now = outlined(id, roles).join(', ') || 'no VM';
+      if (now !== first) {
+        problems.push(`${id} outlines ${first}, then ${now} once ${c.vm} is ${c.role}: name the VM`);
+        break;
+      }
+    }
+  }
+  return problems;
+}
+
 /** Play a chapter from its first step to its last as a learner would; returns each step's player state. */
-function playThrough(ch: Chapter): { player: ChapterPlayer; wallSeconds: number[] } {
+function playThrough(ch: Chapter): { player: ChapterPlayer; wallSeconds: number[]; roles: StepRoles[] } {
   const player = new ChapterPlayer(ch);
   const wallSeconds: number[] = [];
+  const roles: StepRoles[] = [];
+  const changes: { vm: string; role: Role }[] = [];
+  const unsubscribe = player.session.onTrace((ev) => {
+    if (ev.type === 'vm/role') changes.push({ vm: ev.vm, role: ev.role });
+  });
+  // The player opened step 0 and took its actions if it asks nothing: its opening is the scenario's start.
+  const initial = new SimSession({ scenario: validateScenario(ch.scenario), source: ch.source ?? null });
   ch.steps.forEach((step, i) => {
     const where = `chapter ${ch.id}, step ${i} "${step.title}"`;
+    const opening = rolesOf(i === 0 ? initial : player);
+    const changedBefore = changes.length;
     if (i > 0) expect(player.next(), where).toBe(true);
     expect(player.step, where).toBe(i);
     const start = player.session.now;
@@ -33,17 +97,26 @@ function playThrough(ch: Chapter): { player: ChapterPlayer; wallSeconds: number[
       expect(player.phase, where).toBe('ask');
       expect(player.act(step.ask.action), where).toBe(true);
     }
+    const runStart = rolesOf(player);
     expect(player.advance(), where).toBe(true);
     expect(player.phase, where).toBe('done');
     expect(player.unmet(), `${where}: expectations not met`).toEqual([]);
+    roles.push({ opening, start: runStart, end: rolesOf(player), changes: changes.slice(changedBefore) });
     const elapsed = player.session.now - start;
     // An `until` step must end on its event, not on its runMs cap.
     if (step.until) expect(elapsed, `${where}: ${step.until.type} never came`).toBeLessThan(step.runMs ?? 0);
     wallSeconds.push(elapsed / player.pace);
   });
+  unsubscribe();
   expect(player.isLast).toBe(true);
   expect(player.next()).toBe(false);
-  return { player, wallSeconds };
+  return { player, wallSeconds, roles };
+}
+
+/** Each step's VM highlight problems in a chapter, played through. */
+function highlightProblems(ch: Chapter): string[] {
+  const { roles } = playThrough(ch);
+  return ch.steps.flatMap((s, i) => vmHighlightProblems(s, roles[i]!).map((p) => `step ${i} "${s.title}": ${p}`));
 }
 
 describe('the tour', () => {
@@ -108,6 +181,10 @@ describe.each(CHAPTERS.map((c) => [c.id, c] as const))('chapter %s', (id, ch) =>
     wallSeconds.forEach((w, i) => expect(w, `${id} step ${i}: ${w.toFixed(2)} wall seconds`).toBeLessThanOrEqual(MAX_WALL_SECONDS));
   });
 
+  it('points each VM highlight at a VM in a fitting role, by name where roles change', () => {
+    expect(highlightProblems(ch)).toEqual([]);
+  });
+
   it('plays the same every time, and a replay of its actions reproduces its checkpoints', () => {
     const a = new ChapterPlayer(ch, ch.steps.length - 1);
     a.completeAuto();
@@ -170,6 +247,57 @@ describe('what the narration claims', () => {
     expect(releasedByA).not.toContain(18);
     expect(releasedByA).not.toContain(20);
     expect(player.session.trace.some((e) => e.type === 'output/released' && e.vm === 'B' && e.t > 191.436 && e.t < 292.5)).toBe(false);
+  });
+});
+
+describe('VM highlights', () => {
+  const roles = (entries: Record<string, Role>): Roles => new Map(Object.entries(entries));
+  const still = (r: Roles): StepRoles => ({ opening: r, start: r, end: r, changes: [] });
+  /** A copy of a chapter with one step's highlight replaced. */
+  const withHighlight = (ch: Chapter, title: string, highlight: readonly PanelId[]): Chapter => {
+    expect(ch.steps.some((s) => s.title === title), title).toBe(true);
+    return { ...ch, steps: ch.steps.map((s) => (s.title === title ? { ...s, highlight } : s)) };
+  };
+
+  it('the checker: a role nobody has, a VM that does not exist, a role that moves to another VM', () => {
+    const goLive: Step = { title: 'Go-live', text: 'B is live.', highlight: ['vm-backup', 'feed'] };
+    const afterFailover = still(roles({ A: 'dead', B: 'live' }));
+    expect(vmHighlightProblems(goLive, afterFailover)).toEqual(['vm-backup outlines no VM at the start of the run or at its end']);
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-B', 'feed'] }, afterFailover)).toEqual([]);
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-primary'] }, afterFailover)).toEqual([]);
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-C', 'vm-A'] }, afterFailover)).toEqual(['vm-C outlines no VM at the start of the run or at its end']);
+    // A role found only at the end is enough for that check (a new backup, C).
+    const restart: StepRoles = {
+      opening: roles({ A: 'dead', B: 'live' }),
+      start: roles({ A: 'dead', B: 'live' }),
+      end: roles({ A: 'dead', B: 'primary', C: 'backup' }),
+      changes: [],
+    };
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-C'] }, restart)).toEqual([]);
+    // B, primary, halts during the step while C is live: vm-primary outlines B and C, then C alone.
+    const sleeper: StepRoles = {
+      opening: roles({ A: 'halted', B: 'primary', C: 'live' }),
+      start: roles({ A: 'halted', B: 'primary', C: 'live' }),
+      end: roles({ A: 'halted', B: 'halted', C: 'live' }),
+      changes: [{ vm: 'B', role: 'halted' }],
+    };
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-primary', 'feed'] }, sleeper)).toEqual(['vm-primary outlines B, C, then C once B is halted: name the VM']);
+    expect(vmHighlightProblems({ ...goLive, highlight: ['vm-B', 'feed'] }, sleeper)).toEqual([]);
+  });
+
+  it('played: the chapters with a broken highlight put back fail on that step', () => {
+    expect(highlightProblems(withHighlight(chapter('failover'), 'Go-live', ['vm-backup', 'feed', 'client']))).toEqual([
+      'step 4 "Go-live": vm-backup outlines no VM at the start of the run or at its end',
+    ]);
+    expect(highlightProblems(withHighlight(chapter('redundancy'), 'The second failure', ['vm-backup', 'feed']))).toEqual([
+      'step 4 "The second failure": vm-backup outlines C, then no VM once C is live: name the VM',
+    ]);
+    expect(highlightProblems(withHighlight(chapter('split-brain'), 'The sleeper wakes', ['vm-primary', 'feed']))).toEqual([
+      'step 6 "The sleeper wakes": vm-primary outlines B, C, then C once B is halted: name the VM',
+    ]);
+    expect(highlightProblems(withHighlight(chapter('determinism'), 'Same end', ['vm-C', 'verdicts']))).toEqual([
+      'step 3 "Same end": vm-C outlines no VM at the start of the run or at its end',
+    ]);
   });
 });
 

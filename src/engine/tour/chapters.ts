@@ -263,7 +263,7 @@ const divergence: Chapter = {
     {
       title: 'The primary dies',
       text: 'At 58 ms A crashes. In this scenario the failure timeout is 10 ms. B hears nothing from A, wins test-and-set and goes live.\n\nThe new primary is a copy of A that has drifted. In its memory, chunk42 belongs to client 2.',
-      highlight: ['vm-backup', 'feed'],
+      highlight: ['vm-B', 'feed'],
       until: { type: 'vm/went-live', vm: 'B' },
       runMs: 30,
       expect: [
@@ -346,7 +346,7 @@ const outputRule: Chapter = {
     {
       title: 'The primary dies',
       text: 'At 104 ms A crashes. The entries for the INCR die with it. B had received only up to entry #26.\n\nAfter 66 ms of silence B suspects A, wins test-and-set and goes live.',
-      highlight: ['vm-backup', 'feed'],
+      highlight: ['vm-B', 'feed'],
       predict: {
         question: 'What value of counter does B have when it goes live?',
         choices: ['11, the value client 1 was told', '10: B never saw the INCR', '0: B starts over'],
@@ -437,7 +437,7 @@ const failover: Chapter = {
     {
       title: 'Kill the primary',
       text: "Crash A now. It is fail-stop: no goodbye, no more log entries, no more heartbeats.",
-      highlight: ['faults', 'vm-backup', 'timeline'],
+      highlight: ['faults', 'vm-B', 'timeline'],
       predict: {
         question: 'When will B take over?',
         choices: ['At once, because it sees A die', 'After 60 to 70 ms of silence on the logging channel', 'Never, because an operator has to do it'],
@@ -472,7 +472,7 @@ const failover: Chapter = {
     {
       title: 'Go-live',
       text: "B won. First it drains the log: it replays every entry it acknowledged. All 26 were already replayed, because B kept replaying while it waited out the silence. B went live at icount 4285, the point where A died.\n\nThen, in the same instant, B advertises the service MAC address so the switch sends client traffic to it, and it re-issues the disk write that had no completion in the log.",
-      highlight: ['vm-backup', 'feed', 'client'],
+      highlight: ['vm-B', 'feed', 'client'],
       predict: {
         question: "Storage already wrote block 0 for A, and B writes it again. Is that a problem?",
         choices: ['Yes, the record is now in the log twice', 'No: the same bytes go to the same block, so the write is idempotent', 'Yes, client 2 gets two replies'],
@@ -583,7 +583,7 @@ const splitBrain: Chapter = {
     {
       title: 'A new pair',
       text: 'For the second danger we need a pair again. The narrator starts a new backup, C, from a snapshot of B (chapter 9 shows how). B is the primary again, and C replays its log.',
-      highlight: ['vm-primary', 'vm-backup'],
+      highlight: ['vm-B', 'vm-C'],
       do: [{ kind: 'restart-backup' }],
       runMs: 30,
       expect: [
@@ -596,7 +596,7 @@ const splitBrain: Chapter = {
     {
       title: 'The primary falls asleep',
       text: "The narrator now pauses B for 100 ms, as a stuck host or a long pause of the hypervisor would. A paused VM runs nothing and drops whatever reaches it. To C it looks dead.",
-      highlight: ['vm-primary', 'vm-backup'],
+      highlight: ['vm-B', 'vm-C'],
       predict: {
         question: 'C goes live after about 60 ms. What must B do when it wakes up 40 ms later, still believing it is the primary?',
         choices: ['Carry on serving, because it never noticed anything', 'Check the channel, find it silent, ask for test-and-set, lose and halt', 'Send its held outputs, then halt'],
@@ -617,7 +617,7 @@ const splitBrain: Chapter = {
     {
       title: 'The sleeper wakes',
       text: 'C went live at 252.4 ms. B sleeps until 291.4 ms.',
-      highlight: ['vm-primary', 'feed'],
+      highlight: ['vm-B', 'feed'],
       until: { type: 'tas/lost', vm: 'B' },
       runMs: 100,
       expect: [
@@ -760,7 +760,7 @@ const powerOff: Chapter = {
     {
       title: 'Power off the primary',
       text: "Powering off is a control operation. A appends a control log entry at its current icount, flushes it, and halts. FT sends power-off and changes of CPU share over the logging channel this way.",
-      highlight: ['faults', 'log-buffer', 'vm-backup'],
+      highlight: ['faults', 'log-buffer', 'vm-A', 'vm-B'],
       predict: {
         question: 'A is off. What does B do?',
         choices: ['Waits out the failure timeout, wins test-and-set and goes live', 'Replays up to the control entry and halts there', 'Keeps running as a backup forever'],
@@ -831,7 +831,7 @@ const redundancy: Chapter = {
     {
       title: 'A failover',
       text: 'The narrator kills A. As in chapter 5, B waits out the silence, wins test-and-set, goes live at 100.9 ms and advertises the service MAC address.',
-      highlight: ['vm-backup', 'feed'],
+      highlight: ['vm-B', 'feed'],
       do: [{ kind: 'kill-primary' }],
       runMs: 65,
       expect: [
@@ -844,7 +844,7 @@ const redundancy: Chapter = {
     {
       title: 'Alone',
       text: "B is live: there is no backup, nothing is logged, and outputs leave at once. Client 9 sends `PUT x 1`.\n\nThe service works, but one more failure would take it down.",
-      highlight: ['vm-primary', 'held-outputs', 'client'],
+      highlight: ['vm-B', 'held-outputs', 'client'],
       do: [{ kind: 'request', client: 9, text: 'PUT x 1' }],
       runMs: 20,
       expect: [
@@ -856,7 +856,7 @@ const redundancy: Chapter = {
     {
       title: 'Restart the backup',
       text: "VMware FT restores redundancy with FT VMotion. Instead of moving the VM, it clones it. The live VM sends a snapshot of its running machine to a new VM on another host. Then it starts logging again from the next entry, and the new VM replays that log.\n\nThe disks live on shared storage, so nothing but the machine's memory and registers has to be copied. Right after the restart, client 9 sends `GET x`.",
-      highlight: ['faults', 'vm-primary', 'vm-backup'],
+      highlight: ['faults', 'vm-B', 'vm-C'],
       predict: {
         question: 'What must the new backup C receive before it can replay B\'s log?',
         choices: ["B's whole log since boot", "A snapshot of B's machine at one icount", 'A copy of the disk'],
@@ -879,7 +879,7 @@ const redundancy: Chapter = {
     {
       title: 'The second failure',
       text: 'B is a primary again. Its outputs wait for C\'s acknowledgements, and C suppresses its own copies.',
-      highlight: ['vm-backup', 'feed'],
+      highlight: ['vm-C', 'feed'],
       predict: {
         question: 'The narrator now kills B. Who answers the clients afterwards?',
         choices: ['Nobody: both original VMs are gone', 'C, after the failure timeout and test-and-set', 'A, which restarts'],
