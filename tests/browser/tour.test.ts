@@ -190,8 +190,9 @@ describe('guided tour', () => {
       await page.getByRole('button', { name: 'Presenter mode' }).click();
       const larger = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
       assert.ok(larger >= before * 1.2, `type grows for a projector (${before} → ${larger} px)`);
-      await page.locator('.caption-bar').waitFor();
+      assert.equal(await page.locator('.caption-bar').count(), 0, 'no captions until auto-play');
       await page.getByRole('button', { name: '▶ Auto-play' }).click();
+      await page.locator('.caption-bar').waitFor();
       await page.locator('aside.tour').getByRole('heading', { name: /^Step 2 of/ }).waitFor({ timeout: 45_000 });
       assert.match((await page.locator('.caption-bar').textContent()) ?? '', new RegExp(ch.steps[1]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
       await page.getByRole('button', { name: '■ Stop auto-play' }).click();
