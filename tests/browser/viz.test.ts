@@ -100,6 +100,18 @@ describe('d3 views', () => {
     await page.mouse.move(0, 0);
     await page.locator('.viz-timeline').screenshot({ path: 'test-results/viz-timeline-selected.png' });
 
+    // The keyboard reaches the same details: focus the chart, step with the arrows.
+    await page.locator('.viz-chart').focus();
+    await page.keyboard.press('Home');
+    await details.locator('dl').waitFor();
+    const home = (await details.textContent()) ?? '';
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((h) => document.querySelector('[data-testid="timeline-selected"]')?.textContent !== h, home);
+    assert.notEqual((await details.textContent()) ?? '', home, 'the right arrow moves to the next event');
+    assert.equal(await count(page, `${SVG} .selected`), 1, 'the event stepped to is marked on the chart');
+    await page.keyboard.press('Escape');
+    await page.getByText(/use the arrow keys/).waitFor();
+
     // Zoom with the wheel: the window shrinks.
     const before = (await page.locator('.viz-range').textContent()) ?? '';
     const box = (await page.locator(SVG).boundingBox())!;

@@ -4,7 +4,7 @@
 // Work per frame is bounded: only the visible window of the trace is read (binary search by t)
 // and at most MAX_ITEMS arrows are drawn.
 import { axisBottom, format, precisionFixed, scaleLinear, select, symbol, tickStep, zoom, zoomIdentity, type D3ZoomEvent, type Selection, type ZoomBehavior, type ZoomTransform } from 'd3';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { currentLab, useLab } from '../labStore';
 import { fmtMs, layoutTimeline, MARKER_PRIORITY, placeLabels, summarizeTimeline, type Detail, type LabelCandidate, type TimelineLayout, type TimelineMarker, type TimelineMessage } from './timelineLayout';
 import { headPath, MARKER_KINDS, MARKER_STYLE, MESSAGE_KINDS, MESSAGE_STYLE } from './vizStyle';
@@ -429,6 +429,28 @@ export function Timeline() {
     svgSel().call(zoomRef.current!.translateBy, (-fraction * plot) / view.current.transform.k, 0);
   };
 
+  /** The keyboard's way in: step through the items shown, in time order. */
+  const stepItem = (to: 1 | -1 | 'first' | 'last'): void => {
+    const at = (i: Item): number => (isMessage(i) ? i.t0 : i.t);
+    const list = [...items.current.values()].sort((p, q) => at(p) - at(q) || (p.id < q.id ? -1 : 1));
+    if (list.length === 0) return;
+    manual(); // hold the window still while the learner reads
+    const i = selected ? list.findIndex((x) => x.id === selected.id) : -1;
+    const j = to === 'first' ? 0 : to === 'last' ? list.length - 1 : i < 0 ? (to === 1 ? 0 : list.length - 1) : Math.max(0, Math.min(list.length - 1, i + to));
+    setSelected(list[j]!);
+  };
+  const onChartKey = (e: ReactKeyboardEvent<HTMLDivElement>): void => {
+    const to = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : e.key === 'Home' ? 'first' : e.key === 'End' ? 'last' : null;
+    if (to !== null) {
+      e.preventDefault();
+      e.stopPropagation(); // not the page's step shortcut
+      stepItem(to);
+    } else if (e.key === 'Escape' && selected) {
+      e.stopPropagation();
+      setSelected(null);
+    }
+  };
+
   const itemAt = (target: EventTarget | null): Item | null => {
     const el = (target as Element | null)?.closest?.('[data-id]');
     const id = el?.getAttribute('data-id');
@@ -502,6 +524,10 @@ export function Timeline() {
       <div
         className="viz-chart"
         ref={wrapRef}
+        tabIndex={0}
+        role="group"
+        aria-label="Timeline events: press the left and right arrows to step through them, Home and End for the first and last, Escape to clear"
+        onKeyDown={onChartKey}
         onPointerMove={(e) => {
           const it = itemAt(e.target);
           const r = wrapRef.current!.getBoundingClientRect();
@@ -562,7 +588,7 @@ export function Timeline() {
         )}
       </div>
       <div className="viz-details" aria-live="polite" data-testid="timeline-selected">
-        {selected ? <ItemDetails item={selected} /> : <p className="viz-hint">Hover an arrow or a marker for its details; click to keep them here. Wheel zooms, drag pans.</p>}
+        {selected ? <ItemDetails item={selected} /> : <p className="viz-hint">Hover an arrow or a marker for its details; click to keep them here (or focus the chart and use the arrow keys). Wheel zooms, drag pans.</p>}
       </div>
     </div>
   );
