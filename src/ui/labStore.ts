@@ -260,7 +260,8 @@ function syncSimState(l: SimLab): void {
 }
 
 function attach(next: LabController, state: Partial<LabState>): void {
-  const had = lab !== null;
+  // (A lab replaced before it ran at all, as React's development double start does, is not news.)
+  const had = lab !== null && lab.virtualNow > 1;
   lab?.dispose();
   lab = next;
   resetView(had ? 'a new run' : null);
