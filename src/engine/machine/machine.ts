@@ -22,6 +22,11 @@ if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new Error('Lockstep machine needs a little-endian host');
 }
 
+
+/** Memory is hashed in pages of 1 KiB (see stateHash). */
+const PAGE_SHIFT = 10;
+const PAGE_WORDS = (1 << PAGE_SHIFT) >>> 2;
+const PAGES = MEM_SIZE >>> PAGE_SHIFT;
 export interface DiskRequest {
   readonly op: 'read' | 'write';
   readonly block: number;
@@ -108,6 +113,14 @@ const IRQ_BY_INPUT = { timer: IRQ.TIMER, packet: IRQ.NIC, disk: IRQ.DISK } as co
 export class Machine {
   readonly mem = new Uint8Array(MEM_SIZE);
   private readonly _mem32 = new Int32Array(this.mem.buffer);
+  /**
+   * Pages written since their hash was last taken. stateHash() runs every few virtual ms on both
+   * VMs; rehashing only what changed keeps it from dominating a run. Every write to memory goes
+   * through this class and marks its page (`mem` is read-only to everyone else).
+   */
+  private readonly _dirty = new Uint8Array(PAGES).fill(1);
+  private readonly _pageH1 = new Int32Array(PAGES);
+  private readonly _pageH2 = new Int32Array(PAGES);
   readonly regs = new Int32Array(16);
   pc = 0;
   /** Retired instructions: the clock of deterministic replay. */
@@ -133,6 +146,7 @@ export class Machine {
   load(image: Uint8Array): void {
     this.mem.fill(0);
     this.mem.set(image.subarray(0, MEM_SIZE));
+    this._dirty.fill(1);
     this.regs.fill(0);
     this.regs[SP] = STACK_TOP;
     this.pc = 0;
@@ -175,12 +189,14 @@ export class Machine {
     if (input.kind === 'packet') {
       const n = Math.min(input.frame.length, d.nicRxCap);
       this.mem.set(input.frame.subarray(0, n), d.nicRxAddr);
+      this._touch(d.nicRxAddr, n);
       d.nicRxLen = n;
       d.nicRxArmed = false;
     } else if (input.kind === 'disk') {
       const p = d.diskPending!;
       if (input.ok && p.op === 'read' && input.data) {
         this.mem.set(input.data.subarray(0, DISK_BLOCK_SIZE), p.addr);
+        this._touch(p.addr, DISK_BLOCK_SIZE);
       }
       d.diskStatus = input.ok ? DISK_STATUS.READY : DISK_STATUS.ERROR;
       d.diskPending = null;
@@ -196,6 +212,7 @@ export class Machine {
     const R = this.regs;
     const M8 = this.mem;
     const M32 = this._mem32;
+    const D = this._dirty;
     let pc = this.pc;
     let ic = this.icount;
     let exit: RunExit = 'budget';
@@ -345,6 +362,7 @@ export class Machine {
           const a = R[rs]! + imm;
           if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sw', a));
           M32[a >>> 2] = R[rd]!;
+          D[a >>> PAGE_SHIFT] = 1;
           break;
         }
         case 0x32: { // lb
@@ -363,6 +381,7 @@ export class Machine {
           const a = R[rs]! + imm;
           if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sb', a));
           M8[a] = R[rd]!;
+          D[a >>> PAGE_SHIFT] = 1;
           break;
         }
         case 0x38: // beq
@@ -390,6 +409,7 @@ export class Machine {
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
           M32[sp >>> 2] = npc;
+          D[sp >>> PAGE_SHIFT] = 1;
           R[SP] = sp;
           npc = imm & 0xffff;
           break;
@@ -401,6 +421,7 @@ export class Machine {
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
           M32[sp >>> 2] = npc;
+          D[sp >>> PAGE_SHIFT] = 1;
           R[SP] = sp;
           npc = R[rd]!;
           break;
@@ -409,6 +430,7 @@ export class Machine {
           const sp = R[SP]! - 4;
           if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
           M32[sp >>> 2] = R[rd]!;
+          D[sp >>> PAGE_SHIFT] = 1;
           R[SP] = sp;
           break;
         }
@@ -462,6 +484,7 @@ export class Machine {
         return true;
       }
       this._mem32[sp >>> 2] = this.pc;
+      this._dirty[sp >>> PAGE_SHIFT] = 1;
       this.regs[SP] = sp;
       this.pending &= ~(1 << s);
       this.ie = false;
@@ -586,6 +609,7 @@ export class Machine {
 
   restore(s: MachineSnapshot): void {
     this.mem.set(s.mem);
+    this._dirty.fill(1);
     this.regs.set(s.regs);
     this.pc = s.pc;
     this.icount = s.icount;
@@ -598,16 +622,46 @@ export class Machine {
     this.dev = { ...s.dev, diskPending: s.dev.diskPending && { ...s.dev.diskPending } };
   }
 
+  /**
+   * Code outside the machine that writes `mem` directly (tests, tools) must say so, or stateHash()
+   * keeps the old hash of those pages. With no arguments: all of memory.
+   */
+  markWritten(addr = 0, len = MEM_SIZE): void {
+    this._touch(addr, len);
+  }
+
+  /** Mark the pages of [addr, addr + len) written (DMA). */
+  private _touch(addr: number, len: number): void {
+    if (len <= 0) return;
+    const last = Math.min(PAGES - 1, (addr + len - 1) >>> PAGE_SHIFT);
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) this._dirty[p] = 1;
+  }
+
   /** A 64-bit hash (16 hex digits) of everything that determines future execution. */
   stateHash(): string {
-    // Two 32-bit lanes over memory (inlined: this runs on every divergence check).
+    // Two 32-bit lanes over the pages' own two-lane hashes (a page is rehashed only when written).
+    const m = this._mem32;
+    const D = this._dirty;
+    const P1 = this._pageH1;
+    const P2 = this._pageH2;
     let h1 = 0x9e3779b9 | 0;
     let h2 = 0x85ebca6b | 0;
-    const m = this._mem32;
-    for (let i = 0; i < m.length; i++) {
-      const v = m[i]!;
-      h1 = Math.imul(h1 ^ v, 0x01000193);
-      h2 = Math.imul(h2 + v, 0x5bd1e995) ^ (h2 >>> 13);
+    for (let p = 0; p < PAGES; p++) {
+      if (D[p] !== 0) {
+        let a1 = 0x9e3779b9 | 0;
+        let a2 = 0x85ebca6b | 0;
+        const end = (p + 1) * PAGE_WORDS;
+        for (let i = p * PAGE_WORDS; i < end; i++) {
+          const v = m[i]!;
+          a1 = Math.imul(a1 ^ v, 0x01000193);
+          a2 = Math.imul(a2 + v, 0x5bd1e995) ^ (a2 >>> 13);
+        }
+        P1[p] = a1;
+        P2[p] = a2;
+        D[p] = 0;
+      }
+      h1 = Math.imul(h1 ^ P1[p]!, 0x01000193);
+      h2 = Math.imul(h2 + P2[p]!, 0x5bd1e995) ^ (h2 >>> 13);
     }
     const d = this.dev;
     const tail = [

@@ -119,12 +119,15 @@ export class AsmRun {
   }
 
   setMem(addr: Addr, bytes: ArrayLike<number> | string): this {
-    this.machine.mem.set(bytesOf(bytes), this._addr(addr));
+    const b = bytesOf(bytes);
+    this.machine.mem.set(b, this._addr(addr));
+    this.machine.markWritten(this._addr(addr), b.length);
     return this;
   }
 
   setWord(addr: Addr, value: number): this {
     new DataView(this.machine.mem.buffer).setUint32(this._addr(addr), value >>> 0, true);
+    this.machine.markWritten(this._addr(addr), 4);
     return this;
   }
 
