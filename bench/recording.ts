@@ -1,11 +1,11 @@
 // Recording and share-link sizes (docs/recordings.md):
 //  - recording_bytes_5min: the .lockstep file of a 5-minute kv-server session with 2 automatic
-//    clients at 20 requests/s each, as the lab records it (SimSession's default trace cap).
+//    clients at 20 requests/s each, with its whole trace, as the page's Export writes it.
 //  - share_link_chars: the text after `#run=` for a kv-server session with 10 learner actions.
 // `npx tsx bench/recording.ts` prints both and a few details.
 import { pathToFileURL } from 'node:url';
 import { validateScenario } from '../src/engine/sim/scenario';
-import { decodeRecording, encodeRecording, encodeShareLink, recordSession } from '../src/engine/session/recording';
+import { decodeRecording, encodeRecording, encodeShareLink, MAX_TRACE_EVENTS, recordSession } from '../src/engine/session/recording';
 import { SimSession } from '../src/engine/session/simSession';
 
 export interface RecordingBench {
@@ -27,6 +27,7 @@ const scenario = validateScenario({ program: 'kv-server', durationMs: 600_000 })
 
 function measure(): RecordingBench & Details {
   const s = new SimSession({ scenario });
+  s.maxTrace = MAX_TRACE_EVENTS; // as the page's Export does: the whole trace goes in the file
   let t0 = performance.now();
   s.runTo(1);
   s.act({ kind: 'workload', count: 2, perSecond: 20 });

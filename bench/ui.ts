@@ -10,7 +10,8 @@ export interface UiBench {
   readonly heapMbAt10s: number;
 }
 
-export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
+/** `runtime`: the Web Worker lab (default) or the deterministic simulator in the page (recordable). */
+export async function benchUi(soakSeconds = 60, runtime: 'workers' | 'simulator' = 'workers'): Promise<UiBench | null> {
   if (!findChromium()) return null;
   const app = await serveBuiltApp();
   const browser = await launchChromium();
@@ -24,6 +25,10 @@ export async function benchUi(soakSeconds = 60): Promise<UiBench | null> {
     };
     await page.goto(app.url);
     await page.getByTestId('icount-A').waitFor();
+    if (runtime === 'simulator') {
+      await page.getByLabel('Runtime').selectOption('simulator');
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
+    }
     await page.getByLabel('Automatic clients').selectOption('8');
     await page.getByLabel('Speed').fill('5'); // the top of the slider: full speed (the governor holds what the machine sustains)
     await page.waitForTimeout(2000);

@@ -5,6 +5,7 @@
 import { useRef, useState } from 'react';
 import { describeAction } from '../engine/session/actions';
 import {
+  MAX_TRACE_EVENTS,
   RECORDING_EXTENSION,
   RecordingError,
   decodeRecording,
@@ -23,12 +24,16 @@ import { currentSim, labActions, startSim, startTour, useLab } from './labStore'
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
-/** The whole recording of a simulator session: when viewing its past, the rest is replayed first. */
+/**
+ * The whole recording of a simulator session. The page keeps only the newest part of the trace;
+ * the file gets all of it, from a fresh replay (deterministic, so the same run), sliced so the
+ * page stays responsive.
+ */
 export async function sessionRecording(lab: SimLab, title: string): Promise<Recording> {
   const chapter = lab.player?.chapter.id ?? null;
-  const end = lab.endMs ?? lab.session.now;
-  if (lab.session.now >= end) return recordSession(lab.session, title, chapter);
-  const full = new SimSession(lab.session.spec, lab.session.actions);
+  const end = Math.max(lab.endMs ?? 0, lab.session.now);
+  const full = new SimSession(lab.session.spec, lab.session.actions.filter((a) => a.at <= end));
+  full.maxTrace = MAX_TRACE_EVENTS;
   while (!full.runTo(end, sliceBudget())) await new Promise((r) => setTimeout(r, 0));
   return recordSession(full, title, chapter);
 }

@@ -10,7 +10,7 @@ import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/f
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
-import { labVerdicts, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import { cappedHistory, HISTORY_PER_CLIENT, labVerdicts, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import type { LabController } from './labController';
@@ -45,7 +45,6 @@ export interface LabOptions {
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
-const HISTORY_PER_CLIENT = 4_000;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
 
@@ -467,19 +466,9 @@ export class FtLab implements LabController {
     this.realm.kick();
   }
 
-  /**
-   * Every client operation, for the checkers. Histories are capped per client; past the first cap
-   * the check covers operations invoked before that moment, and any that completed after it count
-   * as unknown (info), so the cut can never invent a violation.
-   */
+  /** Every client operation, for the checkers (histories capped per client: see cappedHistory). */
   history(): ClientOp[] {
-    const all = [...this.clients.values()];
-    const cut = Math.min(...all.map((c) => c.truncatedAt ?? Infinity));
-    const ops = all.flatMap((c) => c.history);
-    if (cut === Infinity) return ops;
-    return ops
-      .filter((o) => o.invoke < cut)
-      .map((o) => (o.status === 'ok' && o.complete !== null && o.complete > cut ? { ...o, status: 'info' as const, reply: null, complete: null } : o));
+    return cappedHistory([...this.clients.values()]);
   }
 
   // ------------------------------------------------------------ views

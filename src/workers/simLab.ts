@@ -9,15 +9,17 @@ import { inspectVm, type VmInspect } from '../engine/ft/inspect';
 import type { TraceEvent } from '../engine/ft/trace';
 import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
 import { checkpointMismatch, SimSession, type Checkpoint, type SessionSpec } from '../engine/session/simSession';
-import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
+import { HISTORY_PER_CLIENT, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
 import type { ChapterPlayer } from '../engine/tour/player';
 import type { LabController, VmRef } from './labController';
 import { reanchor, virtualAt, wallNow, type ClockState } from './realm';
 
 /** Wall-clock budget of one slice of simulation, so the page stays responsive. */
-const SLICE_BUDGET_MS = 12;
+const SLICE_BUDGET_MS = 6;
+/** Checkers run at most this often, and spend at most a twentieth of the time (they grow with the history). */
 const VERDICT_EVERY_MS = 250;
+const SESSION_OPTIONS = { maxHistoryPerClient: HISTORY_PER_CLIENT };
 
 export interface SimLabOptions {
   readonly spec: SessionSpec;
@@ -63,7 +65,7 @@ export class SimLab implements LabController {
 
   constructor(opts: SimLabOptions) {
     this.player = opts.player ?? null;
-    this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? []);
+    this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? [], SESSION_OPTIONS);
     this.endMs = opts.endMs ?? null;
     for (const c of opts.checkpoints ?? []) this._expected.set(c.at, c);
     this.verification.expected = this._expected.size;
@@ -116,11 +118,14 @@ export class SimLab implements LabController {
 
   verdicts(): LabVerdicts {
     const now = performance.now();
-    if (this._verdicts && now - this._verdicts.at < VERDICT_EVERY_MS) return this._verdicts.v;
+    if (this._verdicts && now - this._verdicts.at < Math.max(VERDICT_EVERY_MS, this._verdictCost * 20)) return this._verdicts.v;
     const v = this.session.verdicts();
-    this._verdicts = { at: now, v };
+    const after = performance.now();
+    this._verdictCost = after - now;
+    this._verdicts = { at: after, v };
     return v;
   }
+  private _verdictCost = 0;
 
   history(): ClientOp[] {
     return this.session.world.clients.flatMap((c) => c.history);
@@ -232,7 +237,7 @@ export class SimLab implements LabController {
       this.endMs = Math.max(this.endMs ?? 0, this.session.now);
       const actions = this.session.actions;
       this._unsubscribe();
-      this.session = new SimSession(this.session.spec, actions);
+      this.session = new SimSession(this.session.spec, actions, SESSION_OPTIONS);
       this._pending = [];
       this._checkedIndex = 0;
       this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));

@@ -4,7 +4,7 @@
 // and the guided tour rest on. Pure: the runtime that paces it by the wall clock lives elsewhere.
 
 import { TraceMonitor } from '../sim/checkers/ftCheckers';
-import { labVerdicts, type LabVerdicts } from '../sim/checkers/verdicts';
+import { cappedHistory, labVerdicts, type LabVerdicts } from '../sim/checkers/verdicts';
 import type { Scenario } from '../sim/scenario';
 import { World } from '../sim/world';
 import type { TraceEvent } from '../ft/trace';
@@ -17,6 +17,11 @@ export interface SessionSpec {
   readonly source?: string | null;
   /** FT off: one VM, live from the start. */
   readonly noBackup?: boolean;
+}
+
+export interface SessionOptions {
+  /** Cap each client's history (the checkers then judge a bounded prefix; the run is unchanged). */
+  readonly maxHistoryPerClient?: number;
 }
 
 /** Both VMs' state hashes at one virtual time: a recording carries these to prove its replay. */
@@ -40,7 +45,7 @@ export class SimSession {
   }
   private _every = CHECKPOINT_EVERY_MS;
   /** The most trace events kept (the oldest go first); the checkers see every event regardless. */
-  maxTrace = 400_000;
+  maxTrace = 250_000;
   private readonly _actions: TimedAction[];
   private _next = 0;
   private _nextCheckpointAt = CHECKPOINT_EVERY_MS;
@@ -49,6 +54,7 @@ export class SimSession {
   constructor(
     readonly spec: SessionSpec,
     actions: readonly TimedAction[] = [],
+    opts: SessionOptions = {},
   ) {
     let image: Uint8Array | undefined;
     if (spec.source) {
@@ -56,7 +62,11 @@ export class SimSession {
       if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`).join('\n'));
       image = r.image;
     }
-    this.world = new World(spec.scenario, { ...(image ? { image } : {}), ...(spec.noBackup ? { noBackup: true } : {}) });
+    this.world = new World(spec.scenario, {
+      ...(image ? { image } : {}),
+      ...(spec.noBackup ? { noBackup: true } : {}),
+      ...(opts.maxHistoryPerClient !== undefined ? { maxHistoryPerClient: opts.maxHistoryPerClient } : {}),
+    });
     this.monitor = new TraceMonitor({
       outputRule: this.world.config.outputRule,
       packetTimingLogged: !this.world.config.unlogged.includes('packet-timing'),
@@ -135,7 +145,7 @@ export class SimSession {
   }
 
   verdicts(): LabVerdicts {
-    return labVerdicts(this.spec.scenario.program, this.monitor, this.world.clients.flatMap((c) => c.history));
+    return labVerdicts(this.spec.scenario.program, this.monitor, cappedHistory(this.world.clients));
   }
 
   private _checkpoint(): void {

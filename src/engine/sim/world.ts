@@ -22,6 +22,8 @@ export interface WorldOptions {
   readonly image?: Uint8Array;
   /** FT off: one VM, live from the start, no backup and no logging (the baseline). */
   readonly noBackup?: boolean;
+  /** The most operations each client keeps in its history (bookkeeping only: the run is the same). */
+  readonly maxHistoryPerClient?: number;
 }
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
@@ -40,12 +42,14 @@ export class World {
   private readonly _startup: TraceEvent[] = [];
   private readonly _record: boolean;
   private _vmCount = 0;
+  private readonly _maxHistory: number;
 
   constructor(
     readonly scenario: Scenario,
     opts: WorldOptions = {},
   ) {
     this._record = opts.recordTrace ?? false;
+    this._maxHistory = opts.maxHistoryPerClient ?? Infinity;
     this.rng = new Rng(scenario.seed);
     this.net = new Network(this.sched, this._fork(), {
       channel: definedOnly(scenario.network.channel ?? {}),
@@ -158,6 +162,7 @@ export class World {
   private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
     const nodeId = `client-${id}`;
     const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
+    c.maxHistory = this._maxHistory;
     this.clients.push(c);
     this.net.attach(nodeId, c);
     return c;

@@ -1,11 +1,28 @@
 // The three verdicts the page shows (Output Requirement, split brain, replay), from a trace
 // monitor and the clients' histories. One function for every runtime: workers and the simulator.
 
-import type { ClientOp } from '../clients';
+import type { Client, ClientOp } from '../clients';
 import { checkKvClients, checkLeaseClients, type LinearizabilityVerdict, type TraceMonitor } from './ftCheckers';
 
 /** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
 export const LEASE_VALID_MS = 35;
+
+/** The most operations a lab keeps per client for its checkers (a long session stays bounded). */
+export const HISTORY_PER_CLIENT = 4_000;
+
+/**
+ * Every client operation, for the checkers. Histories are capped per client; past the first cap
+ * the check covers operations invoked before that moment, and any that completed after it count
+ * as unknown (info), so the cut can never invent a violation.
+ */
+export function cappedHistory(clients: readonly Client[]): ClientOp[] {
+  const cut = Math.min(...clients.map((c) => c.truncatedAt ?? Infinity));
+  const ops = clients.flatMap((c) => c.history);
+  if (cut === Infinity) return ops;
+  return ops
+    .filter((o) => o.invoke < cut)
+    .map((o) => (o.status === 'ok' && o.complete !== null && o.complete > cut ? { ...o, status: 'info' as const, reply: null, complete: null } : o));
+}
 
 export interface LabVerdicts {
   readonly outputRequirement: LinearizabilityVerdict & { readonly invariants: number };
