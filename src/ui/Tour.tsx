@@ -8,6 +8,29 @@ import { ChapterPlayer, describeExpectation } from '../engine/tour/player';
 import type { Chapter, PanelId, Step } from '../engine/tour/types';
 import { currentSim, startLab, startTour, useLab } from './labStore';
 
+const DONE_KEY = 'lockstep.tour.done';
+
+/** Chapters played to their last step, remembered in this browser (a student's progress). */
+export function chaptersDone(): Set<string> {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(DONE_KEY) ?? '[]');
+    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function markDone(id: string): void {
+  const done = chaptersDone();
+  if (done.has(id)) return;
+  done.add(id);
+  try {
+    localStorage.setItem(DONE_KEY, JSON.stringify([...done]));
+  } catch {
+    // Storage may be unavailable (private mode): progress is simply not remembered.
+  }
+}
+
 /** Start chapter `id` at step `step` (replayed from the chapter's start, as written). */
 export function openChapter(id: string, step = 0): boolean {
   const ch = chapterById(id);
@@ -133,6 +156,7 @@ export function FocusPicker() {
 /** The chapter picker. */
 export function ChapterList({ onPick, onClose }: { onPick: (id: string) => void; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const [done] = useState(chaptersDone);
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
@@ -150,6 +174,12 @@ export function ChapterList({ onPick, onClose }: { onPick: (id: string) => void;
             <button onClick={() => onPick(c.id)} data-chapter={c.id}>
               <strong>
                 {i + 1}. {c.title}
+                {done.has(c.id) && (
+                  <span className="done" title="You have played this chapter to its end">
+                    {' '}
+                    ✔ done
+                  </span>
+                )}
               </strong>
               <span>{c.summary}</span>
             </button>
@@ -277,6 +307,10 @@ export function TourPanel() {
       el.scrollIntoView({ block: r.height > window.innerHeight ? 'start' : 'center', behavior: smooth ? 'smooth' : 'auto' });
     }
   }, [where, firstPanel]);
+  const finished = tour !== null && p !== null && p.isLast && tour.phase === 'done' ? tour.chapterId : null;
+  useEffect(() => {
+    if (finished) markDone(finished);
+  }, [finished]);
   if (!tour || !ch || !p) return null;
   const step = ch.steps[tour.step]!;
   const index = CHAPTERS.findIndex((c) => c.id === ch.id);
