@@ -5,7 +5,6 @@ import { create, type StateCreator } from 'zustand';
 import type { NondetSource } from '../engine/ft/hypervisor';
 import type { TraceEvent } from '../engine/ft/trace';
 import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
-import type { LabAction, TimedAction } from '../engine/session/actions';
 import { validateScenario } from '../engine/sim/scenario';
 import type { ChapterPlayer, Phase } from '../engine/tour/player';
 import type { PanelId } from '../engine/tour/types';
@@ -348,57 +347,7 @@ export function startTour(player: ChapterPlayer): SimLab {
   return l;
 }
 
-/** Take an action on whichever runtime runs (the simulator records it; a tour may be waiting for it). */
-export function act(action: LabAction): void {
-  const l = lab;
-  if (!l) return;
-  if (l instanceof SimLab) {
-    l.act(action);
-    return;
-  }
-  switch (action.kind) {
-    case 'kill-primary':
-      l.kill('primary');
-      break;
-    case 'kill-backup':
-      l.kill('backup');
-      break;
-    case 'power-off-primary':
-      l.powerOffPrimary();
-      break;
-    case 'cut-channel':
-      l.cutChannel(action.direction);
-      break;
-    case 'heal':
-      l.heal();
-      break;
-    case 'restart-backup':
-      void l.restartBackup();
-      break;
-    case 'request':
-      l.request(action.text, action.client);
-      break;
-    case 'workload':
-      l.setWorkload(action.count, 1000 / action.perSecond, 4);
-      break;
-    case 'partition-storage':
-      if (action.vm === 'primary' || action.vm === 'backup') l.partitionFromStorage(action.vm);
-      break;
-    case 'partition-clients':
-      if (action.vm === 'primary' || action.vm === 'backup') l.partitionFromClients(action.vm);
-      break;
-    case 'pause':
-      if (action.vm === 'primary' || action.vm === 'backup') l.pauseVm(action.vm);
-      break;
-    case 'slow-channel':
-      l.slowChannel(action.latencyMs ?? 0.045, action.bandwidthMbps);
-      break;
-    default:
-      break;
-  }
-}
 
-export type { TimedAction };
 
 export const labActions = {
   /** Teaching switches take effect from a fresh start of the same program. */
