@@ -206,9 +206,9 @@ export class SimLab implements LabController {
     const ahead = this.session.pendingActions;
     let applied: boolean;
     if (this.player) {
-      const before = this.session.actions.length;
+      const kept = this.session.actions.length - ahead; // what stays once the recorded future is dropped
       this.player.act(action);
-      applied = this.session.actions.length > before - ahead;
+      applied = this.session.actions.length > kept; // a refused request leaves no action behind
       this._syncTourClock();
     } else applied = this.session.act(action).applied;
     if (ahead > 0 || (this.endMs !== null && this.session.now < this.endMs)) {
