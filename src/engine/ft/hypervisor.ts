@@ -99,7 +99,12 @@ export class Hypervisor implements MachineHost {
   private _reportedConsumed = 0;
   private _diverged = false;
   private _ownTimerNext = Infinity; // backup's own timer when 'timer' is unlogged
-  private _powerOff = false;
+  private _powerOff = false; // replayed the power-off control entry
+  private _powerOffReceived = false; // has the power-off control entry in its buffer
+  /** A backup started by FT VMotion has no state until the live VM's snapshot arrives. */
+  private _synced: boolean;
+  /** Primary: the power-off control entry it waits to see acknowledged before halting. */
+  private _poweringOff: { seq: number; at: number } | null = null;
   // both
   private readonly _inputs: PendingInput[] = []; // arrived, waiting for an instruction boundary
   private _timerPeriod = 0;
@@ -114,8 +119,17 @@ export class Hypervisor implements MachineHost {
   private _ioTag = 0;
   private _pendingIo: { tag: number; req: DiskRequest } | null = null;
   private _console = '';
-  /** This host's wall clock is its own: two physical hosts never agree to the millisecond. */
-  private readonly _clockSkewMs: number;
+  /** The test-and-set generation of the pair this VM belongs to (see storage.ts). */
+  private _gen = 0;
+  /**
+   * This host's wall clock is its own (two physical hosts never agree to the millisecond): the
+   * guest's clock is CLOCK_BASE + now + this offset, until a go-live continues the guest's clock
+   * from the last value it read.
+   */
+  private _clockOffsetMs: number;
+  /** The last clock value this VM's guest read (logged or its own), for continuity. */
+  private _lastClock: number | null = null;
+  private _lastTracedClock: number | null = null;
   /** Statistics. */
   readonly stats = { entries: 0, logBytes: 0, outputs: 0, outputDelayMsTotal: 0, outputDelayMsMax: 0, stalledMs: 0 };
 
@@ -130,8 +144,10 @@ export class Hypervisor implements MachineHost {
     if (image) this.machine.load(image);
     this.role = role;
     this.peer = peer;
+    // A backup given no image is a new one, to be filled by FT VMotion (startBackup).
+    this._synced = role !== 'backup' || image !== null;
     this._lastHeard = env.now();
-    this._clockSkewMs = env.rng.int(0, 999);
+    this._clockOffsetMs = env.rng.int(0, 999);
     this.env.trace({ type: 'vm/role', vm: env.id, role, reason: 'started' });
     this._scheduleTick(0);
     this._scheduleHeartbeat();
@@ -184,6 +200,16 @@ export class Hypervisor implements MachineHost {
   get diverged(): boolean {
     return this._diverged;
   }
+  get generation(): number {
+    return this._gen;
+  }
+  /** A new backup still waiting for the live VM's snapshot. */
+  get awaitingSnapshot(): boolean {
+    return !this._synced;
+  }
+  get poweringOff(): boolean {
+    return this._poweringOff !== null;
+  }
 
   private _unlogged(s: NondetSource): boolean {
     return this.config.unlogged.includes(s);
@@ -198,16 +224,39 @@ export class Hypervisor implements MachineHost {
     this._stopTimers();
   }
 
-  /** Explicit power-off of a primary: announced on the channel so the backup does not go live. */
+  /**
+   * Explicit power-off (FT paper §2.3, control entries): a primary stops its guest, sends a
+   * power-off control entry on the logging channel and halts once the backup has acknowledged it,
+   * so the backup halts instead of going live. If no acknowledgement comes within the failure
+   * timeout (a cut channel, a dead backup), it takes test-and-set before halting: a backup that
+   * never saw the entry then loses test-and-set and halts too. A live VM simply halts.
+   */
   powerOff(): void {
-    if (!this.alive) return;
-    if (this.role === 'primary') {
-      this._append({ seq: this._nextSeq++, icount: this.machine.icount, kind: 'control', control: 'power-off' });
+    if (!this.alive || this._poweringOff) return;
+    this.paused = false; // power-off overrides a pause
+    if (this.role === 'primary' && this.peer) {
+      const seq = this._nextSeq++;
+      this._append({ seq, icount: this.machine.icount, kind: 'control', control: 'power-off' });
+      this._poweringOff = { seq, at: this.env.now() };
+      this.env.trace({ type: 'power-off/requested', vm: this.id, seq });
+      this._setStall(null);
       this._flush(true);
+      return;
     }
-    this.haltReason = 'powered off';
-    this._setRole('halted', 'powered off');
+    this._halt('powered off');
+  }
+
+  private _halt(reason: string): void {
+    this.haltReason = reason;
+    this._setRole('halted', reason);
     this._stopTimers();
+  }
+
+  /** Powering off: the backup has the control entry, or test-and-set settled who stays down. */
+  private _finishPowerOff(how: string): void {
+    this._poweringOff = null;
+    this._releaseOutputs(); // only those the backup acknowledged
+    this._halt(`powered off (${how})`);
   }
 
   pause(): void {
@@ -217,7 +266,7 @@ export class Hypervisor implements MachineHost {
   }
 
   resume(): void {
-    if (!this.paused) return;
+    if (!this.paused || !this.alive) return;
     this.paused = false;
     this._setStall(null);
     this._checkPeer(); // a VM that slept must look before it acts
@@ -247,14 +296,14 @@ export class Hypervisor implements MachineHost {
     switch (msg.t) {
       case 'log':
         if (from === this.peer) this._lastHeard = this.env.now();
-        if (this.role === 'backup' && from === this.peer && !this._draining) this._onLog(msg);
+        if (this.role === 'backup' && from === this.peer && !this._draining && this._synced) this._onLog(msg);
         break;
       case 'ack':
         if (from === this.peer) this._lastHeard = this.env.now();
         if (this.role === 'primary' && from === this.peer) this._onAck(msg);
         break;
       case 'snapshot':
-        if (this.role === 'backup') this._onSnapshot(msg.snapshot, msg.nextSeq, from);
+        if (this.role === 'backup' && !this._synced && from === this.peer) this._onSnapshot(msg, from);
         break;
       case 'frame':
         if (this.role === 'primary' || this.role === 'live') this._queueInput({ kind: 'packet', frame: msg.frame });
@@ -265,7 +314,7 @@ export class Hypervisor implements MachineHost {
         }
         break;
       case 'tas-result':
-        if (msg.tag === this._tasTag) this._onTasResult(msg.won, msg.holder);
+        if (msg.tag === this._tasTag) this._onTasResult(msg.won, msg.holder, msg.gen);
         break;
       default:
         break;
@@ -299,6 +348,11 @@ export class Hypervisor implements MachineHost {
       this._hb = null;
       if (!this.alive) return;
       if (!this.paused) {
+        if (this._poweringOff && !this._suspecting && this.env.now() - this._poweringOff.at >= this.config.failureTimeoutMs) {
+          // The backup has not acknowledged the power-off entry: fence it off with test-and-set.
+          this._suspecting = true;
+          this._requestTas();
+        }
         this._checkPeer();
         if (this.role === 'primary' && this.env.now() - this._lastSendAt >= this.config.heartbeatMs * 0.999) {
           this._flush(true);
@@ -321,7 +375,9 @@ export class Hypervisor implements MachineHost {
       this._reportFault();
       return;
     }
-    if (this.role === 'backup') {
+    if (this._poweringOff) {
+      this._flush(false); // the guest is stopped; only the control entry still has to go out
+    } else if (this.role === 'backup') {
       this._replaySlice();
     } else {
       this._primarySlice();
@@ -329,41 +385,51 @@ export class Hypervisor implements MachineHost {
     if (m.fault) this._reportFault();
   }
 
+  private get _logFull(): boolean {
+    return this.role === 'primary' && this._logBuffer.length >= this.config.primaryLogCapacity;
+  }
+
   /** Primary and live: deliver due inputs at this boundary (logging them), then run. */
   private _primarySlice(): void {
     const m = this.machine;
     const logging = this.role === 'primary';
+    // A full log buffer stops the primary (FT paper §3.2): it runs nothing and appends nothing.
+    if (this._logFull) {
+      this._setStall('log-full');
+      this._scheduleTick(this.config.sliceMs);
+      return;
+    }
+    if (this.stall === 'log-full') this._setStall(null);
     if (logging && this.config.hashEveryMs > 0 && this.env.now() >= this._nextHashAt) {
       this._nextHashAt = this.env.now() + this.config.hashEveryMs;
       this._append({ seq: this._nextSeq++, icount: m.icount, kind: 'hash', hash: m.stateHash() });
     }
     this._deliverInputs();
-    let budget = Math.max(1, Math.round(this.config.sliceMs * this.config.instructionsPerMs * (logging ? this._cpu : 1)));
-    if (logging && this._logBuffer.length >= this.config.primaryLogCapacity) {
-      budget = 0;
-      this._setStall('log-full');
-    } else if (this.stall === 'log-full') {
-      this._setStall(null);
-    }
+    const budget = Math.max(1, Math.round(this.config.sliceMs * this.config.instructionsPerMs * (logging ? this._cpu : 1)));
     let exit: string = 'budget';
-    if (budget > 0) exit = m.run(m.icount + budget);
+    if (!this._logFull) exit = m.run(m.icount + budget);
     if (logging) this._flush(false);
     // Keep slicing while there is work; an idle machine waits for an input or its timer.
-    if (exit === 'budget' || this.stall === 'log-full') this._scheduleTick(this.config.sliceMs);
+    if (exit === 'budget' || this._logFull) this._scheduleTick(this.config.sliceMs);
     else if (this._inputs.some((i) => m.canAccept(i.kind))) this._scheduleTick(0);
   }
 
   private _deliverInputs(): void {
     const m = this.machine;
-    for (let i = 0; i < this._inputs.length; ) {
+    for (let i = 0; i < this._inputs.length && !this._logFull; ) {
       const input = this._inputs[i]!;
       if (!m.canAccept(input.kind)) {
         i++;
         continue;
       }
       this._inputs.splice(i, 1);
+      const io = input.kind === 'disk' ? this._pendingIo : null;
       if (input.kind === 'disk') this._pendingIo = null;
       this._inject(input);
+      if (io && input.kind === 'disk') {
+        const r = io.req;
+        this.env.trace({ type: 'io/completed', vm: this.id, op: r.op, block: r.block, ok: input.ok, digest: r.data ? digestBytes(r.data) : null });
+      }
     }
   }
 
@@ -386,6 +452,8 @@ export class Hypervisor implements MachineHost {
 
   private _append(e: LogEntry): void {
     this._logBuffer.push(e);
+    // The entry that fills the buffer stops the guest right after this instruction.
+    if (this._logBuffer.length >= this.config.primaryLogCapacity) this.machine.yieldAfterDoor();
     this.stats.entries++;
     this.env.trace({ type: 'entry/appended', vm: this.id, seq: e.seq, icount: e.icount, kind: e.kind });
   }
@@ -437,6 +505,10 @@ export class Hypervisor implements MachineHost {
       while (this._inFlight.length > 0 && this._inFlight[0]!.seq <= msg.ackedSeq) this._inFlight.shift();
       this.env.trace({ type: 'entry/acked', vm: this.id, ackedSeq: msg.ackedSeq, backupIcount: msg.icount, lagMs: this.lagMs });
       this._releaseOutputs();
+      if (this._poweringOff && msg.ackedSeq >= this._poweringOff.seq) {
+        this._finishPowerOff('the backup acknowledged the power-off entry');
+        return;
+      }
     }
     // Freed backup space may let us send more, and un-stall.
     if (this._logBuffer.length > 0) this._flush(false);
@@ -487,6 +559,7 @@ export class Hypervisor implements MachineHost {
     }
     if (fresh.length > 0) {
       this._buffer.push(...fresh);
+      if (fresh.some((e) => e.kind === 'control' && e.control === 'power-off')) this._powerOffReceived = true;
       this._receivedSeq = fresh[fresh.length - 1]!.seq;
       this.env.trace({ type: 'entry/received', vm: this.id, fromSeq: fresh[0]!.seq, toSeq: this._receivedSeq, buffered: this._buffer.length });
     }
@@ -567,9 +640,7 @@ export class Hypervisor implements MachineHost {
   private _replaySlice(): void {
     const m = this.machine;
     if (this._powerOff) {
-      this.haltReason = 'primary powered off';
-      this._setRole('halted', 'the primary was powered off: the backup does not go live');
-      this._stopTimers();
+      this._halt('the primary was powered off: the backup does not go live');
       return;
     }
     // The backup's own timer, when timer interrupts are (wrongly) not logged.
@@ -626,8 +697,17 @@ export class Hypervisor implements MachineHost {
     if (!this.peer || this._suspecting || (this.role !== 'primary' && this.role !== 'backup')) return;
     const silent = this.env.now() - this._lastHeard;
     if (silent < this.config.failureTimeoutMs) return;
-    this._suspecting = true;
     this.env.trace({ type: 'failure/suspected', vm: this.id, peer: this.peer, silentMs: silent });
+    if (this.role === 'backup' && !this._synced) {
+      // The primary went silent before FT VMotion finished: this VM has no state to go live with.
+      this._halt(`${this.peer} went silent before its snapshot arrived: a backup with no state cannot go live`);
+      return;
+    }
+    if (this.role === 'backup' && this._powerOffReceived) {
+      this._halt('the primary was powered off: the backup does not go live');
+      return;
+    }
+    this._suspecting = true;
     this._requestTas();
   }
 
@@ -639,7 +719,7 @@ export class Hypervisor implements MachineHost {
     }
     this._tasTag++;
     this.env.trace({ type: 'tas/requested', vm: this.id });
-    this.env.send(STORAGE, { t: 'tas', tag: this._tasTag });
+    this.env.send(STORAGE, { t: 'tas', tag: this._tasTag, gen: this._gen });
     if (this.role === 'backup') this._setStall('waiting-tas');
     // Storage unreachable: keep asking (the VM waits; FT paper §2.3).
     this._tasRetry = this.env.after(this.config.failureTimeoutMs, () => {
@@ -648,10 +728,17 @@ export class Hypervisor implements MachineHost {
     });
   }
 
-  private _onTasResult(won: boolean, holder: NodeId | null): void {
+  private _onTasResult(won: boolean, holder: NodeId | null, gen = this._gen): void {
     if (!this._suspecting || !this.alive) return;
     this._tasRetry?.cancel();
     this._tasRetry = null;
+    if (this._poweringOff) {
+      if (won) this._gen = gen;
+      this.env.trace(won ? { type: 'tas/won', vm: this.id } : { type: 'tas/lost', vm: this.id, holder });
+      this._finishPowerOff(won ? 'won test-and-set: the backup cannot go live' : `${holder ?? 'another VM'} had already won test-and-set`);
+      return;
+    }
+    if (won) this._gen = gen;
     if (!won) {
       this.env.trace({ type: 'tas/lost', vm: this.id, holder });
       this.haltReason = `lost test-and-set to ${holder ?? 'another VM'}`;
@@ -690,11 +777,14 @@ export class Hypervisor implements MachineHost {
     this.env.trace({ type: 'vm/went-live', vm: this.id, icount: m.icount, receivedSeq: this._receivedSeq, consumedSeq: this._consumedSeq });
     this.env.send(SWITCH, { t: 'advertise' });
     this.env.trace({ type: 'mac/advertised', vm: this.id });
-    // Pending disk I/O (started, not completed) is re-issued: it is idempotent (§3.4).
-    if (this._pendingIo || m.dev.diskPending) {
-      const p = this._pendingIo?.req ?? { op: m.dev.diskPending!.op, block: m.dev.diskPending!.block, addr: m.dev.diskPending!.addr };
+    // The guest's clock continues from the last value it read (logged by the old primary), not
+    // from this host's own clock: the guest sees one clock across the failover.
+    if (this._lastClock !== null) this._clockOffsetMs = this._lastClock - CLOCK_BASE - Math.floor(this.env.now());
+    // Pending disk I/O (started, not completed) is re-issued, writes with their bytes: it is idempotent (§3.4).
+    const p = m.dev.diskPending;
+    if (p) {
       this.env.trace({ type: 'io/reissued', vm: this.id, op: p.op, block: p.block });
-      this._startIo(p, true);
+      this._startIo(p.data ? { op: p.op, block: p.block, addr: p.addr, data: p.data } : { op: p.op, block: p.block, addr: p.addr }, true);
     }
     this._armTimer();
     this._scheduleTick(0);
@@ -712,14 +802,19 @@ export class Hypervisor implements MachineHost {
     this._logBuffer.length = 0;
     this._peerIcount = this.machine.icount;
     this._lastHeard = this.env.now();
+    this._suspecting = false;
     this._setRole('primary', `logging to new backup ${newBackup}`);
-    this.env.send(STORAGE, { t: 'tas-clear' });
-    this.env.send(newBackup, { t: 'snapshot', snapshot, nextSeq: this._nextSeq });
+    // The new backup joins this VM's test-and-set generation: nothing on storage is cleared.
+    this.env.send(newBackup, { t: 'snapshot', snapshot, nextSeq: this._nextSeq, gen: this._gen, lastClock: this._lastClock });
     this.env.trace({ type: 'snapshot/sent', vm: this.id, to: newBackup, icount: snapshot.icount });
   }
 
-  private _onSnapshot(snapshot: MachineSnapshot, nextSeq: number, from: NodeId): void {
+  private _onSnapshot(msg: Extract<Message, { t: 'snapshot' }>, from: NodeId): void {
+    const { snapshot, nextSeq } = msg;
     this.machine.restore(snapshot);
+    this._synced = true;
+    this._gen = msg.gen;
+    this._lastClock = msg.lastClock;
     this.peer = from;
     this._buffer.length = 0;
     this._receivedSeq = this._consumedSeq = this._reportedConsumed = nextSeq - 1;
@@ -728,12 +823,26 @@ export class Hypervisor implements MachineHost {
     this._timerPeriod = snapshot.dev.timerPeriod;
     this._pendingIo = null;
     this._sendAck(true);
+    this._scheduleTick(0);
   }
 
   // ------------------------------------------------------------ the machine's doors (MachineHost)
 
   readNondet(port: number): number {
-    const own = port === PORT.CLOCK ? (CLOCK_BASE + this._clockSkewMs + Math.floor(this.env.now())) | 0 : this.env.rng.nextU32() | 0;
+    const value = this._readNondet(port);
+    if (port === PORT.CLOCK) {
+      this._lastClock = value;
+      // What the guest's clock said, once per value: the clock checker reads these.
+      if (value !== this._lastTracedClock) {
+        this._lastTracedClock = value;
+        this.env.trace({ type: 'guest/clock', vm: this.id, value });
+      }
+    }
+    return value;
+  }
+
+  private _readNondet(port: number): number {
+    const own = port === PORT.CLOCK ? (CLOCK_BASE + this._clockOffsetMs + Math.floor(this.env.now())) | 0 : this.env.rng.nextU32() | 0;
     const src: NondetSource = port === PORT.CLOCK ? 'clock' : 'random';
     if (this.role === 'primary') {
       if (!this._unlogged(src)) this._append({ seq: this._nextSeq++, icount: this.machine.icount, kind: 'nondet', port, value: own });
@@ -770,8 +879,7 @@ export class Hypervisor implements MachineHost {
 
   diskStart(req: DiskRequest): void {
     if (this.role === 'backup') {
-      // The backup never touches the disk; it remembers the request in case it must re-issue it.
-      this._pendingIo = { tag: 0, req };
+      // The backup never touches the disk (the machine keeps the request, to re-issue at go-live).
       if (req.op === 'write') this._output('disk-write', STORAGE, null, digestBytes(req.data ?? new Uint8Array(0)));
       return;
     }
@@ -781,7 +889,7 @@ export class Hypervisor implements MachineHost {
   private _startIo(req: DiskRequest, reissue: boolean): void {
     const tag = ++this._ioTag;
     this._pendingIo = { tag, req };
-    const msg: Message = { t: 'disk', tag, op: req.op, block: req.block, data: req.data ?? null };
+    const msg: Message = { t: 'disk', tag, op: req.op, block: req.block, data: req.data ?? null, gen: this._gen };
     if (req.op === 'write' && !reissue) this._output('disk-write', STORAGE, msg, digestBytes(req.data ?? new Uint8Array(0)));
     else this.env.send(STORAGE, msg);
   }

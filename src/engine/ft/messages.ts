@@ -23,19 +23,36 @@ export type Message =
       readonly icount: number;
       readonly heartbeat: boolean;
     }
-  /** FT VMotion: the live VM's machine, to start a new backup from. */
-  | { readonly t: 'snapshot'; readonly snapshot: MachineSnapshot; readonly nextSeq: number }
+  /**
+   * FT VMotion: the live VM's machine, to start a new backup from, with the pair's test-and-set
+   * generation and the last clock value the guest read (so the guest's clock never runs back).
+   */
+  | {
+      readonly t: 'snapshot';
+      readonly snapshot: MachineSnapshot;
+      readonly nextSeq: number;
+      readonly gen: number;
+      readonly lastClock: number | null;
+    }
   /** Client ↔ service: a frame (request or reply). */
   | { readonly t: 'frame'; readonly frame: Uint8Array }
   /** VM → switch: send the service MAC's traffic to me. */
   | { readonly t: 'advertise' }
   /** VM → storage. */
-  | { readonly t: 'disk'; readonly tag: number; readonly op: 'read' | 'write'; readonly block: number; readonly data: Uint8Array | null }
-  | { readonly t: 'tas'; readonly tag: number }
-  | { readonly t: 'tas-clear' }
+  | {
+      readonly t: 'disk';
+      readonly tag: number;
+      readonly op: 'read' | 'write';
+      readonly block: number;
+      readonly data: Uint8Array | null;
+      /** The writer's test-and-set generation: storage refuses writes from a stale one. */
+      readonly gen: number;
+    }
+  /** Test-and-set, asked by a VM of the pair at generation `gen`. */
+  | { readonly t: 'tas'; readonly tag: number; readonly gen: number }
   /** Storage → VM. */
   | { readonly t: 'disk-done'; readonly tag: number; readonly ok: boolean; readonly data: Uint8Array | null }
-  | { readonly t: 'tas-result'; readonly tag: number; readonly won: boolean; readonly holder: NodeId | null };
+  | { readonly t: 'tas-result'; readonly tag: number; readonly won: boolean; readonly holder: NodeId | null; readonly gen: number };
 
 export interface Timer {
   cancel(): void;

@@ -1,13 +1,28 @@
 // Shared storage: the virtual disk and the FT test-and-set word (FT paper §2.3). Requests are
 // served one at a time, in arrival order; whoever wants to go live must win test-and-set here.
+//
+// The word carries a generation (Lockstep's equivalent of vSphere's "atomic file locking on
+// shared storage"): a pair of VMs is formed at one generation, and a test-and-set succeeds only
+// for a VM of the current generation, moving the word to the next one with the winner as holder.
+// A new backup started from the live VM (FT VMotion) joins the holder's generation, so restoring
+// redundancy needs no clearing of the word, and a stale VM (an old partner that was paused or cut
+// off) can never win it back. Disk writes carry the writer's generation too: a write from a VM
+// whose generation the word has left behind is refused (fencing), so a stale VM cannot overwrite
+// what the VM that went live wrote.
 
 import { DISK_BLOCKS, DISK_BLOCK_SIZE } from '../machine/isa';
+import { digestBytes } from './log';
 import type { Message, NodeEnv, NodeId } from './messages';
+
+/** Why a disk request failed, in the trace. */
+export type DiskRefusal = 'bad block' | 'no data' | 'stale generation';
 
 export class SharedStorage {
   readonly disk = new Uint8Array(DISK_BLOCKS * DISK_BLOCK_SIZE);
-  /** Who won test-and-set (the VM allowed to run without a partner), or null. */
+  /** Who won test-and-set last (the VM allowed to run without a partner), or null. */
   holder: NodeId | null = null;
+  /** The test-and-set word's generation: the pair of VMs allowed to claim it next. */
+  generation = 0;
   /** Blocks written, for the UI. */
   readonly touched = new Set<number>();
   private readonly _queue: { msg: Message; from: NodeId }[] = [];
@@ -19,7 +34,7 @@ export class SharedStorage {
   ) {}
 
   receive(msg: Message, from: NodeId): void {
-    if (msg.t !== 'disk' && msg.t !== 'tas' && msg.t !== 'tas-clear') return;
+    if (msg.t !== 'disk' && msg.t !== 'tas') return;
     this._queue.push({ msg, from });
     if (!this._busy) this._serveNext();
   }
@@ -39,26 +54,46 @@ export class SharedStorage {
 
   private _serve(msg: Message, from: NodeId): void {
     if (msg.t === 'tas') {
-      // Atomic test-and-set: the first asker wins; asking again after winning still wins.
-      const won = this.holder === null || this.holder === from;
-      if (won) this.holder = from;
-      this.env.trace({ type: 'storage/tas', holder: this.holder });
-      this.env.send(from, { t: 'tas-result', tag: msg.tag, won, holder: this.holder });
-    } else if (msg.t === 'tas-clear') {
-      if (this.holder === from) this.holder = null;
-      this.env.trace({ type: 'storage/tas', holder: this.holder });
+      // Atomic test-and-set on the generation: the first of the current pair to ask wins; the
+      // winner asking again (its answer was lost) still wins; anyone else loses.
+      let won = false;
+      if (msg.gen === this.generation) {
+        this.holder = from;
+        this.generation++;
+        won = true;
+      } else if (this.holder === from && msg.gen + 1 === this.generation) {
+        won = true;
+      }
+      this.env.trace({ type: 'storage/tas', holder: this.holder, generation: this.generation, asker: from, won });
+      this.env.send(from, { t: 'tas-result', tag: msg.tag, won, holder: this.holder, gen: this.generation });
     } else if (msg.t === 'disk') {
-      const ok = msg.block >= 0 && msg.block < DISK_BLOCKS;
+      let refused: DiskRefusal | null = null;
+      if (msg.block < 0 || msg.block >= DISK_BLOCKS) refused = 'bad block';
+      else if (msg.op === 'write' && msg.gen < this.generation) refused = 'stale generation';
+      else if (msg.op === 'write' && (!msg.data || msg.data.length < DISK_BLOCK_SIZE)) refused = 'no data';
       const off = msg.block * DISK_BLOCK_SIZE;
       let data: Uint8Array | null = null;
-      if (ok && msg.op === 'write' && msg.data) {
-        this.disk.set(msg.data.subarray(0, DISK_BLOCK_SIZE), off);
+      if (!refused && msg.op === 'write') {
+        this.disk.set(msg.data!.subarray(0, DISK_BLOCK_SIZE), off);
         this.touched.add(msg.block);
-      } else if (ok && msg.op === 'read') {
+      } else if (!refused) {
         data = this.disk.slice(off, off + DISK_BLOCK_SIZE);
       }
-      this.env.trace({ type: 'storage/disk', op: msg.op, block: msg.block, from });
-      this.env.send(from, { t: 'disk-done', tag: msg.tag, ok, data });
+      this.env.trace({
+        type: 'storage/disk',
+        op: msg.op,
+        block: msg.block,
+        from,
+        digest: !refused && msg.op === 'write' ? digestBytes(msg.data!.subarray(0, DISK_BLOCK_SIZE)) : null,
+        refused,
+      });
+      this.env.send(from, { t: 'disk-done', tag: msg.tag, ok: refused === null, data });
     }
+  }
+
+  /** The digest of one block as it is on disk now (the durability checker compares these). */
+  blockDigest(block: number): number {
+    const off = block * DISK_BLOCK_SIZE;
+    return digestBytes(this.disk.subarray(off, off + DISK_BLOCK_SIZE));
   }
 }

@@ -55,12 +55,42 @@ export type TraceBody =
   | { readonly type: 'console'; readonly vm: NodeId; readonly text: string; readonly suppressed: boolean }
   | { readonly type: 'vm/fault'; readonly vm: NodeId; readonly reason: string; readonly pc: number; readonly icount: number }
   | { readonly type: 'client/invoke'; readonly client: number; readonly reqId: number; readonly text: string }
-  | { readonly type: 'client/reply'; readonly client: number; readonly reqId: number; readonly text: string; readonly from: NodeId; readonly duplicate: boolean }
+  | {
+      readonly type: 'client/reply';
+      readonly client: number;
+      readonly reqId: number;
+      readonly text: string;
+      readonly from: NodeId;
+      readonly duplicate: boolean;
+      /** A duplicate whose text differs from the first reply (the Output Requirement forbids it). */
+      readonly contradicts: boolean;
+    }
   | { readonly type: 'client/timeout'; readonly client: number; readonly reqId: number }
-  | { readonly type: 'storage/tas'; readonly holder: NodeId | null }
-  | { readonly type: 'storage/disk'; readonly op: 'read' | 'write'; readonly block: number; readonly from: NodeId }
+  | {
+      readonly type: 'storage/tas';
+      readonly holder: NodeId | null;
+      readonly generation: number;
+      readonly asker: NodeId;
+      readonly won: boolean;
+    }
+  | {
+      readonly type: 'storage/disk';
+      readonly op: 'read' | 'write';
+      readonly block: number;
+      readonly from: NodeId;
+      /** The digest of the block written (null for a read or a refused write). */
+      readonly digest: number | null;
+      /** Why storage refused the request, or null when it was served. */
+      readonly refused: 'bad block' | 'no data' | 'stale generation' | null;
+    }
+  /** A disk request's completion delivered to the guest of a VM acting as the service (primary or live). */
+  | { readonly type: 'io/completed'; readonly vm: NodeId; readonly op: 'read' | 'write'; readonly block: number; readonly ok: boolean; readonly digest: number | null }
+  /** A clock value the guest of a primary or live VM read (traced when it changes: at most one a virtual ms). */
+  | { readonly type: 'guest/clock'; readonly vm: NodeId; readonly value: number }
   | { readonly type: 'fault'; readonly kind: string; readonly detail: string }
-  | { readonly type: 'snapshot/sent'; readonly vm: NodeId; readonly to: NodeId; readonly icount: number };
+  | { readonly type: 'snapshot/sent'; readonly vm: NodeId; readonly to: NodeId; readonly icount: number }
+  /** A power-off control entry: appended by the primary; acknowledged by the backup (then the primary halts). */
+  | { readonly type: 'power-off/requested'; readonly vm: NodeId; readonly seq: number }
 
 export type TraceType = TraceBody['type'];
 

@@ -74,8 +74,11 @@ export interface DeviceState {
   diskAddr: number;
   diskBlock: number;
   diskStatus: number;
-  /** The disk request in flight (started, not completed), if any. */
-  diskPending: { op: 'read' | 'write'; block: number; addr: number } | null;
+  /**
+   * The disk request in flight (started, not completed), if any. A write keeps its bytes as they
+   * were when it started (the hypervisor's bounce buffer, FT paper §3.4), so it can be re-issued.
+   */
+  diskPending: { op: 'read' | 'write'; block: number; addr: number; data?: Uint8Array } | null;
 }
 
 export interface MachineSnapshot {
@@ -205,10 +208,17 @@ export class Machine {
     return true;
   }
 
+  private _yieldNow = false;
+  /** From inside a door (a host callback): return from run() right after this instruction. */
+  yieldAfterDoor(): void {
+    this._yieldNow = true;
+  }
+
   /** Run until icount reaches `untilIcount`, the machine idles in wfi, halts or faults. */
   run(untilIcount: number): RunExit {
     if (this.fault) return 'faulted';
     if (this.halted) return 'halted';
+    this._yieldNow = false; // a request made outside run() is not for this one
     const R = this.regs;
     const M8 = this.mem;
     const M32 = this._mem32;
@@ -448,6 +458,14 @@ export class Machine {
           this.pc = pc;
           this.icount = ic;
           if (!this._slowOp(w & 0xff, rd, imm & 0xffff)) return 'faulted';
+          if (this._yieldNow) {
+            // The host asked to stop after this door (its log buffer just filled).
+            this._yieldNow = false;
+            R[0] = 0;
+            this.pc = npc;
+            this.icount = ic + 1;
+            return 'budget';
+          }
           break;
         default:
           return this._faultAt(pc, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
@@ -561,12 +579,12 @@ export class Machine {
         if (v !== DISK_CMD.READ && v !== DISK_CMD.WRITE) return this._deny(`bad disk command ${v}`);
         if (d.diskAddr + DISK_BLOCK_SIZE > MEM_SIZE) return this._deny('disk buffer out of memory');
         const op = v === DISK_CMD.READ ? 'read' : 'write';
-        d.diskPending = { op, block: d.diskBlock, addr: d.diskAddr };
-        d.diskStatus = DISK_STATUS.BUSY;
         const req: DiskRequest =
           op === 'write'
             ? { op, block: d.diskBlock, addr: d.diskAddr, data: this.mem.slice(d.diskAddr, d.diskAddr + DISK_BLOCK_SIZE) }
             : { op, block: d.diskBlock, addr: d.diskAddr };
+        d.diskPending = req.data ? { op, block: d.diskBlock, addr: d.diskAddr, data: req.data } : { op, block: d.diskBlock, addr: d.diskAddr };
+        d.diskStatus = DISK_STATUS.BUSY;
         this.host.diskStart(req);
         return true;
       }

@@ -88,7 +88,9 @@ export class Client {
     }
     if (!op) return;
     const duplicate = op.reply !== null || op.status === 'info';
-    this.env.trace({ type: 'client/reply', client: this.id, reqId: f.reqId, text: f.text, from, duplicate });
+    // A second reply may repeat the first (the paper leaves duplicates to TCP), never contradict it.
+    const contradicts = duplicate && op.reply !== null && op.reply !== f.text;
+    this.env.trace({ type: 'client/reply', client: this.id, reqId: f.reqId, text: f.text, from, duplicate, contradicts });
     if (duplicate || op !== this._current) return; // duplicates after failover are allowed (TCP would drop them)
     op.reply = f.text;
     op.complete = this.env.now();

@@ -123,9 +123,30 @@ describe('failover', () => {
   });
 
   it('a full log buffer stalls the primary; a lagging backup slows it down', () => {
-    const { world } = run(kv({ ft: { primaryLogCapacity: 8, backupLogCapacity: 8, backupSpeed: 0.3, lagLimitMs: 2 }, clients: { count: 4, thinkMs: 1, keys: 2, timeoutMs: 200 } }), true);
-    expect(world.trace.some((e) => e.type === 'vm/stall' && e.vm === 'A' && e.reason === 'log-full')).toBe(true);
-    expect(world.trace.some((e) => e.type === 'vm/throttle' && e.vm === 'A' && e.cpu < 1)).toBe(true);
+    const clients = { count: 4, thinkMs: 1, keys: 2, timeoutMs: 200 };
+    const stalled = run(kv({ ft: { primaryLogCapacity: 8, backupLogCapacity: 8, backupSpeed: 0.1, lagLimitMs: 50 }, clients }), true).world;
+    expect(stalled.trace.some((e) => e.type === 'vm/stall' && e.vm === 'A' && e.reason === 'log-full')).toBe(true);
+    const throttled = run(kv({ ft: { primaryLogCapacity: 8, backupLogCapacity: 8, backupSpeed: 0.3, lagLimitMs: 2 }, clients }), true).world;
+    expect(throttled.trace.some((e) => e.type === 'vm/throttle' && e.vm === 'A' && e.cpu < 1)).toBe(true);
+  });
+
+  it('a stalled primary appends nothing: its log buffer never holds more than its capacity', () => {
+    const capacity = 2;
+    const scenario = validateScenario(kv({ ft: { primaryLogCapacity: capacity, backupLogCapacity: 2, backupSpeed: 0.2 }, clients: { count: 4, thinkMs: 1, keys: 2, timeoutMs: 200 } }));
+    let most = 0;
+    let stalledSlices = 0;
+    // Look at the primary's buffer at every trace event.
+    const w2 = new World(scenario);
+    const a = w2.vms.get('A')!;
+    w2.onTrace((e) => {
+      const n = w2.vms.get('A')?.logBufferLength ?? 0;
+      most = Math.max(most, n);
+      if (e.type === 'vm/stall' && e.vm === 'A' && e.reason === 'log-full') stalledSlices++;
+    });
+    w2.run();
+    expect(stalledSlices).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(capacity);
+    expect(a.machine.icount).toBeGreaterThan(10_000); // and the guest still runs
   });
 });
 

@@ -151,9 +151,10 @@ export class World {
     };
   }
 
-  private _spawnVm(role: 'primary' | 'backup' | 'live', peer: NodeId | null): Hypervisor {
+  /** A VM booted from the program image, or (image null) a new backup waiting for FT VMotion. */
+  private _spawnVm(role: 'primary' | 'backup' | 'live', peer: NodeId | null, image: Uint8Array | null = this.image): Hypervisor {
     const id = VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`;
-    const vm = new Hypervisor(this._env(id), this.config, role, peer, this.image);
+    const vm = new Hypervisor(this._env(id), this.config, role, peer, image);
     this.vms.set(id, vm);
     this.net.attach(id, vm);
     return vm;
@@ -272,7 +273,7 @@ export class World {
       case 'restart-backup': {
         const live = [...this.vms.values()].find((v) => v.role === 'live');
         if (!live) return null;
-        const nb = this._spawnVm('backup', live.id);
+        const nb = this._spawnVm('backup', live.id, null);
         live.startBackup(nb.id);
         return `started backup ${nb.id} from a snapshot of ${live.id}`;
       }
