@@ -1,12 +1,17 @@
 // Headless CLI over the simulator (a contract: other tooling relies on these flags).
 //   npm run -s sim -- --scenario FILE [--seed N] [--json]
-//   npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--unlogged SOURCE]
+//   npm run -s sim -- --fuzz N [--seed S] [--json] [--workers K] [--output-rule off] [--unlogged SOURCE]
+//   npm run -s sim -- --replay RUN_SEED [--save FILE]   (one fuzz run; a failing one is shrunk)
+// Exit status: 0 all checks passed (or had nothing to check), 1 a violation or an unknown verdict, 2 bad input.
 //   npm run -s sim -- --recording FILE [--json]   (replay a recording and check it against its checkpoints)
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { NondetSource } from '../engine/ft/hypervisor';
-import { fuzzScenario, runFuzz } from '../engine/sim/fuzz';
+import { availableParallelism } from 'node:os';
+import { CHECKS, fuzzCase, fuzzRun, shrink } from '../engine/sim/fuzz';
 import { runScenario, type SimResult } from '../engine/sim/runScenario';
+import { VERDICT_NAMES, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import { fuzzInWorkers } from './fuzzWorkers';
 import { ScenarioError, parseScenario } from '../engine/sim/scenario';
 import { RecordingError, decodeRecording, replayRecording } from '../engine/session/recording';
 
@@ -30,6 +35,8 @@ try {
       'output-rule': { type: 'string' },
       'test-and-set': { type: 'string' },
       unlogged: { type: 'string', multiple: true },
+      save: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -40,8 +47,10 @@ try {
 if (args.help || (!args.scenario && !args.fuzz && !args.replay && !args.recording)) {
   console.log(`usage:
   npm run -s sim -- --scenario FILE [--seed N] [--json]
-  npm run -s sim -- --fuzz N [--seed S] [--json] [--output-rule off] [--test-and-set off] [--unlogged SOURCE]
-  npm run -s sim -- --replay RUN_SEED [--json] [same switches]   (one fuzz run, by the seed fuzz reported)
+  npm run -s sim -- --fuzz N [--seed S] [--json] [--workers K] [--output-rule off] [--test-and-set off] [--unlogged SOURCE]
+  npm run -s sim -- --replay RUN_SEED [--json] [--save FILE.json] [same switches]
+      (one fuzz run, by the seed fuzz reported; a failing run is shrunk, and --save writes it as a scenario)
+exit status: 0 every check passed (or had nothing to check), 1 a check failed or could not decide, 2 bad usage or input
   npm run -s sim -- --recording FILE.lockstep [--json]         (replay a recording, check its state hashes)
 SOURCE is one of: ${SOURCES.join(', ')}`);
   process.exit(args.help ? 0 : 2);
@@ -61,23 +70,30 @@ function onOff(name: string, v: string | undefined): boolean | undefined {
   fail(`--${name} takes 'on' or 'off', got '${v}'`);
 }
 
+const mark = (status: string): string => (status === 'pass' ? 'ok  ' : status === 'fail' ? 'FAIL' : status === 'unknown' ? '??  ' : '--  ');
+
+function verdictLines(v: LabVerdicts): string[] {
+  return VERDICT_NAMES.map((n) => `  ${mark(v[n.key].status)} ${n.label}: ${v[n.key].message}`);
+}
+
 function summary(r: SimResult): string {
   const c = r.checkers;
-  const mark = (ok: boolean | 'unknown'): string => (ok === true ? 'ok  ' : ok === 'unknown' ? '??  ' : 'FAIL');
   const lines = [
     `scenario ${r.scenario}: ${r.program}, seed ${r.seed}, ${r.durationMs} virtual ms`,
-    `  ${mark(c.outputRequirement.ok)} Output Requirement: ${c.outputRequirement.message}`,
-    ...c.outputRequirement.invariants.slice(0, 5).map((v) => `       invariant ${v.invariant} at ${v.t.toFixed(2)} ms: ${v.message}`),
-    `  ${mark(c.splitBrain.ok)} split brain: ${c.splitBrain.message}`,
-    `  ${mark(c.replay.ok)} replay: ${c.replay.ok ? 'backup never diverged' : `${c.replay.divergences.length} divergence(s); first at ${c.replay.divergences[0]!.t.toFixed(2)} ms: ${c.replay.divergences[0]!.detail}`}`,
+    ...verdictLines(c),
+    ...c.invariants.slice(0, 5).map((v) => `       invariant ${v.invariant} at ${v.t.toFixed(2)} ms: ${v.message}`),
     r.failover.wentLive
       ? `  failover: ${r.failover.wentLive} went live at ${r.failover.atMs!.toFixed(2)} ms${r.failover.faultToFirstOutputMs !== null ? `; first output ${r.failover.faultToFirstOutputMs.toFixed(2)} ms after the fault` : ''}`
       : '  failover: none',
     `  VMs: ${r.vms.map((v) => `${v.id} ${v.role}${v.haltReason ? ` (${v.haltReason})` : ''} at icount ${v.icount}`).join('; ')}`,
     `  stats: ${r.stats.instructions} instructions, ${r.stats.entries} log entries, ${r.stats.logBytes} log bytes, ${r.stats.outputs} outputs (mean delay ${r.stats.outputDelayMsMean.toFixed(3)} ms, max ${r.stats.outputDelayMsMax.toFixed(3)} ms), client ops ${r.stats.clientOps} (${r.stats.clientOk} ok, ${r.stats.clientInfo} info)`,
+    `  verdict: ${r.verdict.toUpperCase()}`,
   ];
   return lines.join('\n');
 }
+
+/** Exit status: 0 every check passed or had nothing to check; 1 a check failed or could not decide. */
+const exitFor = (r: SimResult): number => (r.verdict === 'pass' ? 0 : 1);
 
 if (args.recording) {
   const file = args.recording;
@@ -92,14 +108,11 @@ if (args.recording) {
     const t0 = performance.now();
     const { session, mismatch } = replayRecording(rec);
     const v = session.verdicts();
-    const mark = (ok: boolean | 'unknown'): string => (ok === true ? 'ok  ' : ok === 'unknown' ? '??  ' : 'FAIL');
     console.log(
       [
         `recording "${rec.title}": ${rec.spec.scenario.program}, seed ${rec.spec.scenario.seed}, ${rec.actions.length} actions, ${rec.endMs.toFixed(2)} virtual ms${rec.chapter ? `, tour chapter ${rec.chapter}` : ''}`,
-        `  ${mark(mismatch === null)} replay: ${mismatch ?? `the same run: all ${rec.checkpoints.length} checkpoints matched`} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
-        `  ${mark(v.outputRequirement.ok)} Output Requirement: ${v.outputRequirement.message}`,
-        `  ${mark(v.splitBrain.ok)} split brain: ${v.splitBrain.message}`,
-        `  ${mark(v.replay.ok)} backup replay: ${v.replay.message}`,
+        `  ${mark(mismatch === null ? 'pass' : 'fail')} replay: ${mismatch ?? `the same run: all ${rec.checkpoints.length} checkpoints matched`} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+        ...verdictLines(v),
       ].join('\n'),
     );
     if (args.json) console.log(JSON.stringify({ title: rec.title, actions: rec.actions.length, endMs: rec.endMs, checkpoints: rec.checkpoints.length, mismatch, verdicts: v }));
@@ -148,7 +161,7 @@ if (args.scenario) {
   const { result } = runScenario(scenario);
   console.log(summary(result));
   if (args.json) console.log(JSON.stringify(result));
-  process.exit(0);
+  process.exit(exitFor(result));
 }
 
 const fuzzOpts = {
@@ -159,27 +172,41 @@ const fuzzOpts = {
 
 if (args.replay) {
   const runSeed = parseSeed(args.replay)!;
-  const { result } = runScenario(fuzzScenario(runSeed, fuzzOpts));
+  const { result } = fuzzRun(runSeed, fuzzOpts);
   console.log(summary(result));
+  if (result.verdict !== 'pass') {
+    const small = shrink(runSeed, fuzzOpts);
+    console.log(`shrunk to ${small.actions.length} action(s) that still fail ${small.result.failures[0]?.label ?? ''}:`);
+    for (const a of small.actions) console.log(`  ${JSON.stringify(a)}`);
+    if (args.save) {
+      const { scenario } = fuzzCase(runSeed, fuzzOpts);
+      const file = { ...scenario, name: `fuzz-${runSeed}`, description: `fuzz run ${runSeed}, shrunk: ${small.result.failures[0]?.message ?? ''}`, actions: small.actions };
+      writeFileSync(args.save, `${JSON.stringify(file, null, 2)}\n`);
+      console.log(`saved as ${args.save}`);
+    }
+  }
   if (args.json) console.log(JSON.stringify(result));
-  process.exit(0);
+  process.exit(exitFor(result));
 }
 
 const runs = Number(args.fuzz);
 if (!Number.isInteger(runs) || runs < 1) fail(`--fuzz takes a positive number of runs, got '${args.fuzz}'`);
+const workers = Math.max(1, Math.min(runs, args.workers !== undefined ? Number(args.workers) || 1 : availableParallelism()));
 const t0 = performance.now();
-const s = runFuzz(runs, seed ?? 1, fuzzOpts);
+const s = await fuzzInWorkers(runs, seed ?? 1, fuzzOpts, workers);
 const secs = (performance.now() - t0) / 1000;
+const failedText = CHECKS.filter((k) => s.failed[k] > 0).map((k) => `${k} ${s.failed[k]}`).join(', ');
 console.log(
-  `fuzz: ${s.runs} runs in ${secs.toFixed(1)} s; ${s.violations} with violations ` +
-    `(Output Requirement ${s.output_requirement}, split brain ${s.split_brain}, divergence ${s.divergences})`,
+  `fuzz: ${s.runs} runs (${s.actions} actions, ${(s.virtual_ms / 1000).toFixed(0)} virtual s) in ${secs.toFixed(1)} s on ${workers} thread(s), ${(s.runs / secs).toFixed(1)} runs/s; ` +
+    `${s.violations} with violations${failedText ? ` (${failedText})` : ''}, ${s.unknown} unknown`,
 );
 if (s.first_failing_seed !== null) {
   console.log(`first failing run: seed ${s.first_failing_seed}: ${s.first_failure}`);
   const sw = [outputRule === false ? ' --output-rule off' : '', testAndSet === false ? ' --test-and-set off' : '', ...unlogged.map((u) => ` --unlogged ${u}`)].join('');
-  console.log(`replay it: npm run -s sim -- --replay ${s.first_failing_seed}${sw}`);
+  console.log(`replay (and shrink) it: npm run -s sim -- --replay ${s.first_failing_seed}${sw}`);
 }
 if (args.json) {
-  const { failover_virtual_ms: _f, ...rest } = s;
-  console.log(JSON.stringify({ ...rest, seconds: Math.round(secs * 10) / 10 }));
+  const { failover_virtual_ms: _f, notChecked, ...rest } = s;
+  console.log(JSON.stringify({ ...rest, not_checked: notChecked, seconds: Math.round(secs * 10) / 10, runs_per_second: Math.round((s.runs / secs) * 10) / 10, workers }));
 }
+process.exit(s.violations > 0 || s.unknown > 0 ? 1 : 0);

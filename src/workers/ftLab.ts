@@ -10,7 +10,7 @@ import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/f
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
-import { cappedHistory, HISTORY_PER_CLIENT, labVerdicts, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import type { LabController } from './labController';
@@ -167,7 +167,8 @@ export class FtLab implements LabController {
   }
   private _netPorts = new Map<NodeId, MessagePort>();
 
-  private _init(h: VmHandle, role: 'primary' | 'backup' | 'live', peer: NodeId | null): Promise<void> {
+  /** `fresh`: a new backup for FT VMotion, booted with no image (it waits for the live VM's snapshot). */
+  private _init(h: VmHandle, role: 'primary' | 'backup' | 'live', peer: NodeId | null, fresh = false): Promise<void> {
     const net = this._netPorts.get(h.id)!;
     const log = this._pendingLogPorts.get(h.id) ?? null;
     this._pendingLogPorts.delete(h.id);
@@ -178,7 +179,7 @@ export class FtLab implements LabController {
       id: h.id,
       role,
       peer,
-      image: this.opts.image,
+      image: fresh ? null : this.opts.image,
       config: this.config,
       clock: this.realm.clock,
       channel: this.links.channel,
@@ -419,7 +420,7 @@ export class FtLab implements LabController {
     const clock = this._pendingClockPorts.get(live.id)!;
     this._pendingClockPorts.delete(live.id);
     // The new worker boots first; only then does the live VM start logging to it.
-    await this._init(nb, 'backup', live.id);
+    await this._init(nb, 'backup', live.id, true);
     if (!live.alive) return null;
     await live.api.startBackup(nb.id, Comlink.transfer(port, [port]), Comlink.transfer(clock, [clock]));
     this._note({ type: 'fault', kind: 'restart-backup', detail: `started backup ${nb.id} from a snapshot of ${live.id}` });
@@ -496,7 +497,7 @@ export class FtLab implements LabController {
   }
 
   private _computeVerdicts(): LabVerdicts {
-    return labVerdicts(this.opts.program, this._monitor, this.history());
+    return judge({ program: this.opts.program, monitor: this._monitor, ops: this.history(), blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
   }
 
   dispose(): void {

@@ -26,7 +26,8 @@ export interface VmInit {
   readonly id: NodeId;
   readonly role: 'primary' | 'backup' | 'live';
   readonly peer: NodeId | null;
-  readonly image: Uint8Array;
+  /** null: a new backup that waits for FT VMotion's snapshot. */
+  readonly image: Uint8Array | null;
   readonly config: FtConfig;
   readonly clock: ClockState;
   readonly channel: LinkConfig;

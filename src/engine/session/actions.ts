@@ -3,29 +3,11 @@
 // action carries the virtual time it was taken at, so a session is reproduced exactly by its
 // scenario, its seed and this list (recordings and share links store nothing else to re-run it).
 
-import { z } from 'zod';
-import { faultSchema, type Fault } from '../sim/scenario';
+import type { z } from 'zod';
+import { actionSchema, requestActionSchema, workloadActionSchema, type Fault } from '../sim/scenario';
 import type { World } from '../sim/world';
 
-export const requestActionSchema = z
-  .object({
-    at: z.number().min(0),
-    kind: z.literal('request'),
-    client: z.number().int().min(1).max(99),
-    text: z.string().min(1).max(59),
-  })
-  .strict();
-
-export const workloadActionSchema = z
-  .object({
-    at: z.number().min(0),
-    kind: z.literal('workload'),
-    count: z.number().int().min(0).max(64),
-    perSecond: z.number().positive().max(1000),
-  })
-  .strict();
-
-export const actionSchema = z.discriminatedUnion('kind', [...faultSchema.options, requestActionSchema, workloadActionSchema]);
+export { actionSchema, requestActionSchema, workloadActionSchema };
 
 export type RequestAction = z.infer<typeof requestActionSchema>;
 export type WorkloadAction = z.infer<typeof workloadActionSchema>;

@@ -4,7 +4,7 @@
 // and the guided tour rest on. Pure: the runtime that paces it by the wall clock lives elsewhere.
 
 import { TraceMonitor } from '../sim/checkers/ftCheckers';
-import { cappedHistory, labVerdicts, type LabVerdicts } from '../sim/checkers/verdicts';
+import { cappedHistory, judge, type LabVerdicts } from '../sim/checkers/verdicts';
 import type { Scenario } from '../sim/scenario';
 import { World } from '../sim/world';
 import type { TraceEvent } from '../ft/trace';
@@ -22,6 +22,17 @@ export interface SessionSpec {
 export interface SessionOptions {
   /** Cap each client's history (the checkers then judge a bounded prefix; the run is unchanged). */
   readonly maxHistoryPerClient?: number;
+  /** Take checkpoints (state hashes) as it runs; default true (recordings need them). */
+  readonly checkpoints?: boolean;
+  /** Keep the newest trace events in `trace`; default true. */
+  readonly keepTrace?: boolean;
+  /** Keep every trace event in `world.trace` (tests, the CLI). */
+  readonly recordTrace?: boolean;
+}
+
+/** How long after the last fault the service must answer again (liveness): detection, test-and-set retries, draining. */
+export function livenessOptions(scenario: Scenario, failureTimeoutMs: number): { settleMs: number; replyWithinMs: number } {
+  return { settleMs: 5 * failureTimeoutMs + 100, replyWithinMs: scenario.clients.timeoutMs };
 }
 
 /** Both VMs' state hashes at one virtual time: a recording carries these to prove its replay. */
@@ -66,15 +77,21 @@ export class SimSession {
       ...(image ? { image } : {}),
       ...(spec.noBackup ? { noBackup: true } : {}),
       ...(opts.maxHistoryPerClient !== undefined ? { maxHistoryPerClient: opts.maxHistoryPerClient } : {}),
+      ...(opts.recordTrace ? { recordTrace: true } : {}),
     });
     this.monitor = new TraceMonitor({
       outputRule: this.world.config.outputRule,
       packetTimingLogged: !this.world.config.unlogged.includes('packet-timing'),
+      liveness: livenessOptions(spec.scenario, this.world.config.failureTimeoutMs),
     });
+    const keep = opts.keepTrace ?? true;
+    if (opts.checkpoints === false) this._nextCheckpointAt = Infinity;
     this.world.onTrace((ev) => {
       this.monitor.listener(ev);
-      this.trace.push(ev);
-      if (this.trace.length > this.maxTrace * 1.25) this.trace.splice(0, this.trace.length - this.maxTrace);
+      if (keep) {
+        this.trace.push(ev);
+        if (this.trace.length > this.maxTrace * 1.25) this.trace.splice(0, this.trace.length - this.maxTrace);
+      }
       for (const l of this._listeners) l(ev);
     });
     this._actions = [...actions].sort((a, b) => a.at - b.at);
@@ -145,7 +162,14 @@ export class SimSession {
   }
 
   verdicts(): LabVerdicts {
-    return labVerdicts(this.spec.scenario.program, this.monitor, cappedHistory(this.world.clients));
+    const w = this.world;
+    return judge({
+      program: this.spec.source ? 'custom' : this.spec.scenario.program,
+      monitor: this.monitor,
+      ops: cappedHistory(w.clients),
+      blockDigest: (b) => w.storage.blockDigest(b),
+      now: w.now,
+    });
   }
 
   private _checkpoint(): void {

@@ -46,7 +46,7 @@ describe('deterministic replay', () => {
     const hashes = replayed.filter((e) => e.kind === 'hash');
     expect(hashes.length).toBeGreaterThan(20);
     expect(replayed.every((e) => e.type === 'entry/replayed' && e.icount === e.atIcount)).toBe(true);
-    expect(result.checkers.replay.divergences).toEqual([]);
+    expect(result.checkers.divergences).toEqual([]);
   });
 
   it('the backup suppresses its outputs and the primary releases each only after its ack', () => {
@@ -193,16 +193,17 @@ describe('teaching switches break the invariant they exist to show', () => {
 });
 
 describe('fuzz', () => {
-  it('300 random runs with faults: every invariant holds', () => {
-    const s = runFuzz(300, 7);
+  it('a fixed-seed subset of the release fuzz: every check holds, none unknown', () => {
+    const s = runFuzz(60, 7);
     expect(s.first_failure).toBeNull();
     expect(s.violations).toBe(0);
-    expect(s.failover_virtual_ms.length).toBeGreaterThan(20);
+    expect(s.unknown).toBe(0);
+    expect(s.failover_virtual_ms.length).toBeGreaterThan(3);
   });
 
   it('with the Output Rule off the fuzzer finds violations, and names a replayable seed', () => {
-    const s = runFuzz(150, 7, { outputRule: false });
-    expect(s.output_requirement).toBeGreaterThan(0);
+    const s = runFuzz(80, 7, { outputRule: false });
+    expect(s.failed.outputRequirement).toBeGreaterThan(0);
     expect(s.first_failing_seed).not.toBeNull();
   });
 });
@@ -214,26 +215,6 @@ describe('checkers fail on broken input', () => {
     m.listener({ ...base, type: 'vm/role', vm: 'A', role: 'primary', reason: 'x' });
     m.listener({ ...base, type: 'output/released', vm: 'A', seq: 9, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: 8 });
     expect(m.violations.map((v) => v.invariant)).toEqual(['output-before-ack']);
-  });
-  it('two VMs releasing as primary', () => {
-    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
-    m.listener({ ...base, type: 'vm/role', vm: 'A', role: 'primary', reason: 'x' });
-    m.listener({ ...base, type: 'vm/role', vm: 'B', role: 'live', reason: 'x' });
-    m.listener({ ...base, type: 'output/released', vm: 'A', seq: 1, output: 'net', to: 'c', role: 'primary', delayMs: 0, ackedSeq: 1 });
-    m.listener({ ...base, type: 'output/released', vm: 'B', seq: 0, output: 'net', to: 'c', role: 'live', delayMs: 0, ackedSeq: 0 });
-    expect(m.splitBrain).toBe(true);
-  });
-  it('a primary that released only before the other VM took over is not split brain; one that releases after is', () => {
-    const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
-    const rel = (vm: string, t: number, role: 'primary' | 'live') =>
-      m.listener({ t, type: 'output/released', vm, seq: t, output: 'net', to: 'c', role, delayMs: 0, ackedSeq: t });
-    m.listener({ t: 0, type: 'vm/role', vm: 'A', role: 'primary', reason: 'started' });
-    rel('A', 10, 'primary');
-    m.listener({ t: 20, type: 'vm/role', vm: 'B', role: 'live', reason: 'won test-and-set' });
-    rel('B', 30, 'live');
-    expect(m.splitBrain).toBe(false);
-    rel('A', 40, 'primary'); // the paused primary wakes and serves: now it is split brain
-    expect(m.splitBrain).toBe(true);
   });
   it('the starting roles reach a listener attached after the world was built', () => {
     const w = new World(validateScenario(kv({ durationMs: 50 })));

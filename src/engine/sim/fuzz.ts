@@ -1,64 +1,118 @@
-// The fuzzer: random workloads and fault schedules over kv-server and lease-server. Each run's
-// scenario comes from (seed, run index) alone, so any failing run can be replayed by its seed.
+// The fuzzer: every action a learner can take, at random instants, over kv-server, lease-server
+// and the ticker (which reads the clock and the random device). Each run comes from its seed
+// alone: a scenario (program, settings, network, clients) and a list of timed learner actions,
+// carried out through the same applyAction the page uses (session/actions.ts). Swarm testing:
+// each run draws a subset of action kinds, so rare combinations get room. Actions come in bursts
+// at the worst instants: right after a restart (the snapshot in flight), right after a fault
+// (held outputs), when the backup wins test-and-set (draining). The last part of every run is
+// quiet — everything healed, resumed and restored — so liveness can be judged. A failing run
+// shrinks to the fewest actions that still fail the same check.
 
 import type { NondetSource } from '../ft/hypervisor';
+import type { LabAction, TimedAction } from '../session/actions';
 import { Rng } from './rng';
 import { runScenario, type SimResult } from './runScenario';
-import { validateScenario, type Scenario, type ScenarioInput } from './scenario';
+import { validateScenario, type Scenario } from './scenario';
 
 export interface FuzzOptions {
   readonly outputRule?: boolean;
   readonly testAndSet?: boolean;
   readonly unlogged?: readonly NondetSource[];
-  /** Virtual ms per run. */
-  readonly durationMs?: number;
+  /** Only these action kinds (default: all, a random subset per run). */
+  readonly kinds?: readonly ActionKind[];
+}
+
+/** Every kind of action a learner can take, in either runtime. */
+export const ACTION_KINDS = [
+  'kill-primary',
+  'kill-backup',
+  'power-off-primary',
+  'restart-backup',
+  'pause',
+  'resume',
+  'cut-channel',
+  'heal',
+  'partition-storage',
+  'partition-clients',
+  'slow-channel',
+  'slow-backup',
+  'request',
+  'workload',
+] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+/** The checks a run is judged by, as the summary counts them. */
+export const CHECKS = ['outputRequirement', 'splitBrain', 'replay', 'durability', 'powerOff', 'clock', 'replies', 'liveness'] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+export interface FuzzCase {
+  readonly scenario: Scenario;
+  readonly actions: readonly TimedAction[];
+}
+
+export interface FuzzRun {
+  readonly seed: number;
+  readonly result: SimResult;
+  readonly actions: readonly TimedAction[];
 }
 
 export interface FuzzSummary {
   readonly runs: number;
+  /** Runs with a failed check. */
   readonly violations: number;
-  readonly output_requirement: number;
-  readonly split_brain: number;
-  readonly divergences: number;
+  /** Runs with no failed check but one that could not decide (counted apart: never a pass). */
+  readonly unknown: number;
+  readonly failed: Readonly<Record<CheckName, number>>;
+  readonly notChecked: Readonly<Record<CheckName, number>>;
+  readonly actions: number;
   readonly first_failing_seed: number | null;
   readonly first_failure: string | null;
   readonly failover_virtual_ms: readonly number[];
   readonly instructions: number;
+  readonly virtual_ms: number;
 }
 
-const FAULTS = ['kill-primary', 'kill-primary', 'kill-backup', 'power-off-primary', 'cut-channel', 'partition-storage', 'pause', 'slow-channel'] as const;
+const KV_TEXT = (rng: Rng): string => {
+  const key = `k${rng.int(0, 2)}`;
+  return rng.pick([`PUT ${key} v${rng.int(0, 99)}`, `GET ${key}`, `INCR ${key}`, `DEL ${key}`]);
+};
 
-/** The scenario of one fuzz run, derived from its seed. */
-export function fuzzScenario(seed: number, opts: FuzzOptions = {}): Scenario {
-  const rng = new Rng(seed);
-  const program = rng.chance(0.7) ? 'kv-server' : 'lease-server';
-  const durationMs = opts.durationMs ?? 500;
-  const faults: NonNullable<ScenarioInput['faults']> = [];
-  const nFaults = rng.int(0, 2);
-  for (let i = 0; i < nFaults; i++) {
-    const kind = rng.pick(FAULTS);
-    const at = rng.int(60, Math.floor(durationMs * 0.6));
-    switch (kind) {
-      case 'cut-channel':
-        faults.push({ at, kind, direction: rng.pick(['both', 'to-backup', 'to-primary'] as const) });
-        if (rng.chance(0.5)) faults.push({ at: at + rng.int(5, 150), kind: 'heal' });
-        break;
-      case 'partition-storage':
-        faults.push({ at, kind, vm: rng.pick(['primary', 'backup'] as const) });
-        faults.push({ at: at + rng.int(20, 200), kind: 'heal' });
-        break;
-      case 'pause':
-        faults.push({ at, kind, vm: rng.pick(['primary', 'backup'] as const), forMs: rng.int(10, 200) });
-        break;
-      case 'slow-channel':
-        faults.push({ at, kind, latencyMs: rng.int(1, 20), bandwidthMbps: rng.pick([0.2, 1, 10, 1000]) });
-        break;
-      default:
-        faults.push({ at, kind });
-    }
+function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
+  const vm = (): 'primary' | 'backup' => rng.pick(['primary', 'backup'] as const);
+  switch (kind) {
+    case 'cut-channel':
+      return { kind, direction: rng.pick(['both', 'to-backup', 'to-primary'] as const) };
+    case 'partition-storage':
+    case 'partition-clients':
+    case 'resume':
+      return { kind, vm: vm() };
+    case 'pause':
+      return rng.chance(0.5) ? { kind, vm: vm(), forMs: rng.int(5, 400) } : { kind, vm: vm() };
+    case 'slow-channel':
+      return { kind, latencyMs: rng.pick([0.5, 2, 8, 20]), bandwidthMbps: rng.pick([0.2, 1, 10, 1000]) };
+    case 'slow-backup':
+      return { kind, speed: rng.pick([0.1, 0.3, 0.5, 0.8]) };
+    case 'request':
+      return { kind, client: rng.int(50, 52), text: program === 'lease-server' ? `${rng.pick(['LEASE', 'RELEASE'])} k${rng.int(0, 2)}` : KV_TEXT(rng) };
+    case 'workload':
+      return { kind, count: rng.int(0, 8), perSecond: rng.pick([5, 20, 50, 200]) };
+    default:
+      return { kind };
   }
-  faults.sort((a, b) => a.at - b.at);
-  return validateScenario(
+}
+
+/** One run's scenario and actions, from its seed alone. */
+export function fuzzCase(seed: number, opts: FuzzOptions = {}): FuzzCase {
+  const rng = new Rng(seed);
+  const r = rng.next();
+  const program = r < 0.55 ? 'kv-server' : r < 0.85 ? 'lease-server' : 'ticker';
+  const failureTimeoutMs = rng.pick([30, 60]);
+  const channel = { latencyMs: rng.pick([0.045, 0.5, 2]), bandwidthMbps: rng.pick([0.5, 10, 10000]) };
+  const timeoutMs = rng.pick([100, 200]);
+  // Faults in the first part; the rest is quiet, long enough for liveness to be judged.
+  const faultEnd = rng.int(300, 1800);
+  const durationMs = faultEnd + 5 * failureTimeoutMs + 100 + timeoutMs + 500;
+  const scenario = validateScenario(
     {
       name: `fuzz-${seed}`,
       program,
@@ -68,52 +122,164 @@ export function fuzzScenario(seed: number, opts: FuzzOptions = {}): Scenario {
         outputRule: opts.outputRule ?? true,
         testAndSet: opts.testAndSet ?? true,
         unlogged: [...(opts.unlogged ?? [])],
-        failureTimeoutMs: rng.pick([30, 60]),
+        failureTimeoutMs,
+        ...(rng.chance(0.2) ? { primaryLogCapacity: rng.pick([2, 8, 64]), backupLogCapacity: rng.pick([2, 8, 64]) } : {}),
       },
-      network: { channel: { latencyMs: rng.pick([0.1, 0.5, 2]), bandwidthMbps: rng.pick([0.5, 10, 1000]) } },
-      clients: { count: rng.int(2, 4), keys: rng.int(1, 3), thinkMs: rng.int(3, 20), timeoutMs: 100 },
-      faults,
+      network: { channel },
+      clients: program === 'ticker' ? { count: 0 } : { count: rng.int(1, 4), keys: rng.int(1, 3), thinkMs: rng.int(3, 30), timeoutMs },
     },
     `fuzz seed ${seed}`,
   );
+  // Swarm testing: this run's kinds.
+  const all = (opts.kinds ?? ACTION_KINDS).filter((k) => program !== 'ticker' || (k !== 'request' && k !== 'workload' && k !== 'partition-clients'));
+  let kinds = all.filter(() => rng.chance(0.5));
+  if (kinds.length === 0 && all.length > 0) kinds = [rng.pick(all)];
+  const actions: TimedAction[] = [];
+  const n = kinds.length === 0 ? 0 : rng.int(0, 12);
+  let t = rng.int(20, 200);
+  for (let i = 0; i < n && t < faultEnd; i++) {
+    const kind = rng.pick(kinds);
+    actions.push({ ...randomAction(rng, kind, program), at: t } as TimedAction);
+    // Next: a burst at a bad instant, or a while later.
+    const g = rng.next();
+    if (g < 0.25) t += rng.next() * 2; // on top of this one: snapshot in flight, outputs held
+    else if (g < 0.45) t += failureTimeoutMs + rng.next() * 10; // detection, test-and-set, draining
+    else t += rng.int(5, Math.max(6, Math.floor(faultEnd / 3)));
+  }
+  // Quiet from here: heal, resume, restore the links and the backup's speed.
+  const end = Math.max(faultEnd, t);
+  actions.push(
+    { at: end, kind: 'heal' },
+    { at: end, kind: 'resume', vm: 'primary' },
+    { at: end, kind: 'resume', vm: 'backup' },
+    { at: end, kind: 'slow-channel', latencyMs: channel.latencyMs, bandwidthMbps: channel.bandwidthMbps },
+    { at: end, kind: 'slow-backup', speed: 1 },
+  );
+  const quiet = end - faultEnd;
+  return { scenario: quiet > 0 ? { ...scenario, durationMs: scenario.durationMs + quiet } : scenario, actions };
 }
 
-export function runFuzz(runs: number, seed: number, opts: FuzzOptions = {}, onRun?: (r: SimResult) => void): FuzzSummary {
+/** Run one fuzz case (or a given list of actions for its scenario). */
+export function fuzzRun(seed: number, opts: FuzzOptions = {}, actions?: readonly TimedAction[]): FuzzRun {
+  const c = fuzzCase(seed, opts);
+  const list = actions ?? c.actions;
+  const { result } = runScenario(c.scenario, { actions: list });
+  return { seed, result, actions: list };
+}
+
+/** The checks a result failed (or could not decide). */
+export function failedChecks(r: SimResult): CheckName[] {
+  return CHECKS.filter((k) => r.checkers[k].status === 'fail' || r.checkers[k].status === 'unknown');
+}
+
+/**
+ * Shrink a failing run: drop actions one at a time while the same check still fails, until no
+ * single action can go. Returns the smallest list found and its result.
+ */
+export function shrink(seed: number, opts: FuzzOptions = {}, maxRuns = 400): FuzzRun {
+  let best = fuzzRun(seed, opts);
+  const target = failedChecks(best.result)[0];
+  if (!target) return best;
+  let runs = 0;
+  for (let changed = true; changed && runs < maxRuns; ) {
+    changed = false;
+    for (let i = best.actions.length - 1; i >= 0 && runs < maxRuns; i--) {
+      const fewer = best.actions.filter((_, j) => j !== i);
+      const r = fuzzRun(seed, opts, fewer);
+      runs++;
+      if (failedChecks(r.result).includes(target)) {
+        best = r;
+        changed = true;
+      }
+    }
+  }
+  return best;
+}
+
+function describeFailure(r: SimResult): string {
+  const f = r.failures[0];
+  return f ? `${f.label}: ${f.message}` : 'failed';
+}
+
+const zero = (): Record<CheckName, number> => Object.fromEntries(CHECKS.map((k) => [k, 0])) as Record<CheckName, number>;
+
+/** Run seeds `(seed, from)` … `(seed, to - 1)`. */
+export function runFuzzRange(seed: number, from: number, to: number, opts: FuzzOptions = {}, onRun?: (r: FuzzRun) => void): FuzzSummary {
+  const failed = zero();
+  const notChecked = zero();
   let violations = 0;
-  let orBad = 0;
-  let sbBad = 0;
-  let divBad = 0;
+  let unknown = 0;
+  let nActions = 0;
   let firstSeed: number | null = null;
   let firstFailure: string | null = null;
   let instructions = 0;
+  let virtualMs = 0;
   const failover: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const runSeed = (seed * 1_000_003 + i) >>> 0;
-    const { result } = runScenario(fuzzScenario(runSeed, opts));
-    onRun?.(result);
+  for (let i = from; i < to; i++) {
+    const runSeed = fuzzSeed(seed, i);
+    const run = fuzzRun(runSeed, opts);
+    const { result } = run;
+    onRun?.(run);
+    nActions += run.actions.length;
     instructions += result.stats.instructions;
-    const c = result.checkers;
-    if (c.outputRequirement.ok === false) orBad++;
-    if (!c.splitBrain.ok) sbBad++;
-    if (!c.replay.ok) divBad++;
-    if (!result.ok) {
-      violations++;
-      if (firstSeed === null) {
-        firstSeed = runSeed;
-        firstFailure = !c.splitBrain.ok ? c.splitBrain.message : c.outputRequirement.ok === false ? c.outputRequirement.message : (c.replay.divergences[0]?.detail ?? 'divergence');
-      }
+    virtualMs += result.durationMs;
+    for (const k of CHECKS) {
+      const st = result.checkers[k].status;
+      if (st === 'fail') failed[k]++;
+      else if (st === 'not-checked') notChecked[k]++;
+    }
+    if (result.verdict === 'fail') violations++;
+    else if (result.verdict === 'unknown') unknown++;
+    if (result.verdict !== 'pass' && firstSeed === null) {
+      firstSeed = runSeed;
+      firstFailure = describeFailure(result);
     }
     if (result.failover.faultToFirstOutputMs !== null) failover.push(result.failover.faultToFirstOutputMs);
   }
   return {
-    runs,
+    runs: to - from,
     violations,
-    output_requirement: orBad,
-    split_brain: sbBad,
-    divergences: divBad,
+    unknown,
+    failed,
+    notChecked,
+    actions: nActions,
     first_failing_seed: firstSeed,
     first_failure: firstFailure,
     failover_virtual_ms: failover,
     instructions,
+    virtual_ms: virtualMs,
+  };
+}
+
+export function runFuzz(runs: number, seed: number, opts: FuzzOptions = {}, onRun?: (r: FuzzRun) => void): FuzzSummary {
+  return runFuzzRange(seed, 0, runs, opts, onRun);
+}
+
+/** The seed of run `i` of a fuzz started with `seed`. */
+export function fuzzSeed(seed: number, i: number): number {
+  return (seed * 1_000_003 + i) >>> 0;
+}
+
+/** Add up summaries of disjoint ranges (workers), keeping the first failure by run order. */
+export function mergeSummaries(parts: readonly FuzzSummary[]): FuzzSummary {
+  const failed = zero();
+  const notChecked = zero();
+  for (const p of parts) for (const k of CHECKS) {
+    failed[k] += p.failed[k];
+    notChecked[k] += p.notChecked[k];
+  }
+  const first = parts.find((p) => p.first_failing_seed !== null);
+  return {
+    runs: parts.reduce((a, p) => a + p.runs, 0),
+    violations: parts.reduce((a, p) => a + p.violations, 0),
+    unknown: parts.reduce((a, p) => a + p.unknown, 0),
+    failed,
+    notChecked,
+    actions: parts.reduce((a, p) => a + p.actions, 0),
+    first_failing_seed: first?.first_failing_seed ?? null,
+    first_failure: first?.first_failure ?? null,
+    failover_virtual_ms: parts.flatMap((p) => p.failover_virtual_ms),
+    instructions: parts.reduce((a, p) => a + p.instructions, 0),
+    virtual_ms: parts.reduce((a, p) => a + p.virtual_ms, 0),
   };
 }

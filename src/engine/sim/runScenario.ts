@@ -1,29 +1,43 @@
 // Run one scenario on the simulator and judge it: the result the CLI prints and tests assert on.
+// A run is a session (session/simSession.ts): the scenario, plus learner actions taken at their
+// virtual times through the same applyAction the page uses.
 
-import { checkKvClients, checkLeaseClients, TraceMonitor, type InvariantViolation, type LinearizabilityVerdict } from './checkers/ftCheckers';
+import type { TimedAction } from '../session/actions';
+import { SimSession } from '../session/simSession';
+import type { InvariantViolation } from './checkers/ftCheckers';
+import { failedVerdicts, judge, LEASE_VALID_MS, type LabVerdicts } from './checkers/verdicts';
 import type { Scenario } from './scenario';
-import { World, type WorldOptions } from './world';
-
-import { LEASE_VALID_MS } from './checkers/verdicts';
+import type { World } from './world';
 
 export { LEASE_VALID_MS };
+
+export interface RunOptions {
+  /** Keep every trace event in `world.trace` (tests, the CLI). */
+  readonly recordTrace?: boolean;
+  /** Learner actions, each at its virtual time (the fuzzer's; a scenario's own faults apply too). */
+  readonly actions?: readonly TimedAction[];
+  /** Assembly source run instead of the scenario's shipped program. */
+  readonly source?: string;
+}
+
+/** 'pass': every check passed or had nothing to check; 'unknown': one could not decide (never a pass). */
+export type RunVerdict = 'pass' | 'fail' | 'unknown';
 
 export interface SimResult {
   readonly scenario: string;
   readonly program: string;
   readonly seed: number;
   readonly durationMs: number;
-  readonly checkers: {
-    readonly outputRequirement: LinearizabilityVerdict & { readonly invariants: readonly InvariantViolation[] };
-    readonly splitBrain: { readonly ok: boolean; readonly message: string };
-    readonly replay: { readonly ok: boolean; readonly divergences: readonly { t: number; vm: string; icount: number; detail: string }[] };
+  readonly checkers: LabVerdicts & {
+    readonly invariants: readonly InvariantViolation[];
+    readonly divergences: readonly { t: number; vm: string; icount: number; detail: string }[];
   };
   readonly failover: {
     readonly wentLive: string | null;
     readonly atMs: number | null;
-    /** Virtual ms from the (last) fault to the new primary's first output. */
+    /** Virtual ms from the fault that caused the (last) go-live to the new primary's first output. */
     readonly faultToFirstOutputMs: number | null;
-    /** Virtual ms from the (last) fault to go-live (failure detection + test-and-set + draining the log). */
+    /** Virtual ms from that fault to go-live (failure detection + test-and-set + draining the log). */
     readonly faultToLiveMs: number | null;
   };
   readonly vms: readonly { id: string; role: string; icount: number; haltReason: string }[];
@@ -38,29 +52,31 @@ export interface SimResult {
     readonly clientOk: number;
     readonly clientInfo: number;
   };
+  readonly verdict: RunVerdict;
+  /** The failed or undecided checks, by name: what a person reads first. */
+  readonly failures: readonly { label: string; status: string; message: string }[];
+  /** verdict === 'pass'. */
   readonly ok: boolean;
 }
 
-export function runScenario(scenario: Scenario, opts: WorldOptions = {}): { world: World; result: SimResult } {
-  const world = new World(scenario, opts);
-  const monitor = new TraceMonitor({
-    outputRule: world.config.outputRule,
-    packetTimingLogged: !world.config.unlogged.includes('packet-timing'),
+export function runScenario(scenario: Scenario, opts: RunOptions = {}): { world: World; result: SimResult; session: SimSession } {
+  const actions = [...scenario.actions, ...(opts.actions ?? [])];
+  const session = new SimSession({ scenario, ...(opts.source ? { source: opts.source } : {}) }, actions, {
+    checkpoints: false,
+    keepTrace: false,
+    ...(opts.recordTrace ? { recordTrace: true } : {}),
   });
-  world.onTrace(monitor.listener);
-  let lastFaultAt: number | null = null;
-  world.onTrace((ev) => {
-    if (ev.type === 'fault' && ev.kind !== 'heal') lastFaultAt = ev.t;
-  });
-  world.run();
-
+  session.runTo(scenario.durationMs);
+  const world = session.world;
+  const monitor = session.monitor;
   const ops = world.clients.flatMap((c) => c.history);
-  let verdict: LinearizabilityVerdict;
-  if (scenario.program === 'kv-server') verdict = checkKvClients(ops);
-  else if (scenario.program === 'lease-server') verdict = checkLeaseClients(ops, LEASE_VALID_MS);
-  else verdict = { ok: true, message: 'no client protocol to check', culprits: [] };
-  const invariants = monitor.violations.filter((v) => v.invariant !== 'split-brain');
-  const split = monitor.violations.find((v) => v.invariant === 'split-brain');
+  const v = judge({
+    program: opts.source ? 'custom' : scenario.program,
+    monitor,
+    ops,
+    blockDigest: (b) => world.storage.blockDigest(b),
+    now: world.now,
+  });
 
   let instructions = 0;
   let entries = 0;
@@ -77,24 +93,22 @@ export function runScenario(scenario: Scenario, opts: WorldOptions = {}): { worl
     delayMax = Math.max(delayMax, vm.stats.outputDelayMsMax);
   }
   const wl = monitor.wentLive;
-  const fault = lastFaultAt as number | null;
+  const fault = monitor.faultBeforeLive;
+  const failures = failedVerdicts(v);
+  const verdict: RunVerdict = failures.some((f) => f.status === 'fail') ? 'fail' : failures.length > 0 ? 'unknown' : 'pass';
   const result: SimResult = {
     scenario: scenario.name,
     program: scenario.program,
     seed: scenario.seed,
     durationMs: scenario.durationMs,
-    checkers: {
-      outputRequirement: { ...verdict, ok: verdict.ok === true && invariants.length === 0 ? true : verdict.ok === 'unknown' && invariants.length === 0 ? 'unknown' : false, invariants },
-      splitBrain: { ok: !split, message: split ? split.message : 'no split brain: at most one VM released outputs as primary at any time' },
-      replay: { ok: monitor.divergences.length === 0, divergences: monitor.divergences },
-    },
+    checkers: { ...v, invariants: monitor.violations, divergences: monitor.divergences },
     failover: {
       wentLive: wl?.vm ?? null,
       atMs: wl?.t ?? null,
       faultToFirstOutputMs: wl && fault !== null && monitor.firstOutputAfterLive !== null ? monitor.firstOutputAfterLive - fault : null,
       faultToLiveMs: wl && fault !== null ? wl.t - fault : null,
     },
-    vms: [...world.vms.values()].map((v) => ({ id: v.id, role: v.role, icount: v.machine.icount, haltReason: v.haltReason })),
+    vms: [...world.vms.values()].map((vm) => ({ id: vm.id, role: vm.role, icount: vm.machine.icount, haltReason: vm.haltReason })),
     stats: {
       instructions,
       entries,
@@ -106,8 +120,9 @@ export function runScenario(scenario: Scenario, opts: WorldOptions = {}): { worl
       clientOk: ops.filter((o) => o.status === 'ok').length,
       clientInfo: ops.filter((o) => o.status === 'info').length,
     },
-    ok: false,
+    verdict,
+    failures,
+    ok: verdict === 'pass',
   };
-  const ok = result.checkers.outputRequirement.ok !== false && result.checkers.splitBrain.ok && result.checkers.replay.ok;
-  return { world, result: { ...result, ok } };
+  return { world, result, session };
 }

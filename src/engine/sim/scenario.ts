@@ -48,6 +48,29 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('restart-backup') }).strict(),
 ]);
 
+/** A request typed at the client terminal (a learner action). */
+export const requestActionSchema = z
+  .object({
+    at: z.number().min(0),
+    kind: z.literal('request'),
+    client: z.number().int().min(1).max(99),
+    text: z.string().min(1).max(59),
+  })
+  .strict();
+
+/** A change of the automatic workload (a learner action). */
+export const workloadActionSchema = z
+  .object({
+    at: z.number().min(0),
+    kind: z.literal('workload'),
+    count: z.number().int().min(0).max(64),
+    perSecond: z.number().positive().max(1000),
+  })
+  .strict();
+
+/** Anything a learner can do, at a virtual time: a fault, a typed request, a workload change. */
+export const actionSchema = z.discriminatedUnion('kind', [...faultSchema.options, requestActionSchema, workloadActionSchema]);
+
 const scripted = z
   .object({
     client: z.number().int().min(1).max(1000),
@@ -95,6 +118,8 @@ export const scenarioSchema = z
       .default({ count: 0, thinkMs: 20, keys: 4, timeoutMs: 300, startMs: 20 }),
     requests: z.array(scripted).default([]),
     faults: z.array(faultSchema).default([]),
+    /** Learner actions, applied as the page applies them (after every event due by their time). */
+    actions: z.array(actionSchema).default([]),
   })
   .strict();
 

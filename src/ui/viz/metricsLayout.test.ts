@@ -16,8 +16,8 @@ describe('computeMetrics', () => {
       ev({ t: 830, type: 'entry/flushed', vm: 'A', fromSeq: 2, toSeq: 2, bytes: 50, horizon: 0 }),
       ev({ t: 840, type: 'output/released', vm: 'A', seq: 2, output: 'net', to: 'client-1', role: 'primary', delayMs: 0.2, ackedSeq: 2 }),
       ev({ t: 845, type: 'output/released', vm: 'A', seq: 3, output: 'net', to: 'client-1', role: 'primary', delayMs: 0.4, ackedSeq: 3 }),
-      ev({ t: 860, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false }),
-      ev({ t: 870, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'B', duplicate: true }),
+      ev({ t: 860, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false }),
+      ev({ t: 870, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'B', duplicate: true, contradicts: false }),
       ev({ t: 950, type: 'entry/acked', vm: 'A', ackedSeq: 3, backupIcount: 3, lagMs: 0.7 }),
     ].sort((a, b) => a.t - b.t);
     const m = computeMetrics(trace, 1000, opts);
@@ -41,14 +41,14 @@ describe('computeMetrics', () => {
   });
 
   it('leaves out the partial bucket of a rate', () => {
-    const trace: TraceEvent[] = [ev({ t: 1010, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false })];
+    const trace: TraceEvent[] = [ev({ t: 1010, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false })];
     const m = computeMetrics(trace, 1050, opts);
     expect(m.throughput.points.at(-1)).toBeNull();
     expect(m.throughput.current).toBe(0);
   });
 
   it('averages rates over buckets just before the window too', () => {
-    const trace: TraceEvent[] = [ev({ t: 950, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false })];
+    const trace: TraceEvent[] = [ev({ t: 950, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false })];
     const m = computeMetrics(trace, 2000, opts);
     expect(m.t0).toBe(1000);
     expect(m.throughput.points[0]).toEqual({ t: 1050, v: 5 });

@@ -17,7 +17,7 @@ const ROUND_TRIP: TraceEvent[] = [
   ev({ t: 1.85, type: 'entry/received', vm: 'B', fromSeq: 7, toSeq: 8, buffered: 2 }),
   ev({ t: 1.9, type: 'entry/acked', vm: 'A', ackedSeq: 8, backupIcount: 2900, lagMs: 0.25 }),
   ev({ t: 1.9, type: 'output/released', vm: 'A', seq: 8, output: 'net', to: 'client-100', role: 'primary', delayMs: 0.1, ackedSeq: 8 }),
-  ev({ t: 2.5, type: 'client/reply', client: 100, reqId: 1, text: 'OK', from: 'A', duplicate: false }),
+  ev({ t: 2.5, type: 'client/reply', client: 100, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false }),
 ];
 
 describe('layoutTimeline', () => {
@@ -73,7 +73,7 @@ describe('layoutTimeline', () => {
       ev({ t: 10, type: 'vm/role', vm: 'A', role: 'dead', reason: 'killed (worker terminated)' }),
       ev({ t: 70, type: 'failure/suspected', vm: 'B', peer: 'A', silentMs: 60 }),
       ev({ t: 70, type: 'tas/requested', vm: 'B' }),
-      ev({ t: 70.2, type: 'storage/tas', holder: 'B' }),
+      ev({ t: 70.2, type: 'storage/tas', holder: 'B', generation: 1, asker: 'B', won: true }),
       ev({ t: 70.4, type: 'tas/won', vm: 'B' }),
       ev({ t: 70.9, type: 'vm/role', vm: 'B', role: 'live', reason: 'primary failed; backup took over' }),
       ev({ t: 70.9, type: 'vm/went-live', vm: 'B', icount: 1000, receivedSeq: 9, consumedSeq: 9 }),

@@ -1,40 +1,52 @@
 // The FT checkers, fed by the trace as it happens (design.md, "Invariants worth a test each"):
-//  - Output Requirement: direct invariants of the protocol, plus (after the run) linearizability
-//    of everything the clients saw, against a model of the guest program.
-//  - Split brain: never two VMs releasing outputs as primary at the same virtual time.
+//  - Output Requirement: direct invariants of the protocol (outputs only after the ack, go-live
+//    only after replaying every acknowledged entry, no entry passed), plus (after the run)
+//    linearizability of everything the clients saw, against a model of the guest program.
 //  - Replay: divergence reports from the backup's comparisons.
+//  - Split brain, durability, power-off, clock, replies and liveness: safety.ts.
 //  - Lease safety (lease-server): never two clients holding the same lease at once.
 
 import type { TraceEvent } from '../../ft/trace';
 import type { ClientOp } from '../clients';
 import { checkKvHistory, type KvInput, type KvOperation, type KvOutput } from './linearizability';
+import { SafetyMonitor, type LivenessOptions } from './safety';
 
 export interface InvariantViolation {
   readonly t: number;
-  readonly invariant: 'output-before-ack' | 'go-live-before-replay' | 'passed-entry' | 'split-brain';
+  readonly invariant: 'output-before-ack' | 'go-live-before-replay' | 'passed-entry';
   readonly message: string;
 }
 
-/** Watches the trace for the direct invariants and split brain. */
+export interface MonitorOptions {
+  readonly outputRule: boolean;
+  readonly packetTimingLogged: boolean;
+  readonly liveness?: LivenessOptions;
+}
+
+/** Watches the trace for the protocol's direct invariants, divergences and the safety properties. */
 export class TraceMonitor {
   readonly violations: InvariantViolation[] = [];
   readonly divergences: { t: number; vm: string; icount: number; detail: string }[] = [];
-  /** Per VM while it acts as primary or live: since when, and when it last released an output. */
-  private readonly _serving = new Map<string, { since: number; lastRelease: number | null }>();
-  private _splitBrainReported = false;
+  readonly safety: SafetyMonitor;
+  /** Entries any backup replayed (nothing replayed: the replay check had nothing to judge). */
+  replayed = 0;
   wentLive: { t: number; vm: string; icount: number } | null = null;
   firstOutputAfterLive: number | null = null;
+  /** The last fault before the latest go-live (the failover it answered). */
+  faultBeforeLive: number | null = null;
+  private _lastFault: number | null = null;
 
-  constructor(private readonly _opts: { outputRule: boolean; packetTimingLogged: boolean }) {}
+  constructor(private readonly _opts: MonitorOptions) {
+    this.safety = new SafetyMonitor(_opts.liveness);
+  }
 
   readonly listener = (ev: TraceEvent): void => {
+    this.safety.listener(ev);
     switch (ev.type) {
-      case 'vm/role':
-        if (ev.role === 'primary' || ev.role === 'live') {
-          if (!this._serving.has(ev.vm)) this._serving.set(ev.vm, { since: ev.t, lastRelease: null });
-        } else this._serving.delete(ev.vm);
+      case 'fault':
+        if (ev.kind !== 'heal' && ev.detail !== 'no effect') this._lastFault = ev.t;
         break;
-      case 'output/released': {
+      case 'output/released':
         if (ev.role === 'primary' && this._opts.outputRule && ev.seq > ev.ackedSeq) {
           this.violations.push({
             t: ev.t,
@@ -42,25 +54,12 @@ export class TraceMonitor {
             message: `${ev.vm} released output #${ev.seq} with only #${ev.ackedSeq} acknowledged`,
           });
         }
-        const me = this._serving.get(ev.vm);
-        if (me) me.lastRelease = ev.t;
-        // Two VMs serving at once, each releasing outputs while the other also was: one that
-        // released only before the other took over (then was paused, say) is not split brain.
-        for (const [vm, s] of this._serving) {
-          if (vm !== ev.vm && me && s.lastRelease !== null && s.lastRelease >= me.since && !this._splitBrainReported) {
-            this._splitBrainReported = true;
-            this.violations.push({
-              t: ev.t,
-              invariant: 'split-brain',
-              message: `split brain: ${ev.vm} released an output while ${vm}, also acting as primary since ${s.since.toFixed(1)} ms, had released outputs too`,
-            });
-          }
-        }
         if (this.wentLive && this.firstOutputAfterLive === null && ev.vm === this.wentLive.vm) this.firstOutputAfterLive = ev.t;
         break;
-      }
       case 'vm/went-live':
         this.wentLive = { t: ev.t, vm: ev.vm, icount: ev.icount };
+        this.firstOutputAfterLive = null;
+        this.faultBeforeLive = this._lastFault;
         if (ev.consumedSeq < ev.receivedSeq) {
           this.violations.push({
             t: ev.t,
@@ -70,6 +69,7 @@ export class TraceMonitor {
         }
         break;
       case 'entry/replayed':
+        this.replayed++;
         if (ev.icount !== ev.atIcount && !(ev.kind === 'packet' && !this._opts.packetTimingLogged)) {
           this.violations.push({
             t: ev.t,
@@ -85,10 +85,6 @@ export class TraceMonitor {
         break;
     }
   };
-
-  get splitBrain(): boolean {
-    return this.violations.some((v) => v.invariant === 'split-brain');
-  }
 }
 
 // ---------------------------------------------------------------- kv-server histories
@@ -143,14 +139,17 @@ export interface LinearizabilityVerdict {
   readonly ok: boolean | 'unknown';
   readonly message: string;
   readonly culprits: readonly string[];
+  /** Client operations that completed (what the check had to judge). */
+  readonly completed: number;
 }
 
 export function checkKvClients(ops: readonly ClientOp[]): LinearizabilityVerdict {
   const history = kvOperations(ops);
+  const completed = history.filter((o) => o.status === 'ok').length;
   const r = checkKvHistory(history, { maxStates: 200_000 });
-  if (r.ok === true) return { ok: true, message: `Output Requirement holds: ${history.length} client operations fit one sequential execution`, culprits: [] };
-  if (r.ok === 'unknown') return { ok: 'unknown', message: r.reason, culprits: [] };
-  return { ok: false, message: `VIOLATED: ${r.message}`, culprits: r.culprits.map((c) => String(c.id)) };
+  if (r.ok === true) return { ok: true, message: `${completed} completed client operations fit one sequential execution`, culprits: [], completed };
+  if (r.ok === 'unknown') return { ok: 'unknown', message: `UNKNOWN: ${r.reason}`, culprits: [], completed };
+  return { ok: false, message: `VIOLATED: ${r.message}`, culprits: r.culprits.map((c) => String(c.id)), completed };
 }
 
 // ---------------------------------------------------------------- lease-server histories
@@ -180,9 +179,11 @@ export function checkLeaseClients(ops: readonly ClientOp[], validMs: number): Li
         ok: false,
         message: `VIOLATED: lease ${g.name} granted to client ${g.client} at ${g.at.toFixed(1)} ms while client ${h.client} held it until ${h.until.toFixed(1)} ms`,
         culprits: [h.id, g.id],
+        completed: grants.length,
       };
     }
     holder.set(g.name, { client: g.client, sent: g.sent, until: g.sent + validMs, id: g.id });
   }
-  return { ok: true, message: `lease safety holds: ${grants.length} grants, never two holders at once`, culprits: [] };
+  const completed = ops.filter((o) => o.status === 'ok').length;
+  return { ok: true, message: `lease safety holds: ${grants.length} grants, never two holders at once`, culprits: [], completed };
 }

@@ -1,8 +1,9 @@
-// The three verdicts the page shows (Output Requirement, split brain, replay), from a trace
-// monitor and the clients' histories. One function for every runtime: workers and the simulator.
+// The verdicts the page and the CLI show, from a trace monitor, the clients' histories, the shared
+// disk and the VMs. One function for every runtime: workers, the simulator and the CLI.
 
 import type { Client, ClientOp } from '../clients';
 import { checkKvClients, checkLeaseClients, type LinearizabilityVerdict, type TraceMonitor } from './ftCheckers';
+import { verdict, type CheckVerdict, type VerdictStatus } from './safety';
 
 /** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
 export const LEASE_VALID_MS = 35;
@@ -25,34 +26,70 @@ export function cappedHistory(clients: readonly Client[]): ClientOp[] {
 }
 
 export interface LabVerdicts {
-  readonly outputRequirement: LinearizabilityVerdict & { readonly invariants: number };
-  readonly splitBrain: { readonly ok: boolean; readonly message: string };
-  readonly replay: { readonly ok: boolean; readonly message: string };
+  readonly outputRequirement: CheckVerdict & { readonly invariants: number; readonly culprits: readonly string[] };
+  readonly splitBrain: CheckVerdict;
+  readonly replay: CheckVerdict;
+  readonly durability: CheckVerdict;
+  readonly powerOff: CheckVerdict;
+  readonly clock: CheckVerdict;
+  readonly replies: CheckVerdict;
+  readonly liveness: CheckVerdict;
 }
 
-export function labVerdicts(program: string, monitor: TraceMonitor, ops: readonly ClientOp[]): LabVerdicts {
-  const lin =
-    program === 'kv-server'
-      ? checkKvClients(ops)
-      : program === 'lease-server'
-        ? checkLeaseClients(ops, LEASE_VALID_MS)
-        : { ok: true as const, message: 'no client protocol to check', culprits: [] };
-  const invariants = monitor.violations.filter((v) => v.invariant !== 'split-brain');
-  const split = monitor.violations.find((v) => v.invariant === 'split-brain');
+/** Every verdict, in the order the page and the CLI list them. */
+export const VERDICT_NAMES: readonly { readonly key: keyof LabVerdicts; readonly label: string }[] = [
+  { key: 'outputRequirement', label: 'Output Requirement' },
+  { key: 'splitBrain', label: 'Split brain' },
+  { key: 'replay', label: 'Replay' },
+  { key: 'durability', label: 'Durability' },
+  { key: 'powerOff', label: 'Power-off' },
+  { key: 'clock', label: 'Guest clock' },
+  { key: 'replies', label: 'Replies' },
+  { key: 'liveness', label: 'Liveness' },
+];
+
+export interface JudgeInput {
+  readonly program: string;
+  readonly monitor: TraceMonitor;
+  readonly ops: readonly ClientOp[];
+  /** The shared disk as it is now (durability); absent: not checked. */
+  readonly blockDigest?: (block: number) => number;
+  /** The virtual time now (liveness); absent: not checked. */
+  readonly now?: number;
+}
+
+/** The verdicts of one run or session: one function for the simulator, the CLI and the workers. */
+export function judge(input: JudgeInput): LabVerdicts {
+  const { program, monitor, ops } = input;
+  const lin: LinearizabilityVerdict | null =
+    program === 'kv-server' ? checkKvClients(ops) : program === 'lease-server' ? checkLeaseClients(ops, LEASE_VALID_MS) : null;
+  const inv = monitor.violations[0];
+  let outputRequirement: CheckVerdict;
+  if (inv) outputRequirement = verdict('fail', `VIOLATED: ${inv.message}`);
+  else if (!lin) outputRequirement = verdict('not-checked', `not checked: ${program} has no client protocol to check`);
+  else if (lin.ok === false) outputRequirement = verdict('fail', lin.message);
+  else if (lin.ok === 'unknown') outputRequirement = verdict('unknown', lin.message);
+  else if (lin.completed === 0) outputRequirement = verdict('not-checked', 'not checked: no client operation completed');
+  else outputRequirement = verdict('pass', `Output Requirement holds: ${lin.message}`);
+  const div = monitor.divergences[0];
+  const s = monitor.safety;
   return {
-    outputRequirement: {
-      ...lin,
-      ok: lin.ok === true && invariants.length === 0 ? true : lin.ok === 'unknown' ? 'unknown' : false,
-      message: invariants.length > 0 && lin.ok === true ? `VIOLATED: ${invariants[0]!.message}` : lin.message,
-      invariants: invariants.length,
-    },
-    splitBrain: { ok: !split, message: split ? split.message : 'No split brain: one VM at a time has released outputs as primary' },
-    replay: {
-      ok: monitor.divergences.length === 0,
-      message:
-        monitor.divergences.length === 0
-          ? 'Backup in lockstep: every logged state hash matched'
-          : `DIVERGED at icount ${monitor.divergences[0]!.icount}: ${monitor.divergences[0]!.detail}`,
-    },
+    outputRequirement: { ...outputRequirement, invariants: monitor.violations.length, culprits: lin?.culprits ?? [] },
+    splitBrain: s.splitBrain(),
+    replay: div
+      ? verdict('fail', `DIVERGED at icount ${div.icount}: ${div.detail}`)
+      : monitor.replayed === 0
+        ? verdict('not-checked', 'not checked: no backup has replayed an entry')
+        : verdict('pass', `Backup in lockstep: ${monitor.replayed} entries replayed, every logged state hash matched`),
+    durability: input.blockDigest ? s.durability(input.blockDigest) : verdict('not-checked', 'not checked: the shared disk is not visible here'),
+    powerOff: s.powerOff(),
+    clock: s.clock(),
+    replies: s.replies(),
+    liveness: input.now !== undefined ? s.liveness(input.now) : verdict('not-checked', 'not checked: no clock to judge it by'),
   };
+}
+
+/** The verdicts that failed (or could not be decided), by label. */
+export function failedVerdicts(v: LabVerdicts): { label: string; status: VerdictStatus; message: string }[] {
+  return VERDICT_NAMES.filter((n) => v[n.key].status === 'fail' || v[n.key].status === 'unknown').map((n) => ({ label: n.label, status: v[n.key].status, message: v[n.key].message }));
 }

@@ -1,0 +1,38 @@
+// The fuzzer across cores: each worker thread runs a contiguous range of run indices; the
+// summaries are merged in range order, so the first failing run is the same as on one thread.
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { mergeSummaries, runFuzzRange, type FuzzOptions, type FuzzSummary } from '../engine/sim/fuzz';
+
+interface Job {
+  readonly seed: number;
+  readonly from: number;
+  readonly to: number;
+  readonly opts: FuzzOptions;
+}
+
+export async function fuzzInWorkers(runs: number, seed: number, opts: FuzzOptions, workers: number): Promise<FuzzSummary> {
+  if (workers <= 1) return runFuzzRange(seed, 0, runs, opts);
+  const per = Math.ceil(runs / workers);
+  const jobs: Job[] = [];
+  for (let from = 0; from < runs; from += per) jobs.push({ seed, from, to: Math.min(runs, from + per), opts });
+  const parts = await Promise.all(
+    jobs.map(
+      (job) =>
+        new Promise<FuzzSummary>((resolve, reject) => {
+          // The same loader flags (tsx) as this process, so the worker can run TypeScript.
+          const w = new Worker(new URL(import.meta.url), { workerData: job, execArgv: process.execArgv });
+          w.once('message', (s: FuzzSummary) => resolve(s));
+          w.once('error', reject);
+          w.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`fuzz worker exited with ${code}`));
+          });
+        }),
+    ),
+  );
+  return mergeSummaries(parts);
+}
+
+if (!isMainThread && parentPort && workerData) {
+  const job = workerData as Job;
+  parentPort.postMessage(runFuzzRange(job.seed, job.from, job.to, job.opts));
+}

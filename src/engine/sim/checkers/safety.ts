@@ -1,0 +1,274 @@
+// The FT safety and liveness properties that are judged from the trace as it happens
+// (docs/protocol.md, "Checked properties"). Each is defined on what the outside world can see:
+//  - split brain: after test-and-set has been needed, only the VM that won it (the service) acts
+//    alone: releases outputs as live, owns the MAC, has disk writes accepted; a stale VM (not the
+//    service nor its current backup) never wins test-and-set or goes live;
+//  - durability: every disk write whose completion reached the service's guest is on the shared
+//    disk with its bytes (unless a later accepted write to that block replaced it);
+//  - power-off: once the primary is powered off, no VM wins test-and-set and goes live;
+//  - clock: the clock values a VM's guest reads never go backwards, nor below what the VM it was
+//    cloned from (FT VMotion) had read;
+//  - replies: a duplicate reply never contradicts the first (identical duplicates are counted);
+//  - liveness: once faults stop, a service that still has a VM answers every client in time.
+// A check with nothing to judge says so ('not-checked'), never passes.
+
+import type { TraceEvent } from '../../ft/trace';
+
+export type VerdictStatus = 'pass' | 'fail' | 'unknown' | 'not-checked';
+
+export interface CheckVerdict {
+  readonly status: VerdictStatus;
+  /** true = pass, false = fail, 'unknown' = unknown or not checked (never a pass). */
+  readonly ok: boolean | 'unknown';
+  readonly message: string;
+}
+
+export function verdict(status: VerdictStatus, message: string): CheckVerdict {
+  return { status, ok: status === 'pass' ? true : status === 'fail' ? false : 'unknown', message };
+}
+
+export interface SafetyViolation {
+  readonly t: number;
+  readonly property: 'split-brain' | 'durability' | 'power-off' | 'clock' | 'replies';
+  readonly message: string;
+}
+
+export interface LivenessOptions {
+  /** Virtual ms after the last fault before the service must answer again. */
+  readonly settleMs: number;
+  /** How long a client waits for a reply (a request unanswered this long is a miss). */
+  readonly replyWithinMs: number;
+}
+
+const fmt = (t: number): string => `${t.toFixed(1)} ms`;
+
+export class SafetyMonitor {
+  readonly violations: SafetyViolation[] = [];
+  /** The VM allowed to act alone (the last to win test-and-set, or the first primary). */
+  private _service: string | null = null;
+  /** The current pair: the service and the backup it logs to; only these may win test-and-set. */
+  private _pair = new Set<string>();
+  private _tasNeeded = false;
+  private readonly _roles = new Map<string, string>();
+  private readonly _paused = new Set<string>();
+  // durability
+  private readonly _expected = new Map<number, { digest: number; t: number; vm: string }>();
+  private readonly _lastAccepted = new Map<number, number>();
+  // power-off
+  private _poweredOffAt: number | null = null;
+  private _poweredOffVm: string | null = null;
+  // clock
+  private readonly _clock = new Map<string, number>();
+  private readonly _clockFloor = new Map<string, { value: number; from: string }>();
+  // replies
+  identicalDuplicates = 0;
+  // liveness: only outstanding requests are kept (a long session stays bounded)
+  private readonly _invoked = new Map<string, number>();
+  private _answers = 0;
+  /** Since the faults stopped for settleMs: requests answered, and the first one missed. */
+  private _checked = 0;
+  private _miss: { key: string; invoke: number } | null = null;
+  private _lastFaultAt = 0;
+  private _lastEventAt = 0;
+  private readonly _reported = new Set<string>();
+
+  constructor(readonly liveOpts: LivenessOptions = { settleMs: 300, replyWithinMs: 300 }) {}
+
+  readonly listener = (ev: TraceEvent): void => {
+    this._lastEventAt = ev.t;
+    switch (ev.type) {
+      case 'vm/role':
+        this._onRole(ev.vm, ev.role, ev.t);
+        break;
+      case 'vm/stall':
+        if (ev.reason === 'paused') this._paused.add(ev.vm);
+        else this._paused.delete(ev.vm);
+        break;
+      case 'tas/won':
+        this._onTasWon(ev.vm, ev.t);
+        break;
+      case 'snapshot/sent':
+        if (ev.vm === this._service) this._pair = new Set([ev.vm, ev.to]);
+        if (this._clock.has(ev.vm)) this._clockFloor.set(ev.to, { value: this._clock.get(ev.vm)!, from: ev.vm });
+        break;
+      case 'vm/went-live':
+        if (ev.vm !== this._service) this._flag(ev.t, 'split-brain', `split brain: ${ev.vm} went live, but ${this._service ?? 'no VM'} holds test-and-set`);
+        break;
+      case 'output/released':
+        if (ev.role === 'live' && ev.vm !== this._service && this._tasNeeded) {
+          this._flag(ev.t, 'split-brain', `split brain: ${ev.vm} released an output as a live VM while ${this._service ?? 'another VM'} is the service`);
+        }
+        break;
+      case 'mac/advertised':
+        if (ev.vm !== this._service) this._flag(ev.t, 'split-brain', `split brain: ${ev.vm} took the service MAC while ${this._service ?? 'another VM'} is the service`);
+        break;
+      case 'storage/disk':
+        if (ev.op === 'write' && ev.refused === null) {
+          this._lastAccepted.set(ev.block, ev.t);
+          if (this._service !== null && ev.from !== this._service) {
+            this._flag(ev.t, 'split-brain', `split brain: shared storage accepted a write to block ${ev.block} from ${ev.from} while ${this._service} is the service`);
+          }
+        }
+        break;
+      case 'io/completed':
+        if (ev.op === 'write' && ev.ok && ev.digest !== null && ev.vm === this._service) this._expected.set(ev.block, { digest: ev.digest, t: ev.t, vm: ev.vm });
+        break;
+      case 'fault':
+        if (ev.detail !== 'no effect') {
+          this._lastFaultAt = ev.t;
+          this._checked = 0;
+          this._miss = null;
+        }
+        if (ev.kind === 'power-off-primary' && ev.detail !== 'no effect' && this._poweredOffAt === null) {
+          this._poweredOffAt = ev.t;
+          this._poweredOffVm = /powered off (\S+)/.exec(ev.detail)?.[1] ?? null;
+        }
+        break;
+      case 'guest/clock': {
+        const last = this._clock.get(ev.vm);
+        const floor = this._clockFloor.get(ev.vm);
+        if (last !== undefined && ev.value < last) {
+          this._flag(ev.t, 'clock', `the guest clock of ${ev.vm} went back from ${last} to ${ev.value} (${last - ev.value} ms)`);
+        } else if (last === undefined && floor && ev.value < floor.value) {
+          this._flag(ev.t, 'clock', `the guest clock of ${ev.vm} read ${ev.value}, ${floor.value - ev.value} ms before what ${floor.from}'s guest had read when ${ev.vm} was cloned from it`);
+        }
+        this._clock.set(ev.vm, ev.value);
+        break;
+      }
+      case 'client/invoke':
+        this._invoked.set(`${ev.client}#${ev.reqId}`, ev.t);
+        break;
+      case 'client/reply': {
+        if (ev.contradicts) this._flag(ev.t, 'replies', `client ${ev.client} got "${ev.text}" from ${ev.from} for request #${ev.reqId}, contradicting the reply it already had`);
+        else if (ev.duplicate) this.identicalDuplicates++;
+        if (!ev.duplicate) {
+          this._answers++;
+          this._settle(`${ev.client}#${ev.reqId}`, true);
+        }
+        break;
+      }
+      case 'client/timeout':
+        this._settle(`${ev.client}#${ev.reqId}`, false);
+        break;
+      default:
+        break;
+    }
+  };
+
+  private _settle(key: string, answered: boolean): void {
+    const invoke = this._invoked.get(key);
+    if (invoke === undefined) return;
+    this._invoked.delete(key);
+    if (invoke < this._lastFaultAt + this.liveOpts.settleMs) return;
+    this._checked++;
+    if (!answered && this._miss === null) this._miss = { key, invoke };
+  }
+
+  private _onRole(vm: string, role: string, t: number): void {
+    const before = this._roles.get(vm);
+    this._roles.set(vm, role);
+    if (before === undefined && t === 0 && (role === 'primary' || role === 'live' || role === 'backup')) {
+      // The starting pair.
+      this._pair.add(vm);
+      if (role !== 'backup' && this._service === null) this._service = vm;
+    }
+  }
+
+  private _onTasWon(vm: string, t: number): void {
+    this._tasNeeded = true;
+    if (!this._pair.has(vm)) {
+      this._flag(t, 'split-brain', `split brain: ${vm} won test-and-set although it is stale (the service is ${this._service ?? 'none'}, its pair ${[...this._pair].join('–') || 'none'})`);
+    }
+    if (this._poweredOffAt !== null && vm !== this._poweredOffVm) {
+      this._flag(t, 'power-off', `${vm} won test-and-set ${fmt(t - this._poweredOffAt)} after ${this._poweredOffVm ?? 'the primary'} was powered off`);
+    }
+    this._service = vm;
+    this._pair = new Set([vm]);
+  }
+
+  private _flag(t: number, property: SafetyViolation['property'], message: string): void {
+    // One report per property and message kind is enough to explain a run.
+    const key = `${property}:${message.split(' ').slice(0, 4).join(' ')}`;
+    if (this._reported.has(key)) return;
+    this._reported.add(key);
+    this.violations.push({ t, property, message });
+  }
+
+  private _first(p: SafetyViolation['property']): SafetyViolation | undefined {
+    return this.violations.find((v) => v.property === p);
+  }
+
+  splitBrain(): CheckVerdict {
+    const v = this._first('split-brain');
+    if (v) return verdict('fail', v.message);
+    return verdict('pass', this._tasNeeded ? `no split brain: only ${this._service ?? 'the winner of test-and-set'} acted alone` : 'no split brain: one primary, test-and-set never needed');
+  }
+
+  /** `blockDigest` reads the shared disk as it is now. */
+  durability(blockDigest: (block: number) => number): CheckVerdict {
+    const v = this._first('durability');
+    if (v) return verdict('fail', v.message);
+    if (this._expected.size === 0) return verdict('not-checked', 'not checked: no disk write completed');
+    for (const [block, e] of this._expected) {
+      if (blockDigest(block) === e.digest) continue;
+      const later = this._lastAccepted.get(block);
+      if (later !== undefined && later > e.t) continue; // replaced by a later accepted write
+      return verdict('fail', `LOST WRITE: block ${block} does not hold what ${e.vm}'s write completed at ${fmt(e.t)} (the guest was told it was on disk)`);
+    }
+    return verdict('pass', `every completed write is on the shared disk with its bytes (${this._expected.size} blocks)`);
+  }
+
+  powerOff(): CheckVerdict {
+    const v = this._first('power-off');
+    if (v) return verdict('fail', v.message);
+    if (this._poweredOffAt === null) return verdict('not-checked', 'not checked: no power-off');
+    return verdict('pass', `after ${this._poweredOffVm ?? 'the primary'} was powered off at ${fmt(this._poweredOffAt)} no VM went live`);
+  }
+
+  clock(): CheckVerdict {
+    const v = this._first('clock');
+    if (v) return verdict('fail', v.message);
+    if (this._clock.size === 0) return verdict('not-checked', 'not checked: the guest never read the clock');
+    return verdict('pass', "the guest's clock never went backwards");
+  }
+
+  replies(): CheckVerdict {
+    const v = this._first('replies');
+    if (v) return verdict('fail', v.message);
+    if (this._answers === 0) return verdict('not-checked', 'not checked: no replies');
+    return verdict('pass', `no reply contradicted another (${this.identicalDuplicates} identical duplicate${this.identicalDuplicates === 1 ? '' : 's'}, which the paper allows)`);
+  }
+
+  /**
+   * Liveness at virtual time `now`: requests invoked once the faults had stopped for `settleMs`
+   * must be answered, while a VM is left to serve.
+   */
+  liveness(now: number): CheckVerdict {
+    const opts = this.liveOpts;
+    const vms = [...this._roles].map(([id, role]) => ({ id, role, paused: this._paused.has(id) }));
+    if (this._poweredOffAt !== null) return verdict('not-checked', 'not checked: the service was powered off');
+    const serving = vms.filter((v) => v.role === 'primary' || v.role === 'live' || v.role === 'backup');
+    if (serving.length === 0) {
+      return verdict('not-checked', `not checked: no VM is left to serve (${vms.map((v) => `${v.id} ${v.role}`).join(', ')})`);
+    }
+    if (serving.some((v) => v.paused)) return verdict('not-checked', 'not checked: a VM is still paused');
+    const from = this._lastFaultAt + opts.settleMs;
+    if (now < from + opts.replyWithinMs) return verdict('not-checked', `not checked: the faults stopped ${fmt(now - this._lastFaultAt)} ago`);
+    if (!serving.some((v) => v.role === 'primary' || v.role === 'live')) {
+      return verdict('fail', `SERVICE DOWN: ${fmt(now - this._lastFaultAt)} after the last fault no VM serves (${vms.map((v) => `${v.id} ${v.role}`).join(', ')})`);
+    }
+    let miss = this._miss;
+    let checked = this._checked;
+    for (const [key, invoke] of this._invoked) {
+      // Still waiting, long past the time a reply was due.
+      if (invoke < from || invoke > now - opts.replyWithinMs) continue;
+      checked++;
+      miss ??= { key, invoke };
+    }
+    if (miss) {
+      return verdict('fail', `SERVICE DOWN: request ${miss.key} sent at ${fmt(miss.invoke)}, ${fmt(miss.invoke - this._lastFaultAt)} after the last fault, got no reply`);
+    }
+    if (checked === 0) return verdict('not-checked', 'not checked: no request was sent after the faults stopped');
+    return verdict('pass', `the service answered all ${checked} requests sent from ${fmt(opts.settleMs)} after the last fault`);
+  }
+}
