@@ -19,8 +19,9 @@ export async function fuzzInWorkers(runs: number, seed: number, opts: FuzzOption
     jobs.map(
       (job) =>
         new Promise<FuzzSummary>((resolve, reject) => {
-          // The same loader flags (tsx) as this process, so the worker can run TypeScript.
-          const w = new Worker(new URL(import.meta.url), { workerData: job, execArgv: process.execArgv });
+          // The worker registers tsx first, so it can load this TypeScript file.
+          const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+          const w = new Worker(boot, { eval: true, workerData: job });
           w.once('message', (s: FuzzSummary) => resolve(s));
           w.once('error', reject);
           w.once('exit', (code) => {

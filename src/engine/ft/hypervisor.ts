@@ -130,6 +130,7 @@ export class Hypervisor implements MachineHost {
   /** The last clock value this VM's guest read (logged or its own), for continuity. */
   private _lastClock: number | null = null;
   private _lastTracedClock: number | null = null;
+  private _advertisedAt = 0;
   /** Statistics. */
   readonly stats = { entries: 0, logBytes: 0, outputs: 0, outputDelayMsTotal: 0, outputDelayMsMax: 0, stalledMs: 0 };
 
@@ -362,6 +363,12 @@ export class Hypervisor implements MachineHost {
         if (this.role === 'primary') {
           this._adjustThrottle();
           this._retransmit();
+        }
+        // A live VM keeps telling the switch where the service MAC is (as a host's gratuitous
+        // ARPs do), so an advertisement lost to a partition at go-live is not lost for good.
+        if (this.role === 'live' && this.env.now() - this._advertisedAt >= 10 * this.config.heartbeatMs) {
+          this._advertisedAt = this.env.now();
+          this.env.send(SWITCH, { t: 'advertise' });
         }
       }
       if (this.alive) this._scheduleHeartbeat();
@@ -776,6 +783,7 @@ export class Hypervisor implements MachineHost {
     this._setRole('live', 'primary failed; backup took over');
     this.env.trace({ type: 'vm/went-live', vm: this.id, icount: m.icount, receivedSeq: this._receivedSeq, consumedSeq: this._consumedSeq });
     this.env.send(SWITCH, { t: 'advertise' });
+    this._advertisedAt = this.env.now();
     this.env.trace({ type: 'mac/advertised', vm: this.id });
     // The guest's clock continues from the last value it read (logged by the old primary), not
     // from this host's own clock: the guest sees one clock across the failover.
