@@ -117,7 +117,8 @@ export class Hypervisor implements MachineHost {
   private _tasRetry: Timer | null = null;
   private _draining = false;
   private _ioTag = 0;
-  private _pendingIo: { tag: number; req: DiskRequest } | null = null;
+  /** The disk request this VM issued and awaits; `msg` and `sentAt` once it is on its way. */
+  private _pendingIo: { tag: number; req: DiskRequest; msg?: Message; sentAt?: number } | null = null;
   private _console = '';
   /** The test-and-set generation of the pair this VM belongs to (see storage.ts). */
   private _gen = 0;
@@ -310,7 +311,9 @@ export class Hypervisor implements MachineHost {
         if (this.role === 'primary' || this.role === 'live') this._queueInput({ kind: 'packet', frame: msg.frame });
         break;
       case 'disk-done':
-        if (this._pendingIo && this._pendingIo.tag === msg.tag && this.role !== 'backup') {
+        // The first completion counts; a second one (for a retried request) is dropped.
+        const queued = this._inputs.some((i) => i.kind === 'disk' && i.tag === msg.tag);
+        if (this._pendingIo && this._pendingIo.tag === msg.tag && this.role !== 'backup' && !queued) {
           this._queueInput(msg.data ? { kind: 'disk', ok: msg.ok, data: msg.data, tag: msg.tag } : { kind: 'disk', ok: msg.ok, tag: msg.tag });
         }
         break;
@@ -364,6 +367,7 @@ export class Hypervisor implements MachineHost {
           this._adjustThrottle();
           this._retransmit();
         }
+        if (this.role === 'primary' || this.role === 'live') this._retryIo();
         // A live VM keeps telling the switch where the service MAC is (as a host's gratuitous
         // ARPs do), so an advertisement lost to a partition at go-live is not lost for good.
         if (this.role === 'live' && this.env.now() - this._advertisedAt >= 10 * this.config.heartbeatMs) {
@@ -537,6 +541,21 @@ export class Hypervisor implements MachineHost {
     this.stats.outputDelayMsMax = Math.max(this.stats.outputDelayMsMax, delayMs);
     this.env.trace({ type: 'output/released', vm: this.id, seq: h.seq, output: h.kind, to: h.to, role: this.role, delayMs, ackedSeq: this._ackedSeq });
     this.env.send(h.to, h.msg);
+    if (this._pendingIo && this._pendingIo.msg === h.msg) this._pendingIo.sentAt = this.env.now();
+  }
+
+  /**
+   * Storage did not answer a disk request it was sent (a partition dropped it): send it again,
+   * as a storage stack retries. Disk I/O is idempotent (FT paper §3.4), and the link is FIFO, so
+   * the copy cannot overtake a later request.
+   */
+  private _retryIo(): void {
+    const io = this._pendingIo;
+    if (!io || io.sentAt === undefined || !io.msg || io.msg.t !== 'disk') return;
+    if (this.env.now() - io.sentAt < this.config.failureTimeoutMs) return;
+    io.sentAt = this.env.now();
+    io.msg = { ...io.msg, gen: this._gen };
+    this.env.send(STORAGE, io.msg);
   }
 
   /** The primary's failure-detector feedback: slow the primary while the backup lags (§3.2). */
@@ -896,10 +915,13 @@ export class Hypervisor implements MachineHost {
 
   private _startIo(req: DiskRequest, reissue: boolean): void {
     const tag = ++this._ioTag;
-    this._pendingIo = { tag, req };
     const msg: Message = { t: 'disk', tag, op: req.op, block: req.block, data: req.data ?? null, gen: this._gen };
+    this._pendingIo = { tag, req, msg };
     if (req.op === 'write' && !reissue) this._output('disk-write', STORAGE, msg, digestBytes(req.data ?? new Uint8Array(0)));
-    else this.env.send(STORAGE, msg);
+    else {
+      this._pendingIo.sentAt = this.env.now();
+      this.env.send(STORAGE, msg);
+    }
   }
 
   /** An output: the primary logs it and holds it until acked; the backup checks and drops it. */

@@ -69,6 +69,8 @@ export class SafetyMonitor {
   private _checked = 0;
   private _miss: { key: string; invoke: number } | null = null;
   private _lastFaultAt = 0;
+  /** A cut or partition is in place (until a heal). */
+  private _impaired = false;
   private _lastEventAt = 0;
   private readonly _reported = new Set<string>();
 
@@ -115,6 +117,8 @@ export class SafetyMonitor {
         break;
       case 'fault':
         if (ev.detail !== 'no effect') {
+          if (ev.kind === 'heal') this._impaired = false;
+          else if (ev.kind === 'cut-channel' || ev.kind.startsWith('partition-')) this._impaired = true;
           this._lastFaultAt = ev.t;
           this._checked = 0;
           this._miss = null;
@@ -252,6 +256,7 @@ export class SafetyMonitor {
       return verdict('not-checked', `not checked: no VM is left to serve (${vms.map((v) => `${v.id} ${v.role}`).join(', ')})`);
     }
     if (serving.some((v) => v.paused)) return verdict('not-checked', 'not checked: a VM is still paused');
+    if (this._impaired) return verdict('not-checked', 'not checked: a cut or partition is still in place');
     const from = this._lastFaultAt + opts.settleMs;
     if (now < from + opts.replyWithinMs) return verdict('not-checked', `not checked: the faults stopped ${fmt(now - this._lastFaultAt)} ago`);
     if (!serving.some((v) => v.role === 'primary' || v.role === 'live')) {
