@@ -228,10 +228,10 @@ export class Hypervisor implements MachineHost {
 
   /**
    * Explicit power-off (FT paper §2.3, control entries): a primary stops its guest, sends a
-   * power-off control entry on the logging channel and halts once the backup has acknowledged it,
-   * so the backup halts instead of going live. If no acknowledgement comes within the failure
-   * timeout (a cut channel, a dead backup), it takes test-and-set before halting: a backup that
-   * never saw the entry then loses test-and-set and halts too. A live VM simply halts.
+   * power-off control entry on the logging channel, and at the same time takes test-and-set. It
+   * halts once the backup has acknowledged the entry (the backup halts when it replays it) or
+   * test-and-set has answered (won: a backup that never got the entry loses test-and-set and
+   * halts; lost: the backup had already taken over). A live VM simply halts.
    */
   powerOff(): void {
     if (!this.alive || this._poweringOff) return;
@@ -243,6 +243,12 @@ export class Hypervisor implements MachineHost {
       this.env.trace({ type: 'power-off/requested', vm: this.id, seq });
       this._setStall(null);
       this._flush(true);
+      // At once, take test-and-set too: a backup that cannot get the entry (a cut channel) then
+      // loses test-and-set when it suspects this VM, and halts instead of going live.
+      if (!this._suspecting) {
+        this._suspecting = true;
+        this._requestTas();
+      }
       return;
     }
     this._halt('powered off');
@@ -352,11 +358,6 @@ export class Hypervisor implements MachineHost {
       this._hb = null;
       if (!this.alive) return;
       if (!this.paused) {
-        if (this._poweringOff && !this._suspecting && this.env.now() - this._poweringOff.at >= this.config.failureTimeoutMs) {
-          // The backup has not acknowledged the power-off entry: fence it off with test-and-set.
-          this._suspecting = true;
-          this._requestTas();
-        }
         this._checkPeer();
         if (this.role === 'primary' && this.env.now() - this._lastSendAt >= this.config.heartbeatMs * 0.999) {
           this._flush(true);

@@ -40,6 +40,9 @@ export interface LivenessOptions {
   readonly replyWithinMs: number;
 }
 
+/** Two requests to storage sent this close together may arrive in either order (link jitter). */
+const RACE_MS = 0.5;
+
 const fmt = (t: number): string => `${t.toFixed(1)} ms`;
 
 export class SafetyMonitor {
@@ -57,6 +60,8 @@ export class SafetyMonitor {
   // power-off
   private _poweredOffAt: number | null = null;
   private _poweredOffVm: string | null = null;
+  /** When each VM first asked for test-and-set in its current attempt. */
+  private readonly _tasAskedAt = new Map<string, number>();
   // clock
   private readonly _clock = new Map<string, number>();
   private readonly _clockFloor = new Map<string, { value: number; from: string }>();
@@ -86,8 +91,15 @@ export class SafetyMonitor {
         if (ev.reason === 'paused') this._paused.add(ev.vm);
         else this._paused.delete(ev.vm);
         break;
+      case 'tas/requested':
+        if (!this._tasAskedAt.has(ev.vm)) this._tasAskedAt.set(ev.vm, ev.t);
+        break;
+      case 'tas/lost':
+        this._tasAskedAt.delete(ev.vm);
+        break;
       case 'tas/won':
         this._onTasWon(ev.vm, ev.t);
+        this._tasAskedAt.delete(ev.vm);
         break;
       case 'snapshot/sent':
         if (ev.vm === this._service) this._pair = new Set([ev.vm, ev.to]);
@@ -183,7 +195,10 @@ export class SafetyMonitor {
     if (!this._pair.has(vm)) {
       this._flag(t, 'split-brain', `split brain: ${vm} won test-and-set although it is stale (the service is ${this._service ?? 'none'}, its pair ${[...this._pair].join('–') || 'none'})`);
     }
-    if (this._poweredOffAt !== null && vm !== this._poweredOffVm) {
+    // A VM that was already asking when the primary was powered off (its failover under way,
+    // within the time a request takes to reach storage) may still win: the power-off came too late.
+    const asked = this._tasAskedAt.get(vm) ?? t;
+    if (this._poweredOffAt !== null && vm !== this._poweredOffVm && asked >= this._poweredOffAt + RACE_MS) {
       this._flag(t, 'power-off', `${vm} won test-and-set ${fmt(t - this._poweredOffAt)} after ${this._poweredOffVm ?? 'the primary'} was powered off`);
     }
     this._service = vm;

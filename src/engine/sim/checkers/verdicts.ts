@@ -65,9 +65,10 @@ export function judge(input: JudgeInput): LabVerdicts {
     program === 'kv-server' ? checkKvClients(ops) : program === 'lease-server' ? checkLeaseClients(ops, LEASE_VALID_MS) : null;
   const inv = monitor.violations[0];
   let outputRequirement: CheckVerdict;
-  if (inv) outputRequirement = verdict('fail', `VIOLATED: ${inv.message}`);
+  // What the clients saw comes first; a broken protocol invariant explains a violation too.
+  if (lin?.ok === false) outputRequirement = verdict('fail', lin.message);
+  else if (inv) outputRequirement = verdict('fail', `VIOLATED: ${inv.message}`);
   else if (!lin) outputRequirement = verdict('not-checked', `not checked: ${program} has no client protocol to check`);
-  else if (lin.ok === false) outputRequirement = verdict('fail', lin.message);
   else if (lin.ok === 'unknown') outputRequirement = verdict('unknown', lin.message);
   else if (lin.completed === 0) outputRequirement = verdict('not-checked', 'not checked: no client operation completed');
   else outputRequirement = verdict('pass', `Output Requirement holds: ${lin.message}`);
