@@ -54,6 +54,8 @@ export interface JudgeInput {
   readonly ops: readonly ClientOp[];
   /** The shared disk as it is now (durability); absent: not checked. */
   readonly blockDigest?: (block: number) => number;
+  /** The linearizability checker's state budget (over it: unknown). */
+  readonly maxStates?: number;
   /** The virtual time now (liveness); absent: not checked. */
   readonly now?: number;
 }
@@ -62,7 +64,7 @@ export interface JudgeInput {
 export function judge(input: JudgeInput): LabVerdicts {
   const { program, monitor, ops } = input;
   const lin: LinearizabilityVerdict | null =
-    program === 'kv-server' ? checkKvClients(ops) : program === 'lease-server' ? checkLeaseClients(ops, LEASE_VALID_MS) : null;
+    program === 'kv-server' ? checkKvClients(ops, input.maxStates) : program === 'lease-server' ? checkLeaseClients(ops, LEASE_VALID_MS) : null;
   const inv = monitor.violations[0];
   let outputRequirement: CheckVerdict;
   // What the clients saw comes first; a broken protocol invariant explains a violation too.
