@@ -277,7 +277,8 @@ export class Hypervisor implements MachineHost {
     if (!this.paused || !this.alive) return;
     this.paused = false;
     this._setStall(null);
-    this._checkPeer(); // a VM that slept must look before it acts
+    // Silence while paused is no evidence (the NIC dropped what came): listen afresh before suspecting.
+    this._lastHeard = this.env.now();
     this._scheduleTick(0);
   }
 

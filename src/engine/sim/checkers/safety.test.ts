@@ -103,9 +103,19 @@ describe('power-off', () => {
   const off: Body & { t: number } = { t: 50, type: 'fault', kind: 'power-off-primary', detail: 'powered off A' };
   it('fails when a VM wins test-and-set after the power-off', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), off, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    // The primary halted at once without announcing the power-off (the lagging-backup bug).
+    feed(m, [...start(), off, { t: 50, type: 'vm/role', vm: 'A', role: 'halted', reason: 'powered off' }, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
     expect(m.powerOff().status).toBe('fail');
-    expect(m.powerOff().message).toMatch(/B won test-and-set 71\.0 ms after A was powered off/);
+    expect(m.powerOff().message).toMatch(/B won test-and-set 71\.0 ms after A was powered off \(it had halted\)/);
+    const acked = new SafetyMonitor();
+    feed(acked, [...start(), { t: 50, type: 'power-off/requested', vm: 'A', seq: 7 }, off, { t: 52, type: 'entry/acked', vm: 'A', ackedSeq: 7, backupIcount: 1, lagMs: 0 }, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    expect(acked.powerOff().message).toMatch(/acknowledged the power-off entry/);
+  });
+  it('a primary cut off from its backup and storage cannot stop a takeover: said, not failed', () => {
+    const m = new SafetyMonitor();
+    feed(m, [...start(), { t: 50, type: 'power-off/requested', vm: 'A', seq: 7 }, off, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    expect(m.powerOff().status).toBe('pass');
+    expect(m.powerOff().message).toMatch(/reached no one/);
   });
   it('passes when only the powered-off primary takes test-and-set, or a failover was already under way', () => {
     const m = new SafetyMonitor();

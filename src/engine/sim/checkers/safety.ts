@@ -60,11 +60,16 @@ export class SafetyMonitor {
   // power-off
   private _poweredOffAt: number | null = null;
   private _poweredOffVm: string | null = null;
+  private _powerOffSeq: number | null = null;
+  /** What the powered-off primary had achieved: its backup acknowledged the entry; it won test-and-set; it halted. */
+  private _powerOff = { acked: false, fenced: false, halted: false };
   /** When each VM first asked for test-and-set in its current attempt. */
   private readonly _tasAskedAt = new Map<string, number>();
   // clock
   private readonly _clock = new Map<string, number>();
   private readonly _clockFloor = new Map<string, { value: number; from: string }>();
+  /** A power-off that could reach no one, so the backup took over (not a violation; said in the verdict). */
+  powerOffOvertaken: string | null = null;
   // replies
   identicalDuplicates = 0;
   // liveness: only outstanding requests are kept (a long session stays bounded)
@@ -86,6 +91,16 @@ export class SafetyMonitor {
     switch (ev.type) {
       case 'vm/role':
         this._onRole(ev.vm, ev.role, ev.t);
+        if (ev.vm === this._poweredOffVm && (ev.role === 'halted' || ev.role === 'dead')) this._powerOff.halted = true;
+        break;
+      case 'power-off/requested':
+        this._powerOffSeq = ev.seq;
+        break;
+      case 'entry/acked':
+        if (ev.vm === this._poweredOffVm && this._powerOffSeq !== null && ev.ackedSeq >= this._powerOffSeq) this._powerOff.acked = true;
+        break;
+      case 'storage/tas':
+        if (ev.asker === this._poweredOffVm && ev.won && this._poweredOffAt !== null) this._powerOff.fenced = true;
         break;
       case 'vm/stall':
         if (ev.reason === 'paused') this._paused.add(ev.vm);
@@ -138,6 +153,7 @@ export class SafetyMonitor {
         if (ev.kind === 'power-off-primary' && ev.detail !== 'no effect' && this._poweredOffAt === null) {
           this._poweredOffAt = ev.t;
           this._poweredOffVm = /powered off (\S+)/.exec(ev.detail)?.[1] ?? null;
+          if (this._roles.get(this._poweredOffVm ?? '') === 'halted') this._powerOff.halted = true;
         }
         break;
       case 'guest/clock': {
@@ -195,11 +211,17 @@ export class SafetyMonitor {
     if (!this._pair.has(vm)) {
       this._flag(t, 'split-brain', `split brain: ${vm} won test-and-set although it is stale (the service is ${this._service ?? 'none'}, its pair ${[...this._pair].join('–') || 'none'})`);
     }
-    // A VM that was already asking when the primary was powered off (its failover under way,
-    // within the time a request takes to reach storage) may still win: the power-off came too late.
+    // After a power-off, another VM may win test-and-set only if it was already asking (its
+    // failover under way, within the time a request takes to reach storage), or while the
+    // powered-off primary is still trying and has reached neither its backup nor storage (cut
+    // off from both, it looks failed: nothing can tell the difference). Otherwise the power-off
+    // was announced (acknowledged, or test-and-set taken) or given up on: no VM may go live.
     const asked = this._tasAskedAt.get(vm) ?? t;
     if (this._poweredOffAt !== null && vm !== this._poweredOffVm && asked >= this._poweredOffAt + RACE_MS) {
-      this._flag(t, 'power-off', `${vm} won test-and-set ${fmt(t - this._poweredOffAt)} after ${this._poweredOffVm ?? 'the primary'} was powered off`);
+      const p = this._powerOff;
+      const why = p.acked ? 'its backup had acknowledged the power-off entry' : p.fenced ? 'it had taken test-and-set' : p.halted ? 'it had halted' : null;
+      if (why) this._flag(t, 'power-off', `${vm} won test-and-set ${fmt(t - this._poweredOffAt)} after ${this._poweredOffVm ?? 'the primary'} was powered off (${why})`);
+      else this.powerOffOvertaken = `${vm} went live while ${this._poweredOffVm ?? 'the primary'}, powered off, could reach neither its backup nor storage`;
     }
     this._service = vm;
     this._pair = new Set([vm]);
@@ -241,6 +263,7 @@ export class SafetyMonitor {
     const v = this._first('power-off');
     if (v) return verdict('fail', v.message);
     if (this._poweredOffAt === null) return verdict('not-checked', 'not checked: no power-off');
+    if (this.powerOffOvertaken) return verdict('pass', `the power-off reached no one in time: ${this.powerOffOvertaken}`);
     return verdict('pass', `after ${this._poweredOffVm ?? 'the primary'} was powered off at ${fmt(this._poweredOffAt)} no VM went live`);
   }
 
