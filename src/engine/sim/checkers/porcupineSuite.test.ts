@@ -42,7 +42,7 @@ describe("Porcupine's reference histories", () => {
   it('refutes a linearizable etcd history once one read is made impossible', () => {
     for (const h of suite.filter((x): x is ReferenceHistory & { set: 'etcd' } => x.set === 'etcd' && x.linearizable)) {
       // The last successful read that saw a value: make it see a value nobody ever wrote.
-      const victim = h.ops.findLast((o) => o.status === 'ok' && o.output?.f === 'read' && o.output.value !== null)!;
+      const victim = [...h.ops].reverse().find((o) => o.status === 'ok' && o.output?.f === 'read' && o.output.value !== null)!;
       const bad = h.ops.map((o): EtcdOperation => (o === victim ? { ...o, output: { f: 'read', value: 999_999 } } : o));
       const r = checkLinearizability(casRegisterModel, bad);
       if (r.ok !== false) throw new Error(`${h.name}: expected a violation, got ${String(r.ok)}`);
@@ -54,7 +54,7 @@ describe("Porcupine's reference histories", () => {
   it('refutes a linearizable kv history once one get misses an append', () => {
     const h = named('c10-ok');
     if (h.set !== 'kv') throw new Error('c10-ok is a kv history');
-    const victim = h.ops.findLast((o) => o.status === 'ok' && o.output?.f === 'get' && o.output.value.length > 0)!;
+    const victim = [...h.ops].reverse().find((o) => o.status === 'ok' && o.output?.f === 'get' && o.output.value.length > 0)!;
     const seen = victim.output?.f === 'get' ? victim.output.value : '';
     const bad = h.ops.map((o) => (o === victim ? { ...o, output: { f: 'get' as const, value: `${seen}never appended` } } : o));
     const r = checkLinearizability(appendKvModel, bad);
