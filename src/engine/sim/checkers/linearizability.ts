@@ -18,7 +18,11 @@
 // exploring every order that survives up to the culprit; that grows with the number of
 // concurrent clients and, above all, with the number of lost replies pending on the same key.
 // A search stops after `maxStates` configurations per key (about 1 s and a few tens of MB at the
-// default) and answers `unknown` rather than hang.
+// default) and answers `unknown` rather than hang. With `stopAtFirstViolation` the keys are
+// searched in rounds and the first refuted key settles the verdict, as in Porcupine.
+//
+// Reference: the checker gives Porcupine's verdict on all of Porcupine's published test histories
+// (Jepsen etcd runs and key-value runs; see porcupineSuite.ts and referenceModels.ts).
 //
 // The checker is pure and deterministic: no clocks, no randomness, no I/O; the same history always
 // gives the same verdict, the same culprits and the same statistics.
