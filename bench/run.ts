@@ -1,6 +1,7 @@
 // `npm run bench`: a readable table, then one JSON object on the last line.
 import { benchBrowser } from './browser';
 import { benchFt } from './ft';
+import { benchLinearizability } from './linearizability';
 import { benchMachine } from './machine';
 import { benchRecording } from './recording';
 import { benchUi } from './ui';
@@ -39,6 +40,16 @@ results.seek_back_5min_ms = round(r.seek_back_5min_ms, 0);
 row('recording_mb_5min', results.recording_mb_5min.toFixed(2), 'exported file of 5 virtual minutes of kv-server, 2 automatic clients at 20/s (gzip, column-wise trace)');
 row('share_link_chars', String(r.share_link_chars), 'the #run= link of a kv-server session with 10 learner actions');
 row('seek_back_5min_ms', results.seek_back_5min_ms.toFixed(0), 'seeking back in that session = replaying it from the start (sliced; the page stays responsive)');
+
+const l = benchLinearizability();
+results.lin_etcd_ms_per_history = round(l.etcdP50, 2);
+results.lin_etcd_ms_per_history_max = round(l.etcdMax, 1);
+results.lin_kv_ms_per_history = round(l.kvP50, 2);
+results.lin_kv_ms_per_history_max = round(l.kvMax, 1);
+results.lin_porcupine_disagreements = l.disagreements;
+row('lin_etcd_ms_per_history', l.etcdP50.toFixed(2), `p50 over Porcupine's ${l.etcdCount} Jepsen etcd histories (max ${l.etcdMax.toFixed(1)}); Porcupine: not published`);
+row('lin_kv_ms_per_history', l.kvP50.toFixed(2), `p50 over its ${l.kvCount} key-value histories (max ${l.kvMax.toFixed(1)}, 50 clients); Porcupine: not published`);
+row('lin_porcupine_disagreements', String(l.disagreements), `verdicts differing from Porcupine's on those ${l.etcdCount + l.kvCount} (goal 0)`);
 
 const b = await benchBrowser();
 if (b) {

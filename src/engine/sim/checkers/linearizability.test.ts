@@ -817,6 +817,67 @@ describe('randomized histories', () => {
   });
 });
 
+describe('stopAtFirstViolation', () => {
+  const STOP = { stopAtFirstViolation: true } as const;
+
+  it('gives the same verdict as the full check and as brute force on 3,000 small histories', () => {
+    for (let seed = 1; seed <= 3000; seed++) {
+      const ops = arbitrary(seed + 50_000);
+      const expected = bruteForce(ops);
+      const r = checkKvHistory(ops, STOP);
+      if (r.ok !== expected) throw new Error(`seed ${seed}: ${String(r.ok)}, brute force says ${String(expected)}`);
+      expect(checkKvHistory(ops).ok).toBe(expected);
+    }
+  });
+
+  it('resumes a paused search exactly where it stopped', () => {
+    // One key, so the rounds (1024, 2048, ... states) pause and resume the same search.
+    const ops = generate(1, { ops: 600, keys: 1, clients: 5, spread: 20, lost: 0.01, failed: 0.005 });
+    const { bad } = corruptGet(ops, 550);
+    const full = checkKvHistory(bad);
+    expect(full.partitions[0]!.explored).toBeGreaterThan(4 * 1024);
+    expect(checkKvHistory(bad, STOP)).toEqual(full);
+  });
+
+  it('answers with a quick violation without finishing a long search, and marks it stopped', () => {
+    const ops = generate(2024, { ops: 2000, keys: 10, clients: 5, spread: 8, ...LOSSY });
+    // A costly refutation on one key (a corrupted GET near the end) ...
+    const { bad, victim } = corruptGet(ops, 1990);
+    // ... and a plain one on a key of its own after everything: PUT z 1, then GET z = 2.
+    const t = 1e9;
+    const quick: KvOperation[] = [
+      { id: 'p', client: 0, invoke: t, complete: t + 1, input: put('z', '1'), output: OK, status: 'ok' },
+      { id: 'g', client: 0, invoke: t + 2, complete: t + 3, input: get('z'), output: val('2'), status: 'ok' },
+    ];
+    const history = [...bad, ...quick];
+    const full = expectFail(checkKvHistory(history));
+    expect(full.violations.map((v) => v.culprits[0]!.id)).toEqual([victim.id, 'g']);
+
+    const fast = expectFail(checkKvHistory(history, STOP));
+    expect(fast.violations.map((v) => v.culprits[0]!.id)).toEqual(['g']);
+    const stats = new Map(fast.partitions.map((p) => [p.key, p]));
+    expect(stats.get('z')!.verdict).toBe('fail');
+    expect(stats.get(victim.input.key)!.verdict).toBe('stopped');
+    // The long search was cut short.
+    const explored = (r: CheckResult<KvInput, KvOutput>): number => r.partitions.find((p) => p.key === victim.input.key)!.explored;
+    expect(explored(fast)).toBeLessThan(explored(full));
+  });
+
+  it('still gives up at maxStates, and a violation elsewhere still wins', () => {
+    const ops = generate(1, { ops: 600, keys: 1, clients: 5, spread: 20, lost: 0.01, failed: 0.005 });
+    const { bad } = corruptGet(ops, 550);
+    const r = checkKvHistory(bad, { ...STOP, maxStates: 3000 });
+    expect(r.ok).toBe('unknown');
+    expect(r.partitions[0]!.explored).toBe(3001);
+    const t = 1e9;
+    const withQuick: KvOperation[] = [
+      ...bad,
+      { id: 'g', client: 0, invoke: t, complete: t + 1, input: get('z'), output: val('2'), status: 'ok' },
+    ];
+    expect(expectFail(checkKvHistory(withQuick, { ...STOP, maxStates: 3000 })).culprits[0]!.id).toBe('g');
+  });
+});
+
 // --- internals -----------------------------------------------------------------------------------
 
 describe('search internals', () => {

@@ -18,7 +18,11 @@
 // exploring every order that survives up to the culprit; that grows with the number of
 // concurrent clients and, above all, with the number of lost replies pending on the same key.
 // A search stops after `maxStates` configurations per key (about 1 s and a few tens of MB at the
-// default) and answers `unknown` rather than hang.
+// default) and answers `unknown` rather than hang. With `stopAtFirstViolation` the keys are
+// searched in rounds and the first refuted key settles the verdict, as in Porcupine.
+//
+// Reference: the checker gives Porcupine's verdict on all of Porcupine's published test histories
+// (Jepsen etcd runs and key-value runs; see porcupineSuite.ts and referenceModels.ts).
 //
 // The checker is pure and deterministic: no clocks, no randomness, no I/O; the same history always
 // gives the same verdict, the same culprits and the same statistics.
@@ -383,9 +387,20 @@ export interface CheckOptions {
    * explore before giving up with `ok: 'unknown'`. Default {@link DEFAULT_MAX_STATES}.
    */
   readonly maxStates?: number;
+  /**
+   * Answer as soon as one partition is refuted, as Porcupine does. The verdict is the same (a
+   * history is linearizable only if every partition is), but `violations` then lists only the
+   * first one found, and the partitions left unfinished say `stopped`. To find a quick refutation
+   * even behind a long search, partitions are then searched in rounds, each one resumed with a
+   * budget that doubles every round (so the searches' caches are all held at once).
+   */
+  readonly stopAtFirstViolation?: boolean;
 }
 
 export const DEFAULT_MAX_STATES = 1_000_000;
+
+/** The budget of the first round with `stopAtFirstViolation`. */
+const FIRST_ROUND_STATES = 1024;
 
 export interface PartitionStats {
   /** The partition key (`''` for a model without partitions). */
@@ -399,7 +414,8 @@ export interface PartitionStats {
    * a configuration the search explores anyway (see the search's notes on lost replies).
    */
   readonly pruned: number;
-  readonly verdict: 'ok' | 'fail' | 'unknown';
+  /** `stopped`: abandoned once another partition was refuted (`stopAtFirstViolation`). */
+  readonly verdict: 'ok' | 'fail' | 'unknown' | 'stopped';
 }
 
 export interface Violation<I, O> {
@@ -462,14 +478,54 @@ export function checkLinearizability<S, I, O>(
     list.push(op);
   }
 
+  interface Pending {
+    readonly key: string;
+    readonly ops: readonly Operation<I, O>[];
+    /** Made on first use and dropped once finished, so that caches are not all held at once. */
+    search: PartitionSearch<I, O> | null;
+    stats: PartitionStats | null;
+    violation: Violation<I, O> | null;
+  }
+  const searches: Pending[] = [...parts].map(([key, ops]) => ({ key, ops, search: null, stats: null, violation: null }));
+  const finish = (s: Pending, verdict: PartitionStats['verdict']): void => {
+    const explored = s.search?.explored() ?? 0;
+    const pruned = s.search?.pruned() ?? 0;
+    s.stats = { key: s.key, operations: s.ops.length, explored, pruned, verdict };
+    s.search = null;
+  };
+  // Run every unfinished search up to `limit` configurations; true once a violation stops it all.
+  const runAll = (limit: number): boolean => {
+    for (const s of searches) {
+      if (s.stats !== null) continue;
+      s.search ??= searchPartition(model, s.key, s.ops);
+      const r = s.search.run(limit);
+      if (r === null) {
+        if (limit >= maxStates) finish(s, 'unknown');
+        continue;
+      }
+      if (r.verdict === 'fail') s.violation = r.violation;
+      finish(s, r.verdict);
+      if (r.verdict === 'fail' && options.stopAtFirstViolation === true) return true;
+    }
+    return false;
+  };
+  if (options.stopAtFirstViolation === true) {
+    for (let limit = Math.min(FIRST_ROUND_STATES, maxStates); ; limit = Math.min(limit * 2, maxStates)) {
+      if (runAll(limit) || searches.every((s) => s.stats !== null)) break;
+    }
+  } else {
+    // Every partition has to be finished anyway: one at a time, so one cache is held at once.
+    runAll(maxStates);
+  }
+
   const stats: PartitionStats[] = [];
   const violations: Violation<I, O>[] = [];
   const unknownKeys: string[] = [];
-  for (const [key, ops] of parts) {
-    const r = searchPartition(model, key, ops, maxStates);
-    stats.push({ key, operations: ops.length, explored: r.explored, pruned: r.pruned, verdict: r.verdict });
-    if (r.verdict === 'fail') violations.push(r.violation);
-    else if (r.verdict === 'unknown') unknownKeys.push(key);
+  for (const s of searches) {
+    if (s.stats === null) finish(s, 'stopped');
+    stats.push(s.stats!);
+    if (s.violation !== null) violations.push(s.violation);
+    if (s.stats!.verdict === 'unknown') unknownKeys.push(s.key);
   }
 
   const first = violations[0];
@@ -528,9 +584,20 @@ interface Entry {
 }
 
 type PartitionOutcome<I, O> = { readonly explored: number; readonly pruned: number } & (
-  | { readonly verdict: 'ok' | 'unknown' }
+  | { readonly verdict: 'ok' }
   | { readonly verdict: 'fail'; readonly violation: Violation<I, O> }
 );
+
+/**
+ * A search that can be paused: `run(limit)` goes on until the verdict is known (and returns it;
+ * not to be run again after that) or more than `limit` configurations have been explored (and
+ * returns null, to be resumed with a larger limit).
+ */
+interface PartitionSearch<I, O> {
+  run(limit: number): PartitionOutcome<I, O> | null;
+  explored(): number;
+  pruned(): number;
+}
 
 /** Build the entry list: calls at `invoke`, returns at `complete`; on equal times calls go first. */
 function buildEntries<I, O>(ops: readonly Operation<I, O>[]): Entry {
@@ -775,12 +842,7 @@ function zobrist(i: number): number {
  * is unchanged; they turn "every subset of the lost writes" into something close to "which lost
  * write was the last one".
  */
-function searchPartition<S, I, O>(
-  model: Model<S, I, O>,
-  key: string,
-  ops: readonly Operation<I, O>[],
-  maxStates: number,
-): PartitionOutcome<I, O> {
+function searchPartition<S, I, O>(model: Model<S, I, O>, key: string, ops: readonly Operation<I, O>[]): PartitionSearch<I, O> {
   const n = ops.length;
   const head = buildEntries(ops);
 
@@ -838,77 +900,79 @@ function searchPartition<S, I, O>(
   // a dead end.
   let pass: 0 | 1 = 0;
   let entry = head.next;
-  for (;;) {
-    if (entry === null) {
-      // No return entries left: every reply is explained (the `info` operations still in the
-      // list are taken never to have happened).
-      return { verdict: 'ok', explored: cache.size, pruned };
-    }
-    if (entry.isCall) {
-      const i = entry.op;
-      const candidate = pass === 0 ? !isInfo[i] : isInfo[i] && (prevTwin[i]! < 0 || set.hasInfo(index[prevTwin[i]!]!));
-      if (candidate) {
-        const op = ops[i]!;
-        const r = model.step(state, op.input, outputOf(op));
-        if (r.ok && pass === 1 && masks(stack[stack.length - 1], op, r.next)) {
-          pruned++;
-        } else if (r.ok) {
-          const nextHash = (setHash ^ zob[i]!) >>> 0;
-          add(i);
-          if (cache.addIfAbsent(mix(nextHash, model.hash(r.next)), set, r.next)) {
-            if (cache.size > maxStates) return { verdict: 'unknown', explored: cache.size, pruned };
-            stack.push({ entry, state, pass });
-            state = r.next;
-            setHash = nextHash;
-            lift(entry);
-            pass = 0;
-            entry = head.next;
-            continue;
+  const run = (limit: number): PartitionOutcome<I, O> | null => {
+    for (;;) {
+      if (cache.size > limit) return null;
+      if (entry === null) {
+        // No return entries left: every reply is explained (the `info` operations still in the
+        // list are taken never to have happened).
+        return { verdict: 'ok', explored: cache.size, pruned };
+      }
+      if (entry.isCall) {
+        const i = entry.op;
+        const candidate = pass === 0 ? !isInfo[i] : isInfo[i] && (prevTwin[i]! < 0 || set.hasInfo(index[prevTwin[i]!]!));
+        if (candidate) {
+          const op = ops[i]!;
+          const r = model.step(state, op.input, outputOf(op));
+          if (r.ok && pass === 1 && masks(stack[stack.length - 1], op, r.next)) {
+            pruned++;
+          } else if (r.ok) {
+            const nextHash = (setHash ^ zob[i]!) >>> 0;
+            add(i);
+            if (cache.addIfAbsent(mix(nextHash, model.hash(r.next)), set, r.next)) {
+              stack.push({ entry, state, pass });
+              state = r.next;
+              setHash = nextHash;
+              lift(entry);
+              pass = 0;
+              entry = head.next;
+              continue;
+            }
+            remove(i);
+            pruned++;
           }
-          remove(i);
-          pruned++;
         }
+        entry = entry.next;
+        continue;
       }
-      entry = entry.next;
-      continue;
-    }
-    if (pass === 0) {
-      pass = 1;
-      entry = head.next;
-      continue;
-    }
-
-    // A return entry: its operation had to be linearized by now and was not. Dead end.
-    if (best === null || entry.pos > best.pos || (entry.pos === best.pos && stack.length > best.depth)) {
-      const frontier: number[] = [];
-      for (let e = head.next; e !== null && e !== entry; e = e.next) {
-        if (!e.isCall || e.op === entry.op || isInfo[e.op]) continue;
-        const other = ops[e.op]!;
-        if (!model.step(state, other.input, other.output).ok) frontier.push(e.op);
+      if (pass === 0) {
+        pass = 1;
+        entry = head.next;
+        continue;
       }
-      best = { pos: entry.pos, depth: stack.length, culprit: entry.op, prefix: stack.map((s) => s.entry.op), frontier, state };
+
+      // A return entry: its operation had to be linearized by now and was not. Dead end.
+      if (best === null || entry.pos > best.pos || (entry.pos === best.pos && stack.length > best.depth)) {
+        const frontier: number[] = [];
+        for (let e = head.next; e !== null && e !== entry; e = e.next) {
+          if (!e.isCall || e.op === entry.op || isInfo[e.op]) continue;
+          const other = ops[e.op]!;
+          if (!model.step(state, other.input, other.output).ok) frontier.push(e.op);
+        }
+        best = { pos: entry.pos, depth: stack.length, culprit: entry.op, prefix: stack.map((s) => s.entry.op), frontier, state };
+      }
+      const top = stack.pop();
+      if (top === undefined) break;
+      state = top.state;
+      remove(top.entry.op);
+      setHash = (setHash ^ zob[top.entry.op]!) >>> 0;
+      unlift(top.entry);
+      pass = top.pass;
+      entry = top.entry.next;
     }
-    const top = stack.pop();
-    if (top === undefined) break;
-    state = top.state;
-    remove(top.entry.op);
-    setHash = (setHash ^ zob[top.entry.op]!) >>> 0;
-    unlift(top.entry);
-    pass = top.pass;
-    entry = top.entry.next;
-  }
 
-
-  if (best === null) throw new Error('unreachable: a failed search has met a return entry');
-  const culprit = ops[best.culprit]!;
-  const culprits = [culprit, ...best.frontier.map((i) => ops[i]!)];
-  const longestPrefix = best.prefix.map((i) => ops[i]!);
-  return {
-    verdict: 'fail',
-    explored: cache.size,
-    pruned,
-    violation: { key, culprits, longestPrefix, message: explain(model, key, culprit, longestPrefix.length, n, best.state) },
+    if (best === null) throw new Error('unreachable: a failed search has met a return entry');
+    const culprit = ops[best.culprit]!;
+    const culprits = [culprit, ...best.frontier.map((i) => ops[i]!)];
+    const longestPrefix = best.prefix.map((i) => ops[i]!);
+    return {
+      verdict: 'fail',
+      explored: cache.size,
+      pruned,
+      violation: { key, culprits, longestPrefix, message: explain(model, key, culprit, longestPrefix.length, n, best.state) },
+    };
   };
+  return { run, explored: () => cache.size, pruned: () => pruned };
 }
 
 function explain<S, I, O>(model: Model<S, I, O>, key: string, culprit: Operation<I, O>, depth: number, total: number, state: S): string {
