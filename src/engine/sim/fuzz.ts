@@ -67,6 +67,8 @@ export interface FuzzSummary {
   readonly actions: number;
   readonly first_failing_seed: number | null;
   readonly first_failure: string | null;
+  /** The seeds of failing runs (the first 50), to replay each. */
+  readonly failing_seeds: readonly number[];
   readonly failover_virtual_ms: readonly number[];
   readonly instructions: number;
   readonly virtual_ms: number;
@@ -215,6 +217,7 @@ export function runFuzzRange(seed: number, from: number, to: number, opts: FuzzO
   let instructions = 0;
   let virtualMs = 0;
   const failover: number[] = [];
+  const failing: number[] = [];
   for (let i = from; i < to; i++) {
     const runSeed = fuzzSeed(seed, i);
     const run = fuzzRun(runSeed, opts);
@@ -230,9 +233,12 @@ export function runFuzzRange(seed: number, from: number, to: number, opts: FuzzO
     }
     if (result.verdict === 'fail') violations++;
     else if (result.verdict === 'unknown') unknown++;
-    if (result.verdict !== 'pass' && firstSeed === null) {
-      firstSeed = runSeed;
-      firstFailure = describeFailure(result);
+    if (result.verdict !== 'pass') {
+      if (failing.length < 50) failing.push(runSeed);
+      if (firstSeed === null) {
+        firstSeed = runSeed;
+        firstFailure = describeFailure(result);
+      }
     }
     if (result.failover.faultToFirstOutputMs !== null) failover.push(result.failover.faultToFirstOutputMs);
   }
@@ -245,6 +251,7 @@ export function runFuzzRange(seed: number, from: number, to: number, opts: FuzzO
     actions: nActions,
     first_failing_seed: firstSeed,
     first_failure: firstFailure,
+    failing_seeds: failing,
     failover_virtual_ms: failover,
     instructions,
     virtual_ms: virtualMs,
@@ -278,6 +285,7 @@ export function mergeSummaries(parts: readonly FuzzSummary[]): FuzzSummary {
     actions: parts.reduce((a, p) => a + p.actions, 0),
     first_failing_seed: first?.first_failing_seed ?? null,
     first_failure: first?.first_failure ?? null,
+    failing_seeds: parts.flatMap((p) => p.failing_seeds).slice(0, 50),
     failover_virtual_ms: parts.flatMap((p) => p.failover_virtual_ms),
     instructions: parts.reduce((a, p) => a + p.instructions, 0),
     virtual_ms: parts.reduce((a, p) => a + p.virtual_ms, 0),

@@ -114,15 +114,22 @@ export class World {
     this.sched.runUntil(untilMs);
   }
 
-  /** The VM currently acting as primary (or live), if any. */
+  /**
+   * The VM acting as primary (or live), if any. A stale one (say a paused primary whose backup
+   * took over) may still think it is primary: the newest test-and-set generation is the service.
+   */
   get primary(): Hypervisor | undefined {
-    for (const vm of this.vms.values()) if (vm.role === 'primary' || vm.role === 'live') return vm;
-    return undefined;
+    return this._newest((vm) => vm.role === 'primary' || vm.role === 'live');
   }
 
   get backup(): Hypervisor | undefined {
-    for (const vm of this.vms.values()) if (vm.role === 'backup') return vm;
-    return undefined;
+    return this._newest((vm) => vm.role === 'backup');
+  }
+
+  private _newest(pick: (vm: Hypervisor) => boolean): Hypervisor | undefined {
+    let best: Hypervisor | undefined;
+    for (const vm of this.vms.values()) if (pick(vm) && (!best || vm.generation > best.generation)) best = vm;
+    return best;
   }
 
   private _fork(): Rng {
