@@ -616,10 +616,10 @@ const splitBrain: Chapter = {
     },
     {
       title: 'The sleeper wakes',
-      text: 'C went live at 252.4 ms. B sleeps until 291.4 ms.',
+      text: "C went live at 252.4 ms. B sleeps until 291.4 ms. Awake, it cannot trust the silence it slept through (its NIC dropped everything), so it listens for one failure timeout before it suspects anyone.",
       highlight: ['vm-B', 'feed'],
       until: { type: 'tas/lost', vm: 'B' },
-      runMs: 100,
+      runMs: 160,
       expect: [
         { kind: 'event', type: 'failure/suspected', vm: 'B', text: '"peer":"C"' },
         { kind: 'event', type: 'tas/lost', vm: 'B', text: '"holder":"C"' },
@@ -629,7 +629,7 @@ const splitBrain: Chapter = {
     },
     {
       title: 'Still one primary',
-      text: 'B halted at 292.4 ms without releasing a single output after it woke. C serves the clients alone. The Split brain checker is green: at no time have two VMs acting as primary both released outputs.',
+      text: 'B suspected C at 360 ms, lost test-and-set and halted at 360.9 ms without releasing a single output after it woke. C serves the clients alone. The Split brain checker is green: only the VM that won test-and-set has acted alone.',
       highlight: ['client', 'verdicts'],
       runMs: 50,
       expect: [
@@ -759,13 +759,13 @@ const powerOff: Chapter = {
     },
     {
       title: 'Power off the primary',
-      text: "Powering off is a control operation. A appends a control log entry at its current icount, flushes it, and halts. FT sends power-off and changes of CPU share over the logging channel this way.",
+      text: "Powering off is a control operation. A stops its guest, appends a control log entry at its current icount and flushes it; it halts once B has acknowledged the entry. FT sends power-off and changes of CPU share over the logging channel this way.\n\nLockstep adds one safeguard the paper does not describe: at the same moment A takes test-and-set on shared storage, so that a backup that never gets the entry (a cut channel) cannot go live either.",
       highlight: ['faults', 'log-buffer', 'vm-A', 'vm-B'],
       predict: {
         question: 'A is off. What does B do?',
         choices: ['Waits out the failure timeout, wins test-and-set and goes live', 'Replays up to the control entry and halts there', 'Keeps running as a backup forever'],
         answer: 1,
-        explain: "B replays to icount 2006, finds the control entry and halts at the same instruction as A. It does not wait for a timeout and does not ask for test-and-set. The VM is off, which is what the administrator asked for.",
+        explain: "B replays to icount 2006, finds the control entry and halts at the same instruction as A. It does not wait for a timeout and never asks for test-and-set. The VM is off, which is what the administrator asked for.",
       },
       ask: { prompt: 'Click Power off primary', action: { kind: 'power-off-primary' } },
       runMs: 100,
@@ -774,8 +774,8 @@ const powerOff: Chapter = {
         { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"control","icount":2006,"atIcount":2006' },
         { kind: 'role', vm: 'A', role: 'halted' },
         { kind: 'role', vm: 'B', role: 'halted' },
-        { kind: 'no-event', type: 'failure/suspected' },
-        { kind: 'no-event', type: 'tas/requested' },
+        { kind: 'no-event', type: 'failure/suspected', vm: 'B' },
+        { kind: 'no-event', type: 'tas/requested', vm: 'B' },
         { kind: 'no-event', type: 'vm/went-live' },
       ],
     },
