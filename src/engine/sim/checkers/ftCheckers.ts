@@ -169,6 +169,8 @@ export function checkLeaseClients(ops: readonly ClientOp[], validMs: number): Li
   const released = ops.filter((o) => o.text.startsWith('RELEASE '));
   const holder = new Map<string, { client: number; sent: number; until: number; id: string }>();
   for (const g of grants) {
+    // A grant that arrives after its client's window (sent + validMs) has closed is never relied on.
+    if (g.sent + validMs <= g.at) continue;
     const h = holder.get(g.name);
     // A holder stops relying on its lease when it sends RELEASE, whatever the reply's timing.
     const releasedSince =

@@ -2,7 +2,7 @@
 // had nothing to check) where it should.
 import { describe, expect, it } from 'vitest';
 import type { TraceBody, TraceEvent } from '../../ft/trace';
-import { TraceMonitor } from './ftCheckers';
+import { checkLeaseClients, TraceMonitor } from './ftCheckers';
 import { SafetyMonitor } from './safety';
 import { judge } from './verdicts';
 import type { ClientOp } from '../clients';
@@ -228,5 +228,25 @@ describe('verdicts', () => {
     const v = judge({ program: 'kv-server', monitor: monitor(), ops, maxStates: 2 });
     expect(v.outputRequirement.status).toBe('unknown');
     expect(v.outputRequirement.ok).toBe('unknown');
+  });
+});
+
+describe('lease safety (lease-server)', () => {
+  const grant = (client: number, invoke: number, complete: number): ClientOp => ({
+    client,
+    reqId: invoke,
+    text: 'LEASE k0',
+    invoke,
+    complete,
+    reply: 'GRANTED k0',
+    status: 'ok',
+    from: 'A',
+  });
+  it('fails two clients trusting the same lease at once', () => {
+    expect(checkLeaseClients([grant(1, 100, 101), grant(2, 110, 112)], 35).ok).toBe(false);
+  });
+  it('a grant that arrives after its window closed is not relied on (held replies released late, fuzz run 12001604)', () => {
+    // Client 1 asked at 436 (trusts until 471), but its reply was held until 501: it never holds k0.
+    expect(checkLeaseClients([grant(2, 480.4, 501.13), grant(1, 436.1, 501.24)], 35).ok).toBe(true);
   });
 });
