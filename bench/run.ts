@@ -1,6 +1,7 @@
 // `npm run bench`: a readable table, then one JSON object on the last line.
 import { benchBrowser } from './browser';
 import { benchFt } from './ft';
+import { benchFuzz } from './fuzz';
 import { benchLinearizability } from './linearizability';
 import { benchMachine } from './machine';
 import { benchRecording } from './recording';
@@ -50,6 +51,14 @@ results.lin_porcupine_disagreements = l.disagreements;
 row('lin_etcd_ms_per_history', l.etcdP50.toFixed(2), `p50 over Porcupine's ${l.etcdCount} Jepsen etcd histories (max ${l.etcdMax.toFixed(1)}); Porcupine: not published`);
 row('lin_kv_ms_per_history', l.kvP50.toFixed(2), `p50 over its ${l.kvCount} key-value histories (max ${l.kvMax.toFixed(1)}, 50 clients); Porcupine: not published`);
 row('lin_porcupine_disagreements', String(l.disagreements), `verdicts differing from Porcupine's on those ${l.etcdCount + l.kvCount} (goal 0)`);
+
+const z = await benchFuzz();
+results.fuzz_runs = z.summary.runs;
+results.fuzz_runs_per_second = round(z.summary.runs / z.seconds, 1);
+results.fuzz_violations = z.summary.violations;
+results.fuzz_unknown = z.summary.unknown;
+row('fuzz_runs_per_second', results.fuzz_runs_per_second.toFixed(1), `npm run -s sim -- --fuzz ${z.summary.runs}: every learner action, ${z.summary.actions} actions, ${(z.summary.virtual_ms / 1000).toFixed(0)} virtual s, ${z.workers} worker threads, ${z.seconds.toFixed(0)} s`);
+row('fuzz_violations', `${z.summary.violations}`, `runs with a failed check (goal 0); ${z.summary.unknown} undecided; first: ${z.summary.first_failing_seed ?? 'none'}`);
 
 const b = await benchBrowser();
 if (b) {
