@@ -48,3 +48,21 @@ describe('sim --recording', () => {
     expect(r.stderr).toMatch(/^sim: .*bad\.lockstep/);
   });
 });
+
+describe('sim exit status: a gate for scripts', () => {
+  it('exits 1 when a check fails (the Output Rule off), 0 when every check passes', () => {
+    const bad = cli('--scenario', 'scenarios/output-rule-off.json');
+    expect(bad.status, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL Output Requirement/);
+    expect(bad.stdout).toMatch(/verdict: FAIL/);
+    const good = cli('--scenario', 'scenarios/failover.json');
+    expect(good.status, good.stdout).toBe(0);
+  });
+  it('exits 1 on a failing fuzz run (and shrinks it), 0 on a passing one, 2 on bad usage', () => {
+    const bad = cli('--replay', '7000123', '--output-rule', 'off');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/shrunk to \d+ action\(s\) that still fail Output Requirement/);
+    expect(cli('--replay', '7000123').status).toBe(0);
+    expect(cli('--fuzz', 'x').status).toBe(2);
+  });
+});
