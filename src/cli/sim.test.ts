@@ -64,5 +64,5 @@ describe('sim exit status: a gate for scripts', () => {
     expect(bad.stdout).toMatch(/shrunk to \d+ action\(s\) that still fail Output Requirement/);
     expect(cli('--replay', '7000123').status).toBe(0);
     expect(cli('--fuzz', 'x').status).toBe(2);
-  });
+  }, 240_000);
 });

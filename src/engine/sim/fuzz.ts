@@ -175,18 +175,19 @@ export function failedChecks(r: SimResult): CheckName[] {
 }
 
 /**
- * Shrink a failing run: drop actions one at a time while the same check still fails, until no
- * single action can go. Returns the smallest list found and its result.
+ * Shrink a failing run: drop chunks of actions (halves, then quarters, … then single ones) while
+ * the same check still fails, until no single action can go (or `maxRuns` replays are spent).
+ * Returns the smallest list found and its result.
  */
-export function shrink(seed: number, opts: FuzzOptions = {}, maxRuns = 400): FuzzRun {
+export function shrink(seed: number, opts: FuzzOptions = {}, maxRuns = 150): FuzzRun {
   let best = fuzzRun(seed, opts);
   const target = failedChecks(best.result)[0];
   if (!target) return best;
   let runs = 0;
-  for (let changed = true; changed && runs < maxRuns; ) {
-    changed = false;
-    for (let i = best.actions.length - 1; i >= 0 && runs < maxRuns; i--) {
-      const fewer = best.actions.filter((_, j) => j !== i);
+  for (let size = Math.max(1, Math.floor(best.actions.length / 2)); runs < maxRuns; ) {
+    let changed = false;
+    for (let i = best.actions.length - size; i >= 0 && runs < maxRuns; i -= size) {
+      const fewer = best.actions.filter((_, j) => j < i || j >= i + size);
       const r = fuzzRun(seed, opts, fewer);
       runs++;
       if (failedChecks(r.result).includes(target)) {
@@ -194,6 +195,8 @@ export function shrink(seed: number, opts: FuzzOptions = {}, maxRuns = 400): Fuz
         changed = true;
       }
     }
+    if (!changed && size === 1) break;
+    if (!changed || size > best.actions.length) size = Math.max(1, Math.floor(size / 2));
   }
   return best;
 }
