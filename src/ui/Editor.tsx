@@ -6,6 +6,9 @@ import { assembleProgram, PROGRAM_SOURCES } from '../engine/programs/index';
 import type { AsmError } from '../engine/machine/assembler';
 import { startLab, useLab } from './labStore';
 
+/** Errors listed in full; past these, a count (a 1 MB source can have tens of thousands). */
+export const MAX_LISTED_ERRORS = 50;
+
 const STARTER = `; Your program. It runs on both VMs; the backup replays it.
 ; Ports: CONSOLE, TIMER_PERIOD, CLOCK, RANDOM, NIC_*, DISK_* (see docs/isa.md).
 start:
@@ -43,7 +46,7 @@ export function Editor() {
     const r = assembleProgram(source);
     if (!r.ok) {
       setErrors(r.errors);
-      setStatus(`${r.errors.length} error${r.errors.length > 1 ? 's' : ''}: nothing was changed`);
+      setStatus(`${r.errors.length.toLocaleString('en-US')} error${r.errors.length > 1 ? 's' : ''}: nothing was changed`);
       return;
     }
     setErrors([]);
@@ -70,7 +73,7 @@ export function Editor() {
         aria-describedby="asm-errors"
       />
       <ul id="asm-errors" className="asm-errors" role="alert">
-        {errors.map((e, i) => (
+        {errors.slice(0, MAX_LISTED_ERRORS).map((e, i) => (
           <li key={i}>
             <button className="link" onClick={() => goTo(e)}>
               {e.file ? `${e.file}:` : ''}
@@ -79,6 +82,11 @@ export function Editor() {
             : {e.message}
           </li>
         ))}
+        {errors.length > MAX_LISTED_ERRORS && (
+          <li className="more" data-testid="asm-errors-more">
+            … and {(errors.length - MAX_LISTED_ERRORS).toLocaleString('en-US')} more error{errors.length - MAX_LISTED_ERRORS === 1 ? '' : 's'}
+          </li>
+        )}
       </ul>
     </section>
   );
