@@ -4,6 +4,7 @@
 import { useRef, useState } from 'react';
 import { assembleProgram, PROGRAM_SOURCES } from '../engine/programs/index';
 import type { AsmError } from '../engine/machine/assembler';
+import { MAX_SOURCE_CHARS } from '../engine/session/recording';
 import { startLab, useLab } from './labStore';
 
 /** Errors listed in full; past these, a count (a 1 MB source can have tens of thousands). */
@@ -43,6 +44,12 @@ export function Editor() {
   };
 
   const run = (): void => {
+    if (source.length > MAX_SOURCE_CHARS) {
+      // A recording or a link could not carry it: refuse it here, where it can be shortened.
+      setErrors([]);
+      setStatus(`the program is ${source.length.toLocaleString('en-US')} characters, over the limit of ${MAX_SOURCE_CHARS.toLocaleString('en-US')}: nothing was changed`);
+      return;
+    }
     const r = assembleProgram(source);
     if (!r.ok) {
       setErrors(r.errors);
