@@ -2,10 +2,13 @@
 //  - recording_bytes_5min: the .lockstep file of a 5-minute kv-server session with 2 automatic
 //    clients at 20 requests/s each, with its whole trace, as the page's Export writes it.
 //  - share_link_chars: the text after `#run=` for a kv-server session with 10 learner actions.
+//  - replay_ms_1000_workload_changes: replaying a session whose learner changed the automatic
+//    workload 1,000 times (64 clients each, one change every 10 virtual ms) from scratch.
 // `npx tsx bench/recording.ts` prints both and a few details.
 import { pathToFileURL } from 'node:url';
 import { validateScenario } from '../src/engine/sim/scenario';
 import { decodeRecording, encodeRecording, encodeShareLink, MAX_TRACE_EVENTS, recordSession } from '../src/engine/session/recording';
+import type { TimedAction } from '../src/engine/session/actions';
 import { SimSession } from '../src/engine/session/simSession';
 
 export interface RecordingBench {
@@ -13,6 +16,7 @@ export interface RecordingBench {
   readonly share_link_chars: number;
   /** Replaying the 5-minute session from its start: the cost of the longest backward seek. */
   readonly seek_back_5min_ms: number;
+  readonly replay_ms_1000_workload_changes: number;
 }
 
 interface Details {
@@ -44,6 +48,7 @@ function measure(): RecordingBench & Details {
     recording_bytes_5min: bytes.length,
     share_link_chars: shareLinkChars(),
     seek_back_5min_ms: runSeconds * 1000,
+    replay_ms_1000_workload_changes: replayWorkloadChanges(1000),
     traceEvents: rec.trace.length,
     checkpoints: rec.checkpoints.length,
     runSeconds,
@@ -75,9 +80,23 @@ function shareLinkChars(): number {
   return encodeShareLink({ v: 1, chapter: null, step: null, spec: { scenario, source: null, noBackup: false }, actions: s.actions, at: s.now }).length;
 }
 
+/** Wall ms to replay `n` workload changes of 64 clients each, 10 virtual ms apart, to 100 ms past the last. */
+export function replayWorkloadChanges(n: number): number {
+  const actions: TimedAction[] = [];
+  for (let i = 0; i < n; i++) actions.push({ at: 10 + i * 10, kind: 'workload', count: 64, perSecond: 20 });
+  const t0 = performance.now();
+  new SimSession({ scenario }, actions).runTo(10 + n * 10 + 100);
+  return performance.now() - t0;
+}
+
 export function benchRecording(): RecordingBench {
   const m = measure();
-  return { recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars, seek_back_5min_ms: m.seek_back_5min_ms };
+  return {
+    recording_bytes_5min: m.recording_bytes_5min,
+    share_link_chars: m.share_link_chars,
+    seek_back_5min_ms: m.seek_back_5min_ms,
+    replay_ms_1000_workload_changes: m.replay_ms_1000_workload_changes,
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -87,5 +106,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       `simulated in ${m.runSeconds.toFixed(1)} s, encoded in ${m.encodeSeconds.toFixed(2)} s, decoded in ${m.decodeSeconds.toFixed(2)} s)`,
   );
   console.log(`share_link_chars      ${m.share_link_chars} (kv-server, 10 actions)`);
-  console.log(JSON.stringify({ recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars }));
+  console.log(`replay_ms_1000_workload_changes  ${m.replay_ms_1000_workload_changes.toFixed(0)} (64 clients each, 10 virtual ms apart)`);
+  console.log(JSON.stringify({ recording_bytes_5min: m.recording_bytes_5min, share_link_chars: m.share_link_chars, replay_ms_1000_workload_changes: Math.round(m.replay_ms_1000_workload_changes) }));
 }

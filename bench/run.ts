@@ -40,6 +40,8 @@ results.share_link_chars = r.share_link_chars;
 results.seek_back_5min_ms = round(r.seek_back_5min_ms, 0);
 row('recording_mb_5min', results.recording_mb_5min.toFixed(2), 'exported file of 5 virtual minutes of kv-server, 2 automatic clients at 20/s (gzip, column-wise trace)');
 row('share_link_chars', String(r.share_link_chars), 'the #run= link of a kv-server session with 10 learner actions');
+results.replay_ms_1000_workload_changes = round(r.replay_ms_1000_workload_changes, 0);
+row('replay_ms_1000_workload_changes', results.replay_ms_1000_workload_changes.toFixed(0), 'replaying 1,000 changes of the automatic workload (64 clients each, 10 virtual ms apart) from the start');
 row('seek_back_5min_ms', results.seek_back_5min_ms.toFixed(0), 'seeking back in that session = replaying it from the start (sliced; the page stays responsive)');
 
 const l = benchLinearizability();

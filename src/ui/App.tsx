@@ -7,7 +7,8 @@ import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
 import { currentLab, labActions, startLab, useLab, type Runtime } from './labStore';
-import { RecordingBar, openShareLink } from './RecordingBar';
+import { ReplaceDialog, openLocation } from './frontDoor';
+import { RecordingBar } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
 import { VmPanel } from './VmPanel';
 import { VizPanels } from './viz/VizPanels';
@@ -209,15 +210,6 @@ function Notice() {
   );
 }
 
-/** What the address says to open: a chapter (#tour=id/step), a shared session (#run=…), or the default lab. */
-function openFromLocation(): void {
-  const hash = location.hash;
-  const tour = /^#tour=([\w-]+)(?:\/(\d+))?$/.exec(hash);
-  if (tour && openChapter(tour[1]!, Math.max(0, Number(tour[2] ?? 1) - 1))) return;
-  if (hash.startsWith('#run=') && openShareLink(hash.slice('#run='.length))) return;
-  startLab('kv-server');
-}
-
 export function App() {
   const vms = useLab((s) => s.vms);
   const errors = useLab((s) => s.errors);
@@ -226,11 +218,10 @@ export function App() {
   const [chapters, setChapters] = useState(false);
   useShortcuts(setHelp);
   useEffect(() => {
-    openFromLocation();
-    // A link pasted into this tab changes only the hash: open what it names.
-    const onHash = (): void => {
-      if (location.hash.startsWith('#run=') || location.hash.startsWith('#tour=')) openFromLocation();
-    };
+    // What the address names (a chapter, a shared session) or the default lab; all through one front door.
+    openLocation(location.hash, true);
+    // A link pasted into this tab changes only the hash: open what it names (asking first if that replaces recorded actions).
+    const onHash = (): void => openLocation(location.hash, false);
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -268,6 +259,7 @@ export function App() {
       )}
       <HighlightStyle />
       <Notice />
+      <ReplaceDialog />
       <RecordingBar />
       <TourPanel />
       {errors.length > 0 && (

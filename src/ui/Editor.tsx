@@ -4,7 +4,11 @@
 import { useRef, useState } from 'react';
 import { assembleProgram, PROGRAM_SOURCES } from '../engine/programs/index';
 import type { AsmError } from '../engine/machine/assembler';
+import { MAX_SOURCE_CHARS } from '../engine/session/recording';
 import { startLab, useLab } from './labStore';
+
+/** Errors listed in full; past these, a count (a 1 MB source can have tens of thousands). */
+export const MAX_LISTED_ERRORS = 50;
 
 const STARTER = `; Your program. It runs on both VMs; the backup replays it.
 ; Ports: CONSOLE, TIMER_PERIOD, CLOCK, RANDOM, NIC_*, DISK_* (see docs/isa.md).
@@ -40,10 +44,16 @@ export function Editor() {
   };
 
   const run = (): void => {
+    if (source.length > MAX_SOURCE_CHARS) {
+      // A recording or a link could not carry it: refuse it here, where it can be shortened.
+      setErrors([]);
+      setStatus(`the program is ${source.length.toLocaleString('en-US')} characters, over the limit of ${MAX_SOURCE_CHARS.toLocaleString('en-US')}: nothing was changed`);
+      return;
+    }
     const r = assembleProgram(source);
     if (!r.ok) {
       setErrors(r.errors);
-      setStatus(`${r.errors.length} error${r.errors.length > 1 ? 's' : ''}: nothing was changed`);
+      setStatus(`${r.errors.length.toLocaleString('en-US')} error${r.errors.length > 1 ? 's' : ''}: nothing was changed`);
       return;
     }
     setErrors([]);
@@ -70,7 +80,7 @@ export function Editor() {
         aria-describedby="asm-errors"
       />
       <ul id="asm-errors" className="asm-errors" role="alert">
-        {errors.map((e, i) => (
+        {errors.slice(0, MAX_LISTED_ERRORS).map((e, i) => (
           <li key={i}>
             <button className="link" onClick={() => goTo(e)}>
               {e.file ? `${e.file}:` : ''}
@@ -79,6 +89,11 @@ export function Editor() {
             : {e.message}
           </li>
         ))}
+        {errors.length > MAX_LISTED_ERRORS && (
+          <li className="more" data-testid="asm-errors-more">
+            … and {(errors.length - MAX_LISTED_ERRORS).toLocaleString('en-US')} more error{errors.length - MAX_LISTED_ERRORS === 1 ? '' : 's'}
+          </li>
+        )}
       </ul>
     </section>
   );

@@ -8,7 +8,6 @@ import {
   MAX_TRACE_EVENTS,
   RECORDING_EXTENSION,
   RecordingError,
-  decodeRecording,
   decodeShareLink,
   encodeRecording,
   encodeShareLink,
@@ -17,10 +16,9 @@ import {
   type ShareLink,
 } from '../engine/session/recording';
 import { SimSession } from '../engine/session/simSession';
-import { chapterById } from '../engine/tour/chapters';
-import { ChapterPlayer } from '../engine/tour/player';
 import type { SimLab } from '../workers/simLab';
-import { currentSim, labActions, startSim, startTour, useLab } from './labStore';
+import { importRecording } from './frontDoor';
+import { currentSim, labActions, useLab } from './labStore';
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
@@ -43,27 +41,6 @@ function sliceBudget(): () => boolean {
   return () => performance.now() > deadline;
 }
 
-/** Load a recording's bytes. A bad file gets a message and the session on screen is untouched. */
-export function importRecording(bytes: Uint8Array, file: string): boolean {
-  let r: Recording;
-  try {
-    r = decodeRecording(bytes, file);
-  } catch (err) {
-    const text = err instanceof RecordingError ? err.message : `could not read ${file}: ${String(err)}`;
-    useLab.setState({ notice: { text: `Not loaded. ${text}`, tone: 'bad' } });
-    return false;
-  }
-  try {
-    new SimSession(r.spec); // the program must assemble before the current session is replaced
-  } catch (err) {
-    useLab.setState({ notice: { text: `Not loaded. ${file}: the recording's program does not assemble: ${String(err)}`, tone: 'bad' } });
-    return false;
-  }
-  startSim({ spec: r.spec, actions: r.actions, endMs: r.endMs, paused: true, checkpoints: r.checkpoints }, { title: r.title || file });
-  useLab.setState({ notice: { text: `Loaded “${r.title || file}”: ${r.actions.length} actions over ${fmt(r.endMs)}. Press Resume to play, or drag the time bar.`, tone: 'info' } });
-  return true;
-}
-
 /** The link that reproduces this session up to the moment on screen. */
 export function shareLinkFor(lab: SimLab): string {
   const now = lab.session.now;
@@ -76,25 +53,6 @@ export function shareLinkFor(lab: SimLab): string {
     at: now,
   };
   return `${location.origin}${location.pathname}#run=${encodeShareLink(link)}`;
-}
-
-/** Open a `#run=` fragment. False (with a notice) when the link is damaged. */
-export function openShareLink(fragment: string): boolean {
-  let link: ShareLink;
-  try {
-    link = decodeShareLink(fragment);
-  } catch (err) {
-    useLab.setState({ notice: { text: err instanceof Error ? err.message : String(err), tone: 'bad' } });
-    return false;
-  }
-  const ch = link.chapter ? chapterById(link.chapter) : undefined;
-  if (ch && link.step !== null) {
-    startTour(ChapterPlayer.restore(ch, link.step, link.actions, link.at));
-  } else {
-    startSim({ spec: link.spec, actions: link.actions, endMs: link.at, paused: true }, { title: 'shared link', seekTo: link.at });
-  }
-  useLab.setState({ notice: { text: `Opened a shared session: ${link.actions.length} action${link.actions.length === 1 ? '' : 's'}, at ${fmt(link.at)}.`, tone: 'info' } });
-  return true;
 }
 
 function download(bytes: Uint8Array, name: string): void {
@@ -186,6 +144,13 @@ export function RecordingBar() {
         <button
           onClick={() => {
             const url = shareLinkFor(lab);
+            try {
+              decodeShareLink(url.slice(url.indexOf('#run=') + 5)); // what the receiver's front door will check
+            } catch (err) {
+              const why = err instanceof RecordingError ? err.message.replace(/^this link is damaged: /, '') : String(err);
+              useLab.setState({ notice: { text: `This session cannot be shared as a link: ${why}`, tone: 'bad', sticky: true } });
+              return;
+            }
             setLink(url);
             void navigator.clipboard?.writeText(url).catch(() => undefined);
           }}

@@ -68,8 +68,8 @@ export interface SessionSlice {
   /** The simulator session: where a loaded recording ends, a seek under way, how many actions. */
   recording: { endMs: number | null; seeking: number | null; actions: number; title: string | null };
   tour: TourState | null;
-  /** A one-off message for the learner (a fork, the end of a recording, an import error). */
-  notice: { text: string; tone: 'info' | 'bad' } | null;
+  /** A one-off message for the learner (a fork, the end of a recording, an import error). Sticky: kept when a lab (re)starts. */
+  notice: { text: string; tone: 'info' | 'bad'; sticky?: boolean } | null;
   presenter: boolean;
   /** Presenter mode's focus outside the tour: one panel, or null for all. */
   focusPanel: PanelId | null;
@@ -270,7 +270,8 @@ function attach(next: LabController, state: Partial<LabState>): void {
   }
   // Hooks for the browser tests and benchmarks.
   Object.assign(globalThis, { __lab: next, __startLab: startLab });
-  useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: null, tour: null, ...state });
+  const sticky = useLab.getState().notice?.sticky ? useLab.getState().notice : null;
+  useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: sticky, tour: null, ...state });
   if (next instanceof SimLab) syncSimState(next);
   if (poll === null) {
     const tick = async (): Promise<void> => {
@@ -297,7 +298,8 @@ function freeScenario(program: ProgramName) {
 export function startLab(program: ProgramName, source?: string, opts: { noBackup?: boolean; runtime?: Runtime } = {}): boolean {
   const r = assembleProgram(source ?? PROGRAM_SOURCES[program]);
   if (!r.ok) {
-    useLab.setState({ errors: r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`) });
+    const shown = r.errors.slice(0, 50).map((e) => `${e.line}:${e.col}: ${e.message}`);
+    useLab.setState({ errors: r.errors.length > shown.length ? [...shown, `… and ${r.errors.length - shown.length} more errors`] : shown });
     return false;
   }
   const runtime = opts.runtime ?? useLab.getState().runtime;

@@ -117,7 +117,7 @@ describe('recordings and time travel', () => {
     const live = await liveSession(page);
     await page.getByRole('button', { name: 'Share link' }).click();
     const url = await page.getByLabel('Share link').inputValue();
-    assert.match(url, /#run=[A-Za-z0-9_-]+$/);
+    assert.match(url, /#run=2\.[A-Za-z0-9_-]+$/);
     const other = await page.context().browser()!.newPage();
     other.on('pageerror', (e) => errors.push(String(e)));
     await other.goto(url);

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PROGRAM_NAMES, PROGRAM_SOURCES, includeProgramFile } from '../programs';
-import { assemble, formatAsmError, type AsmError, type AsmOptions, type AsmResult } from './assembler';
+import { MAX_EXPR_DEPTH, MAX_EXPR_TERMS, assemble, formatAsmError, type AsmError, type AsmOptions, type AsmResult } from './assembler';
 import { OP, STACK_LIMIT, encode } from './isa';
 import { runAsm } from './testing';
 
@@ -422,6 +422,62 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ t: fc.constant('setChar'), at: fc.nat(), c: fc.constantFrom(...ASM_CHARS) }),
   fc.record({ t: fc.constant('swapLines'), at: fc.nat(), with: fc.nat() }),
 ) as fc.Arbitrary<Mutation>;
+
+
+describe('limits: huge expressions are clear errors or work, never a stack overflow', () => {
+  it('an expression of 49,000 terms is refused at the term past the limit', () => {
+    const src = 'X = 1' + ' + 1'.repeat(48_999);
+    // 'X = 1' then ' + 1' per term: the term past the limit starts at column 6 + 4 * (limit - 1) + 3.
+    expect(error(src)).toBe(`1:${5 + 4 * MAX_EXPR_TERMS}: expression too long (limit ${MAX_EXPR_TERMS} terms)`);
+  });
+
+  it('an expression of exactly the limit of terms evaluates (iteratively)', () => {
+    expect(value('1' + ' + 1'.repeat(MAX_EXPR_TERMS - 1))).toBe(MAX_EXPR_TERMS);
+    expect(value('1' + ' - 1'.repeat(MAX_EXPR_TERMS - 1))).toBe(2 - MAX_EXPR_TERMS);
+  });
+
+  it('20,000 nested parentheses: nested too deeply, at the first one past the limit', () => {
+    expect(error('X = ' + '('.repeat(20_000) + '1' + ')'.repeat(20_000))).toBe(`1:${5 + MAX_EXPR_DEPTH}: expression nested too deeply (limit ${MAX_EXPR_DEPTH})`);
+  });
+
+  it('40,000 unary minus signs: nested too deeply', () => {
+    expect(error('X = ' + '-'.repeat(40_000) + '1')).toBe(`1:${5 + MAX_EXPR_DEPTH}: expression nested too deeply (limit ${MAX_EXPR_DEPTH})`);
+    expect(error('  li r1, ' + '~'.repeat(40_000) + '1')).toMatch(/^1:\d+: expression nested too deeply/);
+  });
+
+  it('nesting up to the limit works', () => {
+    expect(value('('.repeat(MAX_EXPR_DEPTH - 1) + '7' + ')'.repeat(MAX_EXPR_DEPTH - 1))).toBe(7);
+    expect(value('-'.repeat(MAX_EXPR_DEPTH) + '7')).toBe(7);
+  });
+
+  it('a chain of 8,000 constants, each defined by the one before, resolves', () => {
+    const lines = ['a0 = 0'];
+    for (let i = 1; i <= 8000; i++) lines.push(`a${i} = a${i - 1} + 1`);
+    expect(ok(lines.join('\n')).symbols.get('a8000')).toBe(8000);
+    // Defined last to first: every use is a forward reference, resolved through the whole chain at once.
+    const backward = ['.word a8000'];
+    for (let i = 8000; i >= 1; i--) backward.push(`.equ a${i}, a${i - 1} + 1`);
+    backward.push('a0 = 5');
+    expect(words(ok(backward.join('\n')))).toEqual([8005]);
+  });
+
+  it('an error at the bottom of a long chain is reported once, at the definition that fails', () => {
+    const lines = ['a0 = 1 / 0'];
+    for (let i = 1; i <= 8000; i++) lines.push(`a${i} = a${i - 1} + 1`);
+    lines.push('.word a8000');
+    expect(errors(lines.join('\n')).map(formatAsmError)).toEqual(['1:8: division by zero in expression']);
+    const cycle = ['a0 = a8000'];
+    for (let i = 1; i <= 8000; i++) cycle.push(`a${i} = a${i - 1} + 1`);
+    expect(errors(cycle.join('\n')).map(formatAsmError)).toEqual(["2:6: 'a0' is defined in terms of itself"]);
+  });
+
+  it('18,000 bad lines: every error reported, none internal', () => {
+    const src = 'bogus r1\n'.repeat(18_000);
+    const es = errors(src);
+    expect(es).toHaveLength(18_000);
+    expect(es.every((e) => e.message === "unknown instruction 'bogus'")).toBe(true);
+  });
+});
 
 describe('assemble never throws', () => {
   it('property: arbitrary strings', () => {

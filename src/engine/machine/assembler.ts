@@ -158,12 +158,25 @@ function tokenize(line: string): Tok[] {
 }
 
 // ---------------------------------------------------------------- expressions
+// Parsed by shunting-yard into postfix and evaluated with explicit stacks: no recursion, so no
+// expression, however long or deep, can overflow the call stack (limits in docs/isa.md).
 
-type Expr =
+/** Operators and open parentheses pending at once: deeper nesting is refused. */
+export const MAX_EXPR_DEPTH = 256;
+/** Numbers and symbols in one expression. */
+export const MAX_EXPR_TERMS = 10_000;
+
+type RpnItem =
   | { readonly t: 'num'; readonly v: number; readonly col: number }
   | { readonly t: 'sym'; readonly name: string; readonly col: number }
-  | { readonly t: 'un'; readonly op: string; readonly a: Expr; readonly col: number }
-  | { readonly t: 'bin'; readonly op: string; readonly a: Expr; readonly b: Expr; readonly col: number };
+  | { readonly t: 'un'; readonly op: string; readonly col: number }
+  | { readonly t: 'bin'; readonly op: string; readonly col: number };
+
+/** An expression in postfix order; `col` is where it starts on its line. */
+interface Expr {
+  readonly rpn: readonly RpnItem[];
+  readonly col: number;
+}
 
 const BINARY_PRECEDENCE: Record<string, number> = {
   '|': 1,
@@ -206,41 +219,109 @@ class Cursor {
   }
 }
 
-function parseExpr(c: Cursor, minPrec = 1): Expr {
-  let left = parseUnary(c);
+interface PendingOp {
+  readonly t: 'un' | 'bin' | 'paren';
+  readonly op: string;
+  readonly col: number;
+  readonly prec: number;
+}
+
+/**
+ * An expression from the cursor on; it ends at the first token that cannot continue it (a comma,
+ * a bracket, an unmatched ')'). Unary operators bind tighter than binary ones, which are left-associative.
+ */
+function parseExpr(c: Cursor): Expr {
+  const out: RpnItem[] = [];
+  const ops: PendingOp[] = [];
+  const start = c.col;
+  let terms = 0;
+  let open = 0;
+  const push = (op: PendingOp): void => {
+    if (ops.length >= MAX_EXPR_DEPTH) throw new LineError(op.col, `expression nested too deeply (limit ${MAX_EXPR_DEPTH})`);
+    ops.push(op);
+  };
   for (;;) {
-    const t = c.peek();
-    if (!t || t.kind !== 'punct') return left;
-    const prec = BINARY_PRECEDENCE[t.text];
-    if (prec === undefined || prec < minPrec) return left;
-    c.next();
-    const right = parseExpr(c, prec + 1);
-    left = { t: 'bin', op: t.text, a: left, b: right, col: t.col };
+    // An operand, after any unary operators and open parentheses.
+    const t = c.next();
+    if (!t) throw new LineError(c.endCol, 'expected an expression');
+    if (t.kind === 'punct' && (t.text === '-' || t.text === '~' || t.text === '+')) {
+      push({ t: 'un', op: t.text, col: t.col, prec: 99 });
+      continue;
+    }
+    if (t.kind === 'punct' && t.text === '(') {
+      push({ t: 'paren', op: '(', col: t.col, prec: 0 });
+      open++;
+      continue;
+    }
+    if (t.kind === 'num') out.push({ t: 'num', v: t.value, col: t.col });
+    else if (t.kind === 'id') {
+      if (isRegister(t.text)) throw new LineError(t.col, `register ${t.text} cannot be used in an expression`);
+      out.push({ t: 'sym', name: t.text, col: t.col });
+    } else throw new LineError(t.col, `expected an expression, found '${t.text}'`);
+    if (++terms > MAX_EXPR_TERMS) throw new LineError(t.col, `expression too long (limit ${MAX_EXPR_TERMS} terms)`);
+    // Then closing parentheses, and a binary operator or the end.
+    for (;;) {
+      const n = c.peek();
+      if (open > 0 && n?.kind === 'punct' && n.text === ')') {
+        c.next();
+        let top = ops.pop()!;
+        while (top.t !== 'paren') {
+          out.push({ t: top.t, op: top.op, col: top.col });
+          top = ops.pop()!;
+        }
+        open--;
+        continue;
+      }
+      const prec = n?.kind === 'punct' ? BINARY_PRECEDENCE[n.text] : undefined;
+      if (n === undefined || prec === undefined) {
+        if (open > 0) throw new LineError(c.col, `expected ')' to close the parenthesis`);
+        for (let k = ops.length - 1; k >= 0; k--) out.push({ t: ops[k]!.t as 'un' | 'bin', op: ops[k]!.op, col: ops[k]!.col });
+        return { rpn: out, col: start };
+      }
+      c.next();
+      while (ops.length > 0 && ops[ops.length - 1]!.t !== 'paren' && ops[ops.length - 1]!.prec >= prec) {
+        const top = ops.pop()!;
+        out.push({ t: top.t as 'un' | 'bin', op: top.op, col: top.col });
+      }
+      push({ t: 'bin', op: n.text, col: n.col, prec });
+      break;
+    }
   }
 }
 
-/** Where an expression starts (a binary node's own col is its operator's). */
+/** Where an expression starts on its line. */
 function exprCol(e: Expr): number {
-  return e.t === 'bin' ? exprCol(e.a) : e.col;
+  return e.col;
 }
 
-function parseUnary(c: Cursor): Expr {
-  const t = c.next();
-  if (!t) throw new LineError(c.endCol, 'expected an expression');
-  if (t.kind === 'num') return { t: 'num', v: t.value, col: t.col };
-  if (t.kind === 'id') {
-    if (isRegister(t.text)) throw new LineError(t.col, `register ${t.text} cannot be used in an expression`);
-    return { t: 'sym', name: t.text, col: t.col };
+function symExpr(name: string, col: number): Expr {
+  return { rpn: [{ t: 'sym', name, col }], col };
+}
+
+function applyBinary(op: string, a: number, b: number, col: number): number {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return Math.imul(a, b);
+    case '/':
+    case '%':
+      if (b === 0) throw new LineError(col, 'division by zero in expression');
+      return op === '/' ? Math.trunc(a / b) : a % b;
+    case '&':
+      return a & b;
+    case '|':
+      return a | b;
+    case '^':
+      return a ^ b;
+    case '<<':
+      return a << b;
+    case '>>':
+      return a >> b;
   }
-  if (t.kind === 'punct' && (t.text === '-' || t.text === '~' || t.text === '+')) {
-    return { t: 'un', op: t.text, a: parseUnary(c), col: t.col };
-  }
-  if (t.kind === 'punct' && t.text === '(') {
-    const e = parseExpr(c);
-    c.expectPunct(')', 'to close the parenthesis');
-    return e;
-  }
-  throw new LineError(t.col, `expected an expression, found '${t.text}'`);
+  throw new LineError(col, `unknown operator '${op}'`);
 }
 
 // ---------------------------------------------------------------- statements
@@ -521,65 +602,86 @@ class Assembly {
     return this.evaluate(e, src, true);
   }
 
-  evaluate(e: Expr, src: Src, early = false): number {
-    switch (e.t) {
-      case 'num':
-        return e.v;
-      case 'sym': {
-        const pre = PREDEFINED_SYMBOLS.get(e.name);
-        if (pre !== undefined) return pre;
-        const def = this.syms.get(e.name);
-        if (!def) throw new LineError(e.col, early ? `'${e.name}' must be defined before it is used here` : `undefined symbol '${e.name}'`);
-        if (def.value !== undefined) return def.value;
-        if (def.failed) throw new ReportedError();
-        if (this._resolving.has(e.name)) throw new LineError(e.col, `'${e.name}' is defined in terms of itself`);
-        this._resolving.add(e.name);
-        try {
-          def.value = this.evaluate(def.expr!, def.src, early);
-        } catch (err) {
-          // An error inside a constant's definition belongs to the definition's line, once.
-          if (err instanceof LineError && !early) {
-            def.failed = true;
-            this.error(def.src, err.col, err.message);
-            throw new ReportedError();
+  /**
+   * The value of an expression. A constant defined through other constants is evaluated on an
+   * explicit stack of frames, one per constant being resolved, so a long chain cannot overflow.
+   */
+  evaluate(e: Expr, _src: Src, early = false): number {
+    interface Frame {
+      readonly code: readonly RpnItem[];
+      pc: number;
+      readonly vals: number[];
+      /** The constant this frame resolves, or null for the expression asked for. */
+      readonly name: string | null;
+      readonly def: SymDef | null;
+    }
+    const frames: Frame[] = [{ code: e.rpn, pc: 0, vals: [], name: null, def: null }];
+    try {
+      for (;;) {
+        const f = frames[frames.length - 1]!;
+        if (f.pc === f.code.length) {
+          const v = f.vals.pop()!;
+          frames.pop();
+          if (f.def) {
+            f.def.value = v;
+            this._resolving.delete(f.name!);
           }
-          throw err;
-        } finally {
-          this._resolving.delete(e.name);
+          if (frames.length === 0) return v;
+          frames[frames.length - 1]!.vals.push(v);
+          continue;
         }
-        return def.value;
-      }
-      case 'un': {
-        const a = this.evaluate(e.a, src, early);
-        return e.op === '-' ? -a : e.op === '~' ? ~a : a;
-      }
-      case 'bin': {
-        const a = this.evaluate(e.a, src, early);
-        const b = this.evaluate(e.b, src, early);
-        switch (e.op) {
-          case '+':
-            return a + b;
-          case '-':
-            return a - b;
-          case '*':
-            return Math.imul(a, b);
-          case '/':
-          case '%':
-            if (b === 0) throw new LineError(e.col, 'division by zero in expression');
-            return e.op === '/' ? Math.trunc(a / b) : a % b;
-          case '&':
-            return a & b;
-          case '|':
-            return a | b;
-          case '^':
-            return a ^ b;
-          case '<<':
-            return a << b;
-          case '>>':
-            return a >> b;
+        const it = f.code[f.pc++]!;
+        switch (it.t) {
+          case 'num':
+            f.vals.push(it.v);
+            break;
+          case 'sym': {
+            const pre = PREDEFINED_SYMBOLS.get(it.name);
+            if (pre !== undefined) {
+              f.vals.push(pre);
+              break;
+            }
+            const def = this.syms.get(it.name);
+            if (!def) throw new LineError(it.col, early ? `'${it.name}' must be defined before it is used here` : `undefined symbol '${it.name}'`);
+            if (def.value !== undefined) {
+              f.vals.push(def.value);
+              break;
+            }
+            if (def.failed) throw new ReportedError();
+            if (this._resolving.has(it.name)) throw new LineError(it.col, `'${it.name}' is defined in terms of itself`);
+            this._resolving.add(it.name);
+            frames.push({ code: def.expr!.rpn, pc: 0, vals: [], name: it.name, def });
+            break;
+          }
+          case 'un': {
+            const a = f.vals.pop()!;
+            f.vals.push(it.op === '-' ? -a : it.op === '~' ? ~a : a);
+            break;
+          }
+          case 'bin': {
+            const b = f.vals.pop()!;
+            const a = f.vals.pop()!;
+            f.vals.push(applyBinary(it.op, a, b, it.col));
+            break;
+          }
         }
-        throw new LineError(e.col, `unknown operator '${e.op}'`);
       }
+    } catch (err) {
+      // An error inside a constant's definition belongs to the innermost definition's line, once;
+      // the constants defined through it fail with it, silently (so none is walked again).
+      let out = err;
+      for (let i = frames.length - 1; i >= 0; i--) {
+        const f = frames[i]!;
+        if (!f.def) continue;
+        this._resolving.delete(f.name!);
+        if (early) continue; // a forward reference in pass 1: the constant may still resolve later
+        if (out instanceof LineError) {
+          this.error(f.def.src, out.col, out.message);
+          out = new ReportedError();
+        }
+        if (out instanceof ReportedError) f.def.failed = true;
+      }
+      throw out;
     }
   }
 
@@ -588,7 +690,7 @@ class Assembly {
     const out = new Map<string, number>();
     for (const [name, def] of this.syms) {
       try {
-        out.set(name, this.evaluate({ t: 'sym', name, col: def.col }, def.src));
+        out.set(name, this.evaluate(symExpr(name, def.col), def.src));
       } catch (err) {
         if (err instanceof LineError) this.error(def.src, err.col, err.message);
         else if (!(err instanceof ReportedError)) throw err;

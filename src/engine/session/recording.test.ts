@@ -4,11 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { validateScenario } from '../sim/scenario';
 import type { TimedAction } from './actions';
 import {
+  crc32,
   decodeRecording,
   decodeShareLink,
   encodeRecording,
   encodeShareLink,
   fromBase64Url,
+  linkHasChecksum,
+  MAX_ACTIONS,
+  MAX_CLIENT_WIDE_ACTIONS,
+  MAX_SESSION_MS,
+  MAX_TOUR_LINK_MS,
   minimizeScenario,
   recordSession,
   RecordingError,
@@ -219,7 +225,8 @@ describe('share links', () => {
 
   it('round-trips, with defaulted scenario fields left out of the link', () => {
     const text = encodeShareLink(link);
-    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(text).toMatch(/^2\.[A-Za-z0-9_-]+$/);
+    expect(linkHasChecksum(text)).toBe(true);
     expect(decodeShareLink(text)).toEqual(link);
     expect(decodeShareLink(`#run=${text}`)).toEqual(link);
     expect(minimizeScenario(scenario)).toEqual({ program: 'kv-server', seed: 7, durationMs: 100_000 });
@@ -296,6 +303,186 @@ describe('share links', () => {
     );
     expect(fromBase64Url('A')).toBeNull();
     expect(fromBase64Url('AB+C')).toBeNull();
+    // Canonical: the unused low bits of a final partial group must be zero.
+    expect(fromBase64Url('AQ', true)).toEqual(new Uint8Array([1]));
+    expect(fromBase64Url('AR')).toEqual(new Uint8Array([1]));
+    expect(fromBase64Url('AR', true)).toBeNull();
+    expect(fromBase64Url('AQE', true)).toEqual(new Uint8Array([1, 1]));
+    expect(fromBase64Url('AQF', true)).toBeNull();
+  });
+});
+
+/** A format-2 link around any text (a valid checksum over whatever it holds). */
+function v2(text: string | Uint8Array): string {
+  const packed = deflateSync(typeof text === 'string' ? strToU8(text) : text);
+  const out = new Uint8Array(packed.length + 4);
+  out.set(packed);
+  new DataView(out.buffer).setUint32(packed.length, crc32(packed));
+  return `2.${toBase64Url(out)}`;
+}
+
+/** The message a refused link gets; fails the test if the link opens, or if anything but a RecordingError is thrown. */
+function refusal(s: string): string {
+  try {
+    decodeShareLink(s);
+  } catch (err) {
+    if (!(err instanceof RecordingError)) throw err;
+    return err.message;
+  }
+  throw new Error(`opened: ${s.slice(0, 80)}`);
+}
+
+/** A link opens (and is what it says), or is refused with a RecordingError: nothing else. */
+function openOrRefuse(s: string): void {
+  try {
+    const l = decodeShareLink(s);
+    expect(l.v).toBe(1);
+  } catch (err) {
+    if (!(err instanceof RecordingError)) throw err;
+  }
+}
+
+describe('the front door: link checksum, bounds, program (property tests)', () => {
+  const link: ShareLink = { v: 1, chapter: null, step: null, spec: base.rec.spec, actions: base.rec.actions, at: 150.25 };
+  const text = encodeShareLink(link);
+  const linkBytes = fromBase64Url(text.slice(2), true)!;
+
+  it('an older link without a checksum still opens, and says so', () => {
+    const old = toBase64Url(deflateSync(json(link)));
+    expect(decodeShareLink(old)).toEqual(link);
+    expect(linkHasChecksum(old)).toBe(false);
+    expect(linkHasChecksum(`#run=${text}`)).toBe(true);
+  });
+
+  it('arbitrary strings, and arbitrary text after the format prefix: refused with a RecordingError, never thrown otherwise', () => {
+    const b64 = fc.string({ unit: fc.constantFrom(...'ABCXYZabcxyz0189-_'), maxLength: 200 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 100 }), b64.map((s) => `2.${s}`), b64.map((s) => `#run=2.${s}`)), openOrRefuse),
+      { numRuns: 600 },
+    );
+  });
+
+  it('every truncation of a link is refused', () => {
+    for (let n = 0; n < text.length; n++) expect(refusal(text.slice(0, n))).toMatch(/^this link is damaged: /);
+  });
+
+  it('property: a link with bits flipped in its bytes is refused (the checksum catches it)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), (flips) => {
+        const b = linkBytes.slice();
+        const seen = new Set<number>();
+        for (const f of flips) {
+          const bit = f % (b.length * 8);
+          if (seen.has(bit)) return; // two flips of one bit cancel: not a tampered link
+          seen.add(bit);
+          b[bit >> 3]! ^= 1 << (bit & 7);
+        }
+        expect(refusal(`2.${toBase64Url(b)}`)).toMatch(/^this link is damaged: /);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('property: a link with characters changed, inserted or deleted is refused', () => {
+    const chars = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'];
+    const edit = fc.oneof(
+      fc.record({ op: fc.constant('set' as const), at: fc.nat(), c: fc.constantFrom(...chars) }),
+      fc.record({ op: fc.constant('insert' as const), at: fc.nat(), c: fc.constantFrom(...chars) }),
+      fc.record({ op: fc.constant('cut' as const), at: fc.nat(), c: fc.constant('') }),
+    );
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        let s = text;
+        for (const e of edits) {
+          const i = e.at % (s.length + (e.op === 'insert' ? 1 : 0));
+          if (e.op === 'set') s = s.slice(0, i) + e.c + s.slice(i + 1);
+          else if (e.op === 'insert') s = s.slice(0, i) + e.c + s.slice(i);
+          else s = s.slice(0, i) + s.slice(i + 1);
+        }
+        if (s === text) return;
+        expect(refusal(s)).toMatch(/^this link is (damaged|from a newer)|^this link is damaged/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a decompression bomb behind a valid checksum stops at the cap', () => {
+    expect(refusal(v2(new Uint8Array(40 * 1024 * 1024)))).toBe('this link is damaged: it unpacks to more than 32 MB');
+  });
+
+  it('property: any JSON behind a valid checksum opens only if it is a valid session', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => openOrRefuse(v2(JSON.stringify(v)))),
+      { numRuns: 300 },
+    );
+    // Any field of a real link replaced by any value.
+    const body = JSON.parse(JSON.stringify(link)) as Record<string, unknown>;
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(body), 'spec.source', 'spec.scenario', 'actions.0', 'actions.0.at'), fc.jsonValue({ maxDepth: 2 }), (path, value) => {
+        const copy = structuredClone(body) as Record<string, unknown>;
+        const keys = path.split('.');
+        let at = copy as Record<string, unknown>;
+        for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+        at[keys[keys.length - 1]!] = value;
+        openOrRefuse(v2(JSON.stringify(copy)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  const withBody = (change: Record<string, unknown>): string => v2(JSON.stringify({ ...link, ...change }));
+
+  it('bounds: the moment a link shows', () => {
+    expect(refusal(withBody({ at: 1e300 }))).toBe('this link is damaged: $.at: longer than 4 virtual hours');
+    expect(refusal(withBody({ at: MAX_SESSION_MS + 1 }))).toMatch(/\$\.at: longer than 4 virtual hours/);
+    expect(decodeShareLink(withBody({ at: MAX_SESSION_MS })).at).toBe(MAX_SESSION_MS);
+    expect(refusal(withBody({ at: 100 }))).toMatch(/\$\.actions\[3\]\.at: 140 ms is after the moment the link shows \(at 100\)/);
+    expect(refusal(withBody({ at: -1 }))).toMatch(/\$\.at: /);
+    // A tour link replays its chapter unsliced: it may reach only a virtual minute.
+    expect(refusal(withBody({ chapter: 'failover', step: 2, at: MAX_TOUR_LINK_MS + 1 }))).toMatch(/a tour link reaches at most 60 virtual seconds/);
+    expect(decodeShareLink(withBody({ chapter: 'failover', step: 2, at: MAX_TOUR_LINK_MS })).step).toBe(2);
+  });
+
+  it('bounds: the number of actions and of client-wide actions', () => {
+    const many = (n: number, make: (i: number) => Record<string, unknown>) => Array.from({ length: n }, (_, i) => make(i));
+    const heal = (i: number) => ({ at: i, kind: 'heal' });
+    expect(decodeShareLink(withBody({ actions: many(MAX_ACTIONS, heal), at: MAX_ACTIONS })).actions).toHaveLength(MAX_ACTIONS);
+    expect(refusal(withBody({ actions: many(MAX_ACTIONS + 1, heal), at: MAX_ACTIONS + 1 }))).toBe('this link is damaged: $.actions: more than 10,000 actions');
+    const workload = (i: number) => ({ at: i, kind: 'workload', count: 64, perSecond: 20 });
+    expect(decodeShareLink(withBody({ actions: many(MAX_CLIENT_WIDE_ACTIONS, workload), at: 5000 })).actions).toHaveLength(MAX_CLIENT_WIDE_ACTIONS);
+    expect(refusal(withBody({ actions: many(MAX_CLIENT_WIDE_ACTIONS + 1, workload), at: 5000 }))).toBe(
+      'this link is damaged: $.actions[1000]: more than 1,000 changes of the automatic clients and partitions from the clients',
+    );
+    const mixed = (i: number) => (i % 2 ? workload(i) : { at: i, kind: 'partition-clients', vm: 'primary' });
+    expect(refusal(withBody({ actions: many(MAX_CLIENT_WIDE_ACTIONS + 1, mixed), at: 5000 }))).toMatch(/more than 1,000 changes/);
+    expect(refusal(withBody({ actions: [{ ...workload(0), count: 65 }], at: 5000 }))).toMatch(/\$\.actions\[0\]\.count: /);
+  });
+
+  it('a link whose program does not assemble is refused with the assembler\'s words', () => {
+    const spec = { ...link.spec, source: 'start:\n  li r1, <script>\n' };
+    expect(refusal(encodeShareLink({ ...link, spec }))).toBe("this link cannot be opened: its program does not assemble (2:10: unexpected character '<')");
+    const many = { ...link.spec, source: 'x\n'.repeat(500) };
+    expect(refusal(encodeShareLink({ ...link, spec: many }))).toBe(
+      "this link cannot be opened: its program does not assemble (1:1: unknown instruction 'x'; 2:1: unknown instruction 'x'; 3:1: unknown instruction 'x'; and 497 more errors)",
+    );
+    const deep = { ...link.spec, source: `X = ${'('.repeat(20_000)}1` };
+    expect(refusal(encodeShareLink({ ...link, spec: deep }))).toMatch(/does not assemble \(1:261: expression nested too deeply \(limit 256\)\)/);
+  });
+});
+
+describe('the front door: recording bounds', () => {
+  it('endMs, actions and the program are bounded like a link\'s', () => {
+    expect(rejection(json({ ...plain(), endMs: 1e300 }))).toBe('x.lockstep: $.endMs: longer than 4 virtual hours');
+    expect(rejection(json({ ...plain(), endMs: 2e7, checkpoints: [] }))).toBe('x.lockstep: $.endMs: longer than 4 virtual hours');
+    expect(rejection(json({ ...plain(), actions: [], endMs: MAX_SESSION_MS + 0.5, checkpoints: [] }))).toMatch(/\$\.endMs: longer than 4 virtual hours/);
+    const workloads = Array.from({ length: MAX_CLIENT_WIDE_ACTIONS + 1 }, (_, i) => ({ at: i, kind: 'workload', count: 64, perSecond: 20 }));
+    expect(rejection(json({ ...plain(), actions: workloads, endMs: 2000 }))).toMatch(/\$\.actions\[1000\]: more than 1,000 changes/);
+    const heals = Array.from({ length: MAX_ACTIONS + 1 }, (_, i) => ({ at: i / 100, kind: 'heal' }));
+    expect(rejection(json({ ...plain(), actions: heals }))).toBe('x.lockstep: $.actions: more than 10,000 actions');
+    const r = plain();
+    expect(rejection(json({ ...r, spec: { ...(r.spec as object), source: 'li r1, <\n' } }))).toBe(
+      "x.lockstep: its program does not assemble (1:8: unexpected character '<')",
+    );
   });
 });
 

@@ -1,12 +1,15 @@
 // Recording files and share links (docs/recordings.md). A recording is a session spec, the
 // learner's timed actions, the end time, the state-hash checkpoints a replay must reproduce, and
 // the trace (carried for viewing and other tools; a replay regenerates it). The file is gzip of
-// JSON; a share link is the spec and actions alone, raw-deflated and base64url'd. Decoding treats
-// its input as hostile: every failure is a RecordingError with a short message.
+// JSON; a share link is the spec and actions alone, raw-deflated, checksummed and base64url'd.
+// Decoding treats its input as hostile and validates it completely — schema, bounds on every time
+// and count, the program assembles — so a session that decodes can be opened: every failure is a
+// RecordingError with a short message.
 
 import { Gunzip, Inflate, deflateSync, gzipSync, strFromU8, strToU8 } from 'fflate';
 import { z } from 'zod';
 import type { TraceEvent } from '../ft/trace';
+import { assembleProgram } from '../programs/index';
 import { pathString, scenarioSchema, type Scenario } from '../sim/scenario';
 import { actionSchema, type TimedAction } from './actions';
 import { checkpointMismatch, SimSession, type Checkpoint } from './simSession';
@@ -17,8 +20,18 @@ export const RECORDING_VERSION = 1;
 export const RECORDING_EXTENSION = '.lockstep';
 export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 export const MAX_TRACE_EVENTS = 2_000_000;
-export const MAX_ACTIONS = 100_000;
+export const MAX_ACTIONS = 10_000;
+/** Actions whose work grows with every client: workload changes (up to 64 new clients each) and partitions from the clients. */
+export const MAX_CLIENT_WIDE_ACTIONS = 1_000;
 export const MAX_SOURCE_CHARS = 100_000;
+/** The longest session a recording or link may hold (virtual ms): opening one replays it all. */
+export const MAX_SESSION_MS = 4 * 60 * 60 * 1000;
+/** A tour link replays its chapter at once, unsliced: chapters last about a virtual second. */
+export const MAX_TOUR_LINK_MS = 60_000;
+/** The share-link format this page writes: `2.` then base64url(deflate(JSON) ‖ CRC-32). */
+export const SHARE_LINK_FORMAT = 2;
+/** Assembler errors quoted in a message before "and N more". */
+const MAX_ASM_ERROR_LINES = 3;
 /** A link is pasted by hand: anything unpacking past this is not one we made. */
 const MAX_LINK_BYTES = 32 * 1024 * 1024;
 /** Input fed to the decompressors per push: one push can overshoot the cap by at most ~1032× this. */
@@ -72,21 +85,32 @@ const specSchema = z
 
 const actionsSchema = z
   .array(actionSchema)
-  .max(MAX_ACTIONS)
+  .max(MAX_ACTIONS, `more than ${MAX_ACTIONS.toLocaleString('en-US')} actions`)
   .superRefine((actions, ctx) => {
-    for (let i = 1; i < actions.length; i++) {
-      const prev = actions[i - 1]!.at;
-      const at = actions[i]!.at;
-      if (at < prev) {
-        ctx.addIssue({ code: 'custom', path: [i, 'at'], message: `out of order: ${at} ms comes after an action at ${prev} ms (actions must be sorted by time)` });
+    let clientWide = 0;
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      if (i > 0 && a.at < actions[i - 1]!.at) {
+        ctx.addIssue({ code: 'custom', path: [i, 'at'], message: `out of order: ${a.at} ms comes after an action at ${actions[i - 1]!.at} ms (actions must be sorted by time)` });
+        return;
+      }
+      if ((a.kind === 'workload' || a.kind === 'partition-clients') && ++clientWide > MAX_CLIENT_WIDE_ACTIONS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `more than ${MAX_CLIENT_WIDE_ACTIONS.toLocaleString('en-US')} changes of the automatic clients and partitions from the clients`,
+        });
         return;
       }
     }
   });
 
+/** A virtual time within a session, in ms. */
+const sessionTime = z.number().min(0).max(MAX_SESSION_MS, `longer than ${MAX_SESSION_MS / 3_600_000} virtual hours`);
+
 const checkpointSchema = z
   .object({
-    at: z.number().min(0),
+    at: sessionTime,
     vms: z.array(z.object({ id: z.string().max(64), icount: z.number().int().min(0), hash: z.string().max(128) }).strict()).max(64),
   })
   .strict();
@@ -101,7 +125,7 @@ export const recordingSchema = z
     chapter: chapterSchema,
     spec: specSchema,
     actions: actionsSchema,
-    endMs: z.number().min(0),
+    endMs: sessionTime,
     checkpoints: z.array(checkpointSchema).max(100_000),
     trace: z.array(z.looseObject({ type: z.string(), t: z.number() })).max(MAX_TRACE_EVENTS),
   })
@@ -115,12 +139,32 @@ export const shareLinkSchema = z
   .object({
     v: z.literal(1),
     chapter: chapterSchema,
-    step: z.number().int().min(0).nullable(),
+    step: z.number().int().min(0).max(1000).nullable(),
     spec: specSchema,
     actions: actionsSchema,
-    at: z.number().min(0),
+    at: sessionTime,
   })
-  .strict();
+  .strict()
+  .superRefine((l, ctx) => {
+    const i = l.actions.findIndex((a) => a.at > l.at);
+    if (i >= 0) ctx.addIssue({ code: 'custom', path: ['actions', i, 'at'], message: `${l.actions[i]!.at} ms is after the moment the link shows (at ${l.at})` });
+    if (l.chapter !== null && l.step !== null && l.at > MAX_TOUR_LINK_MS) {
+      ctx.addIssue({ code: 'custom', path: ['at'], message: `a tour link reaches at most ${MAX_TOUR_LINK_MS / 1000} virtual seconds` });
+    }
+  });
+
+/**
+ * Why the session's program cannot run, in a learner's words, or null if it assembles.
+ * Every front door asks this before anything on screen is replaced.
+ */
+export function programProblem(spec: RecordingSpec): string | null {
+  if (spec.source === null || spec.source === '') return null;
+  const r = assembleProgram(spec.source);
+  if (r.ok) return null;
+  const shown = r.errors.slice(0, MAX_ASM_ERROR_LINES).map((e) => `${e.file ? `${e.file}:` : ''}${e.line}:${e.col}: ${e.message}`);
+  const more = r.errors.length - shown.length;
+  return `its program does not assemble (${shown.join('; ')}${more > 0 ? `; and ${more.toLocaleString('en-US')} more error${more === 1 ? '' : 's'}` : ''})`;
+}
 
 /** A recording of `session` as it stands (its spec, actions, checkpoints and trace, ending now). */
 export function recordSession(session: SimSession, title: string, chapter: string | null = null): Recording {
@@ -198,6 +242,8 @@ function decodeUnchecked(bytes: Uint8Array, file: string, maxBytes: number): Rec
   if (isPackedTrace(obj.trace)) obj.trace = unpackTrace(obj.trace, file);
   const r = recordingSchema.safeParse(obj);
   if (!r.success) throw new RecordingError(issueLines(r.error.issues, `${file}: `));
+  const bad = programProblem(r.data.spec);
+  if (bad) throw new RecordingError(`${file}: ${bad}`);
   return r.data as unknown as Recording;
 }
 
@@ -366,11 +412,29 @@ function undelta(deltas: readonly number[]): number[] {
 }
 
 // ---- Share links ----------------------------------------------------------------------------
+// Format 2 (written since links got a checksum): `2.` + base64url(deflate-raw(JSON) ‖ CRC-32 of
+// the deflated bytes, 4 bytes big-endian). The checksum covers the bytes as sent, so any damage —
+// a flipped bit, a cut, a changed character — is refused rather than opened as another session,
+// and the base64url must be canonical (no stray bits in its last character). Format 1 (no prefix,
+// no checksum) is still read, so links shared before stay usable; `linkHasChecksum` tells them apart.
 
-/** The text after `#run=`: the link's JSON, raw-deflated, base64url without padding. */
+/** The text after `#run=`. */
 export function encodeShareLink(link: ShareLink): string {
   const body = { ...link, spec: { ...link.spec, scenario: minimizeScenario(link.spec.scenario) } };
-  return toBase64Url(deflateSync(strToU8(JSON.stringify(body)), { level: 9 }));
+  const packed = deflateSync(strToU8(JSON.stringify(body)), { level: 9 });
+  const out = new Uint8Array(packed.length + 4);
+  out.set(packed);
+  new DataView(out.buffer).setUint32(packed.length, crc32(packed));
+  return `${SHARE_LINK_FORMAT}.${toBase64Url(out)}`;
+}
+
+/** Whether a `#run=` text is in the checksummed format (an older link has none: damage to it cannot be told). */
+export function linkHasChecksum(fragment: string): boolean {
+  return linkText(fragment).startsWith(`${SHARE_LINK_FORMAT}.`);
+}
+
+function linkText(fragment: string): string {
+  return fragment.replace(/^#/, '').replace(/^run=/, '');
 }
 
 /** Accepts the text after `#run=` (a leading `#` and `run=` are skipped). */
@@ -388,10 +452,24 @@ function decodeLinkUnchecked(fragment: string): ShareLink {
     throw new RecordingError(`this link is damaged: ${why}`);
   };
   if (typeof fragment !== 'string') damaged('it is not text');
-  const text = fragment.replace(/^#/, '').replace(/^run=/, '');
+  let text = linkText(fragment);
   if (text.length === 0) damaged('it is empty');
   if (text.length > (MAX_LINK_BYTES / 3) * 4) damaged('it is far too long');
-  const bytes = fromBase64Url(text) ?? damaged('it holds characters a link of ours never has (was it cut or re-typed?)');
+  const dot = /^(\d{1,6})\./.exec(text);
+  let bytes: Uint8Array;
+  if (dot) {
+    const format = Number(dot[1]);
+    if (format > SHARE_LINK_FORMAT) damaged(`made by a newer Lockstep (link format ${format}, this page reads up to ${SHARE_LINK_FORMAT})`);
+    if (format !== SHARE_LINK_FORMAT) damaged(`it starts with an unknown format number (${dot[1]})`);
+    text = text.slice(dot[0].length);
+    const raw = fromBase64Url(text, true) ?? damaged('it holds characters a link of ours never has (was it cut or re-typed?)');
+    if (raw.length < 5) damaged('it is cut short');
+    const sum = new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getUint32(raw.length - 4);
+    bytes = raw.subarray(0, raw.length - 4);
+    if (crc32(bytes) !== sum) damaged('its checksum does not match (was it cut short or changed?)');
+  } else {
+    bytes = fromBase64Url(text) ?? damaged('it holds characters a link of ours never has (was it cut or re-typed?)');
+  }
   let json: string;
   try {
     json = strFromU8(inflateCapped(bytes));
@@ -411,6 +489,8 @@ function decodeLinkUnchecked(fragment: string): ShareLink {
   if (typeof v === 'number' && v > 1) damaged(`made by a newer Lockstep (link version ${v}, this page reads 1)`);
   const r = shareLinkSchema.safeParse(value);
   if (!r.success) return damaged(issueLines(r.error.issues, ''));
+  const bad = programProblem(r.data.spec);
+  if (bad) throw new RecordingError(`this link cannot be opened: ${bad}`);
   return r.data as unknown as ShareLink;
 }
 
@@ -470,9 +550,17 @@ export function toBase64Url(bytes: Uint8Array): string {
   return out.join('');
 }
 
-/** The bytes of unpadded base64url text, or null if it is not that. */
-export function fromBase64Url(text: string): Uint8Array | null {
+/**
+ * The bytes of unpadded base64url text, or null if it is not that. `canonical`: also null when the
+ * last character carries bits past the data (so each byte string has exactly one text).
+ */
+export function fromBase64Url(text: string, canonical = false): Uint8Array | null {
   if (text.length % 4 === 1) return null;
+  if (canonical && text.length % 4 !== 0) {
+    const last = text.charCodeAt(text.length - 1);
+    const v = last < 128 ? B64_INDEX[last]! : -1;
+    if (v < 0 || (v & (text.length % 4 === 2 ? 15 : 3)) !== 0) return null;
+  }
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let o = 0;
   for (let i = 0; i < text.length; i += 4) {
@@ -493,7 +581,8 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 let crcTable: Uint32Array | undefined;
 
-function crc32(data: Uint8Array): number {
+/** CRC-32 (IEEE 802.3, as in gzip). */
+export function crc32(data: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

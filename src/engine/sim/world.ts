@@ -43,6 +43,10 @@ export class World {
   private readonly _record: boolean;
   private _vmCount = 0;
   private readonly _maxHistory: number;
+  /** Client bookkeeping, so adding one never scans them all: by id, the highest id, the automatic ones running. */
+  private readonly _clientById = new Map<number, Client>();
+  private _maxClientId = 0;
+  private _autoClients: Client[] = [];
 
   constructor(
     readonly scenario: Scenario,
@@ -86,7 +90,7 @@ export class World {
       scripted.set(r.client, list);
     }
     for (const [id, requests] of scripted) {
-      if (this.clients.some((cl) => cl.id === id)) continue;
+      if (this._clientById.has(id)) continue;
       this._addClient(id, { kind: 'scripted', requests });
     }
     for (const f of scenario.faults) this.sched.at(f.at, () => this.applyFault(f));
@@ -172,15 +176,18 @@ export class World {
     const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
     c.maxHistory = this._maxHistory;
     this.clients.push(c);
+    this._clientById.set(id, c);
+    this._maxClientId = Math.max(this._maxClientId, id);
     this.net.attach(nodeId, c);
     return c;
   }
 
   /** An automatic workload from now on: `count` random clients (ids from 100), replacing the previous ones. */
   setWorkload(count: number, thinkMs = 20, keys = 4): void {
-    for (const c of this.clients) if (c.id >= 100) c.stop();
+    for (const c of this._autoClients) c.stop();
+    this._autoClients = [];
     for (let i = 0; i < count; i++) {
-      this._addClient(Math.max(99, ...this.clients.map((c) => c.id)) + 1, {
+      const c = this._addClient(Math.max(99, this._maxClientId) + 1, {
         kind: 'random',
         program: this.scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
         thinkMs,
@@ -188,12 +195,13 @@ export class World {
         startAt: this.now,
         stopAt: Infinity,
       });
+      this._autoClients.push(c);
     }
   }
 
   /** A client by id, created on first use (the interactive terminal's client). */
   client(id: number): Client {
-    return this.clients.find((c) => c.id === id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
+    return this._clientById.get(id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
   }
 
   private _resolve(ref: string): Hypervisor | undefined {

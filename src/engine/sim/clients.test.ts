@@ -1,0 +1,33 @@
+// Client bookkeeping in the world: automatic clients get ids past every id in use, a workload
+// change stops only the running automatic clients, and the interactive client is found by id —
+// the same run, bit for bit, as before the bookkeeping stopped scanning every client per add.
+import { describe, expect, it } from 'vitest';
+import type { TimedAction } from '../session/actions';
+import { SimSession } from '../session/simSession';
+import { validateScenario } from './scenario';
+
+describe('clients of a session with workload changes', () => {
+  it('ids, who sends, and the VMs\' state are those of the scanning bookkeeping', () => {
+    const scenario = validateScenario({ program: 'kv-server', durationMs: 10_000, requests: [{ client: 150, at: 5, request: 'PUT a 1' }] });
+    const actions: TimedAction[] = [
+      { at: 1, kind: 'workload', count: 3, perSecond: 200 },
+      { at: 2, kind: 'workload', count: 3, perSecond: 200 },
+      { at: 3, kind: 'workload', count: 3, perSecond: 200 },
+      { at: 50, kind: 'request', client: 1, text: 'GET a' },
+      { at: 120, kind: 'partition-clients', vm: 'backup' },
+      { at: 400, kind: 'workload', count: 2, perSecond: 100 },
+    ];
+    const s = new SimSession({ scenario }, actions);
+    s.runTo(1000);
+    // Automatic ids start past the scripted client 150; client 1 is made once, on first use.
+    expect(s.world.clients.map((c) => c.id)).toEqual([150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 1, 160, 161]);
+    const invoked = new Set(s.trace.filter((e) => e.type === 'client/invoke').map((e) => (e as { client: number }).client));
+    // The clients replaced before their first request never send; the last ones and client 1 do.
+    expect([...invoked].sort((a, b) => a - b)).toEqual([1, 150, 157, 158, 159, 160, 161]);
+    // Recorded with the code that scanned every client on each add (commit 37323d5).
+    expect(s.stateHashes()).toEqual([
+      { id: 'A', icount: 206596, hash: '4ce186fc251a0ab2' },
+      { id: 'B', icount: 206570, hash: '27f3ce8bec381b08' },
+    ]);
+  });
+});
