@@ -45,6 +45,10 @@ export interface LabOptions {
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
+/** Frames a switch port holds for one client before it drops more. */
+const SWITCH_QUEUE = 1024;
+/** Trace events waiting for the next animation frame, at most (the oldest go first; the checkers saw them all). */
+const PENDING_KEEP = 20_000;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
 
@@ -204,6 +208,11 @@ export class FtLab implements LabController {
     switch (m.kind) {
       case 'trace/batch':
         this._ingest(m.events);
+        h.net.postMessage({ kind: 'ack', what: 'trace' } satisfies NetPortMessage);
+        break;
+      case 'net/envelopes':
+        for (const env of m.envs) this._route(env);
+        h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
       case 'vm/crashed':
         this._crashed(h, m.error);
@@ -229,8 +238,23 @@ export class FtLab implements LabController {
       return;
     }
     if (this.blocked.has(`${env.from}>${env.to}`)) return;
+    if (env.msg.t === 'frame' && env.to.startsWith('client-')) {
+      // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
+      const queued = this._switchQueue.get(env.to) ?? 0;
+      if (!this.clients.has(Number(env.to.slice('client-'.length))) || queued >= SWITCH_QUEUE) {
+        this.framesDropped++;
+        return;
+      }
+      this._switchQueue.set(env.to, queued + 1);
+      this.realm.deliver(env, this.links.clients, Math.random(), () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1));
+      return;
+    }
     this.realm.deliver(env, this.links[Network.classify(env.from, env.to)], Math.random());
   }
+
+  /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
+  framesDropped = 0;
+  private readonly _switchQueue = new Map<NodeId, number>();
 
   /** A message from a node living here (storage, a client). */
   private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
@@ -266,7 +290,8 @@ export class FtLab implements LabController {
       this.trace.push(ev);
     }
     if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
-    this._pending.push(...events);
+    for (const ev of events) this._pending.push(ev);
+    if (this._pending.length > PENDING_KEEP * 1.5) this._pending.splice(0, this._pending.length - PENDING_KEEP);
     if (this._frame === null && this._listeners.size > 0) {
       const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
       this._frame = raf(() => {

@@ -1,0 +1,98 @@
+// A guest that floods: newlines printed in a loop, or frames sent in a loop, at full speed, loaded
+// the way a learner does (the editor). The page must keep answering (a round trip into it under
+// 100 ms at the 95th percentile) and its JS heap must stay under 100 MB, for 30 s, in both runtimes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CDPSession, Page } from 'playwright-core';
+import { labPages } from './browser';
+
+const NEWLINES = 'start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n';
+// A 16-byte frame addressed to client 1 (the first two bytes name the client), sent again and again.
+const FRAMES = 'start:\n    li r1, frame\n    out NIC_TX_ADDR, r1\n    li r2, 16\nloop:\n    out NIC_TX_SEND, r2\n    jmp loop\n    .align 4\nframe: .word 1\n    .word 0x6f6c6c65\n    .word 0\n    .word 0\n';
+
+const SOAK_MS = 30_000;
+const HEAP_LIMIT_MB = 100;
+const ROUNDTRIP_P95_MS = 100;
+
+async function runFromEditor(page: Page, source: string): Promise<void> {
+  await page.getByText('Write your own program').click();
+  await page.evaluate(() => {
+    const g = globalThis as unknown as { __lab: object; __labBefore: object };
+    g.__labBefore = g.__lab;
+  });
+  await page.getByLabel('Assembly source').fill(source);
+  await page.getByRole('button', { name: 'Assemble and run' }).click();
+  await page.waitForFunction(() => {
+    const g = globalThis as unknown as { __lab: object; __labBefore: object };
+    return g.__lab !== g.__labBefore;
+  });
+  await page.getByLabel('Speed').fill('5'); // the top of the slider: full speed
+}
+
+async function heapMb(cdp: CDPSession): Promise<number> {
+  const h = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+  return h.usedSize / 1024 / 1024;
+}
+
+/** Round trips into the page (a macrotask there and back), and heap samples, for `ms`. */
+export async function soak(page: Page, cdp: CDPSession, ms: number): Promise<{ p95: number; max: number; heapMax: number; heapEnd: number; samples: number }> {
+  const trips: number[] = [];
+  let heapMax = 0;
+  const end = Date.now() + ms;
+  let nextHeap = 0;
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+    trips.push(performance.now() - t0);
+    if (Date.now() >= nextHeap) {
+      heapMax = Math.max(heapMax, await heapMb(cdp));
+      nextHeap = Date.now() + 1000;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heapEnd = await heapMb(cdp);
+  const sorted = [...trips].sort((a, b) => a - b);
+  const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]!;
+  return { p95, max: sorted.at(-1)!, heapMax, heapEnd, samples: trips.length };
+}
+
+describe('a flooding guest cannot freeze the page', () => {
+  let page: Page;
+  let errors: string[] = [];
+  labPages((p, e) => {
+    page = p;
+    errors = e;
+  });
+
+  const cases: [string, string, 'workers' | 'simulator'][] = [
+    ['newlines in a loop', NEWLINES, 'workers'],
+    ['frames in a loop', FRAMES, 'workers'],
+    ['newlines in a loop', NEWLINES, 'simulator'],
+    ['frames in a loop', FRAMES, 'simulator'],
+  ];
+  for (const [what, source, runtime] of cases) {
+    it(`${what} at full speed (${runtime}): the page answers and the heap stays bounded`, async () => {
+      if (runtime === 'simulator') {
+        await page.getByLabel('Runtime').selectOption('simulator');
+        await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
+      }
+      const cdp = await page.context().newCDPSession(page);
+      await runFromEditor(page, source);
+      // The flood has reached the screen: the console says how much it did not show.
+      await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
+      if (source === NEWLINES) await page.locator('.console[data-vm=A]', { hasText: /lines not shown/ }).waitFor({ timeout: 20_000 });
+      else await page.getByTestId('frames-dropped').filter({ hasText: /[1-9]/ }).waitFor({ timeout: 20_000 });
+      const r = await soak(page, cdp, SOAK_MS);
+      const note = `${what} (${runtime}): round trip p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(0)} ms over ${r.samples}; heap max ${r.heapMax.toFixed(1)} MB, ${r.heapEnd.toFixed(1)} MB after GC`;
+      console.log(note);
+      assert.ok(r.p95 < ROUNDTRIP_P95_MS, note);
+      assert.ok(r.heapMax < HEAP_LIMIT_MB, note);
+      // Still alive: the guest kept running all along.
+      const icount = await page.evaluate(async () => (await (globalThis as unknown as { __lab: { inspect(): Promise<({ icount: number } | null)[]> } }).__lab.inspect())[0]?.icount ?? 0);
+      assert.ok(icount > 1e6, `the guest ran (${icount} instructions)`);
+      await cdp.detach();
+      assert.deepEqual(errors, []);
+    });
+  }
+});
