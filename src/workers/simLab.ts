@@ -135,7 +135,15 @@ export class SimLab implements LabController {
   behindMs = 0;
 
   pause(): void {
-    this._setClock(reanchor(this._clock, wallNow(), { paused: true }));
+    // Stop where the run is, not where the clock had got to (the simulation may trail it by a
+    // slice), and at the end of an instant: a replay to this time (a share link, a recording's
+    // end) runs every event due by then, so the paused state must too.
+    if (this.seeking === null && !this.player) {
+      this.session.runTo(this.session.now);
+      this._flush();
+    }
+    const c = reanchor(this._clock, wallNow(), { paused: true });
+    this._setClock({ ...c, anchorVirtual: Math.min(c.anchorVirtual, this.session.now) });
   }
 
   resume(): void {
