@@ -14,6 +14,7 @@ import type { VmInspect } from '../workers/protocol';
 import { ConsoleChunk, notShown } from '../workers/flow';
 import { SimLab, type SimLabEvent, type SimLabOptions } from '../workers/simLab';
 import { describeEvent } from './describe';
+import { completedOperations } from './verdictView';
 
 /** Which runtime drives the lab: real Web Workers, or the deterministic simulator (recordable). */
 export type Runtime = 'workers' | 'simulator';
@@ -89,6 +90,8 @@ export interface VmsSlice {
   virtualNow: number;
   /** Frames the switch dropped, where the runtime counts them. */
   framesDropped: number;
+  /** Client operations completed with a reply, counted when the verdicts were (the Output Requirement rests on them). */
+  completedOps: number;
 }
 
 /** What the trace said, folded per frame into the few things panels show. */
@@ -127,6 +130,7 @@ const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
   frame: 0,
   virtualNow: 0,
   framesDropped: 0,
+  completedOps: 0,
 });
 
 export const EMPTY_TRACE: TraceSlice = { client: [], feed: [], tasHolder: null, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 } };
@@ -342,7 +346,10 @@ function attach(next: LabController, state: Partial<LabState>): void {
       if (l) {
         const vms = (await l.inspect(useLab.getState().memAddr)).filter((v): v is VmInspect => v !== null);
         if (l === lab) {
-          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts: l.verdicts(), frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
+          const verdicts = l.verdicts();
+          // (the verdicts are recomputed now and then; count the operations they rest on when they are)
+          const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : completedOperations(l.history());
+          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts, completedOps, frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
         }
       }
       poll = requestAnimationFrame(() => void tick());
