@@ -6,7 +6,7 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/ft/messages';
+import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
@@ -45,6 +45,8 @@ export interface LabOptions {
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
+/** A client gives up on a reply after this long (virtual ms at 1×; see _clientEnv). */
+const CLIENT_TIMEOUT_MS = 300;
 /** Frames a switch port holds for one client before it drops more. */
 const SWITCH_QUEUE = 1024;
 /** Trace events waiting for the next animation frame, at most (the oldest go first; the checkers saw them all). */
@@ -453,11 +455,22 @@ export class FtLab implements LabController {
 
   // ------------------------------------------------------------ clients
 
+  /**
+   * The clients live on the page's thread, and every request crosses to a VM worker and back: hops
+   * that cost wall time, which at speed s is s times as much virtual time. So above 1× the clients
+   * think and wait s times longer in virtual time (the same in wall time): the workload stays one
+   * the page can carry, and replies are not given up on for the page's own latency.
+   */
+  private _clientEnv(nodeId: NodeId): NodeEnv {
+    const env = this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg));
+    return { ...env, after: (ms, fn) => env.after(ms * Math.max(1, this.realm.clock.speed), fn) };
+  }
+
   client(id: number): Client {
     let c = this.clients.get(id);
     if (!c) {
       const nodeId = `client-${id}`;
-      c = new Client(this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)), id, { kind: 'scripted', requests: [] }, 300);
+      c = new Client(this._clientEnv(nodeId), id, { kind: 'scripted', requests: [] }, CLIENT_TIMEOUT_MS);
       c.maxHistory = HISTORY_PER_CLIENT;
       this.clients.set(id, c);
       this.realm.attach(nodeId, c);
@@ -479,10 +492,11 @@ export class FtLab implements LabController {
       const id = 100 + this.clients.size;
       const nodeId = `client-${id}`;
       const c = new Client(
-        this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)),
+        this._clientEnv(nodeId),
         id,
-        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: this.realm.sched.now, stopAt: Infinity },
-        300,
+        // (startAt is the delay before the first request, from now)
+        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: 0, stopAt: Infinity },
+        CLIENT_TIMEOUT_MS,
       );
       c.maxHistory = HISTORY_PER_CLIENT;
       this.clients.set(id, c);

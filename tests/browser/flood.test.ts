@@ -96,3 +96,63 @@ describe('a flooding guest cannot freeze the page', () => {
     });
   }
 });
+
+describe('bounded by design: VM panels, checkers at high speed', () => {
+  let page: Page;
+  let errors: string[] = [];
+  labPages((p, e) => {
+    page = p;
+    errors = e;
+  });
+
+  it('twenty kill/restart cycles: the live pair stays in full at the top, earlier VMs collapse to rows', async () => {
+    await page.getByLabel('Runtime').selectOption('simulator');
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
+    await page.locator('.vm.role-backup').waitFor();
+    const nodes0 = await page.evaluate(() => document.getElementsByTagName('*').length);
+    for (let i = 0; i < 20; i++) {
+      await page.getByRole('button', { name: 'Kill primary', exact: true }).click();
+      await page.locator('.vm.role-live').waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Restart backup' }).click();
+      await page.locator('.vm.role-backup').waitFor({ timeout: 20_000 });
+      await page.locator('.vm.role-primary').waitFor({ timeout: 20_000 });
+    }
+    const vms = await page.evaluate(async () => (await (globalThis as unknown as { __lab: { inspect(): Promise<unknown[]> } }).__lab.inspect()).length);
+    assert.equal(vms, 22, 'the lab has had 22 VMs');
+    assert.equal(await page.locator('.vms > .vm').count(), 2, 'two panels in full: the live pair');
+    await page.locator('.vm-history', { hasText: 'Earlier VMs (20)' }).waitFor();
+    assert.ok((await page.locator('.vm-history li').count()) <= 6, 'a few rows, the rest counted');
+    const nodes = await page.evaluate(() => document.getElementsByTagName('*').length);
+    assert.ok(nodes < nodes0 * 1.3, `DOM ${nodes0} → ${nodes} nodes`);
+    const top = await page.locator('.vm.role-primary').evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(top < 720, `the primary's panel starts on screen (top ${top})`);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a checker with no completed operation says "not checked", never ✔; at 50× requests complete', async () => {
+    // The lab starts with no automatic clients: nothing to check yet.
+    const or = page.getByTestId('verdict-or');
+    await or.waitFor();
+    assert.equal(await or.getAttribute('data-tone'), 'not-checked');
+    assert.match((await or.textContent()) ?? '', /not checked \(no completed operations\)/);
+    assert.doesNotMatch((await or.textContent()) ?? '', /✔/);
+    // Full speed with clients (Web Workers: clients on the page, VMs in workers): replies come back.
+    await page.getByLabel('Speed').fill('5');
+    await page.getByText('50×').waitFor();
+    await page.getByLabel('Automatic clients').selectOption('3');
+    const read = () =>
+      page.evaluate(() => {
+        const h = (globalThis as unknown as { __lab: { history(): { status: string; client: number }[] } }).__lab.history().filter((o) => o.client >= 100);
+        return { ok: h.filter((o) => o.status === 'ok').length, info: h.filter((o) => o.status === 'info').length };
+      });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { __lab: { history(): { status: string; client: number }[] } }).__lab.history().filter((o) => o.client >= 100 && o.status === 'ok').length >= 200,
+      null,
+      { timeout: 60_000, polling: 500 },
+    );
+    const h = await read();
+    assert.ok(h.info <= h.ok * 0.1, `at 50× few requests time out: ${h.ok} replied, ${h.info} timed out`);
+    await page.locator('[data-testid=verdict-or][data-tone=ok]').waitFor({ timeout: 20_000 });
+    assert.deepEqual(errors, []);
+  });
+});
