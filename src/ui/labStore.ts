@@ -145,14 +145,16 @@ const consoleSinks = new Map<string, ConsoleSink>();
 const consoleHistory = new Map<string, { chunks: { text: string; suppressed: boolean }[]; chars: number }>();
 const CONSOLE_HISTORY_CHARS = 16_384;
 /**
- * Flow control: console output is coalesced per animation frame, and each console gets at most
- * this much of it per frame; the rest is dropped with a "… N lines not shown" line. A guest
+ * Flow control: console output is coalesced per view refresh, and each console gets at most
+ * this much of it per refresh; the rest is dropped with a "… N lines not shown" line. A guest
  * printing as fast as it can costs the page a bounded amount of work and memory.
  */
 const CONSOLE_FRAME_CHARS = 2048;
+/** How often the views refresh: every frame at best, every REFRESH_MAX_MS when the page is short of time. */
+const REFRESH_MIN_MS = 0;
+const REFRESH_MAX_MS = 100;
 const CONSOLE_FRAME_LINES = 40;
 const consolePending = new Map<string, { chunk: ConsoleChunk; suppressed: boolean }>();
-let consoleFrame: number | null = null;
 
 /** A VM console component registers here; output is written imperatively, never via React state. */
 export function setConsoleSink(vm: string, sink: ConsoleSink | null): void {
@@ -173,15 +175,10 @@ function writeConsole(vm: string, text: string, suppressed: boolean): void {
     consolePending.set(vm, p);
   }
   p.chunk.add(text);
-  consoleFrame ??= nextFrame(flushConsoles);
 }
 
-function nextFrame(f: () => void): number {
-  return typeof requestAnimationFrame === 'function' ? requestAnimationFrame(f) : (setTimeout(f, 16) as unknown as number);
-}
-
+/** Once per view refresh (see attach): what the consoles and the client terminal got since the last. */
 function flushConsoles(): void {
-  consoleFrame = null;
   for (const vm of [...consolePending.keys()]) flushConsole(vm);
   flushClientLines();
 }
@@ -214,7 +211,6 @@ export function setClientSink(sink: ClientSink | null): void {
 function writeClient(line: string, tone: 'ok' | 'warn'): void {
   if (clientPending.length < CLIENT_FRAME_LINES) clientPending.push({ line, tone });
   else clientDropped++;
-  consoleFrame ??= nextFrame(flushConsoles);
 }
 
 function flushClientLines(): void {
@@ -341,7 +337,22 @@ function attach(next: LabController, state: Partial<LabState>): void {
   useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: null, tour: null, ...state });
   if (next instanceof SimLab) syncSimState(next);
   if (poll === null) {
+    let last = performance.now();
+    let next = 0;
+    let interval = REFRESH_MIN_MS;
     const tick = async (): Promise<void> => {
+      // The views refresh once a frame while frames come on time; when they come late (the main
+      // thread is short of CPU), less often, so the page keeps time to answer the learner.
+      const now = performance.now();
+      const late = now - last > 34;
+      last = now;
+      interval = late ? Math.min(REFRESH_MAX_MS, interval * 1.25 + 4) : Math.max(REFRESH_MIN_MS, interval * 0.9);
+      if (now < next) {
+        poll = requestAnimationFrame(() => void tick());
+        return;
+      }
+      next = now + interval;
+      flushConsoles();
       const l = lab;
       if (l) {
         const vms = (await l.inspect(useLab.getState().memAddr)).filter((v): v is VmInspect => v !== null);

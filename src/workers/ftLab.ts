@@ -51,6 +51,9 @@ const CLIENT_TIMEOUT_MS = 300;
 const SWITCH_QUEUE = 1024;
 /** Trace events waiting for the next animation frame, at most (the oldest go first; the checkers saw them all). */
 const PENDING_KEEP = 20_000;
+/** At most this share of each window of wall time goes to taking in the workers' batches (see _ack). */
+const INGEST_WINDOW_MS = 100;
+const INGEST_SHARE = 0.25;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
 
@@ -208,14 +211,18 @@ export class FtLab implements LabController {
   private _onNet(h: VmHandle, m: NetPortMessage): void {
     if (!h.alive) return;
     switch (m.kind) {
-      case 'trace/batch':
+      case 'trace/batch': {
+        const t0 = performance.now();
         this._ingest(m.events);
-        h.net.postMessage({ kind: 'ack', what: 'trace' } satisfies NetPortMessage);
+        this._ack(h, 'trace', performance.now() - t0);
         break;
-      case 'net/envelopes':
+      }
+      case 'net/envelopes': {
+        const t0 = performance.now();
         for (const env of m.envs) this._route(env);
-        h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
+        this._ack(h, 'net', performance.now() - t0);
         break;
+      }
       case 'vm/crashed':
         this._crashed(h, m.error);
         break;
@@ -227,6 +234,23 @@ export class FtLab implements LabController {
         break;
     }
   }
+
+  /**
+   * Acknowledge a batch, so the worker may post another. Taking batches in costs the page's main
+   * thread; past INGEST_SHARE of each window of wall time, acknowledgements wait for the next
+   * window, and the VMs (held by their outboxes) run no faster than the page can follow.
+   */
+  private _ack(h: VmHandle, what: 'trace' | 'net', costMs: number): void {
+    const now = performance.now();
+    if (now >= this._ingestWindow.end) this._ingestWindow = { end: now + INGEST_WINDOW_MS, spent: 0 };
+    this._ingestWindow.spent += costMs;
+    const send = (): void => {
+      if (h.alive) h.net.postMessage({ kind: 'ack', what } satisfies NetPortMessage);
+    };
+    if (this._ingestWindow.spent <= INGEST_WINDOW_MS * INGEST_SHARE) send();
+    else setTimeout(send, Math.max(0, this._ingestWindow.end - now));
+  }
+  private _ingestWindow = { end: 0, spent: 0 };
 
   /** A message from a VM to the switch, storage or a client. */
   private _route(env: Envelope): void {

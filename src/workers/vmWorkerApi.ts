@@ -14,6 +14,9 @@ import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './rea
 const NET_BATCH = 512;
 const NET_IN_FLIGHT = 4;
 const NET_HOLD_AT = 4096;
+/** Trace batches at most once a frame; network batches at most every 2 ms (they carry the protocol's messages). */
+const TRACE_EVERY_MS = 16;
+const NET_EVERY_MS = 2;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
@@ -134,15 +137,39 @@ export class VmWorkerApi {
     return this._traceBox.full || this._netQueue.length >= NET_HOLD_AT;
   }
 
-  /** Post what may go now: a few batches unacknowledged at most, each bounded. */
+  /**
+   * Post what may go now: a few batches unacknowledged at most, each bounded, and not more often
+   * than every TRACE_EVERY_MS / NET_EVERY_MS unless a full batch waits (every message costs the page).
+   */
   private _drain(): void {
-    for (let b = this._traceBox.take(); b; b = this._traceBox.take()) this._post({ kind: 'trace/batch', events: b });
-    while (this._netQueue.length > 0 && this._netInFlight < NET_IN_FLIGHT) {
-      const envs = this._netQueue.length <= NET_BATCH ? this._netQueue.splice(0) : this._netQueue.splice(0, NET_BATCH);
-      this._netInFlight++;
-      this._post({ kind: 'net/envelopes', envs });
+    const now = performance.now();
+    let wait = Infinity;
+    if (now - this._lastTracePost >= TRACE_EVERY_MS || this._traceBox.queued >= this._traceBox.limits.maxBatch) {
+      for (let b = this._traceBox.take(); b; b = this._traceBox.take()) {
+        this._post({ kind: 'trace/batch', events: b });
+        this._lastTracePost = now;
+      }
+    } else wait = this._lastTracePost + TRACE_EVERY_MS - now;
+    if (this._netQueue.length > 0) {
+      if (now - this._lastNetPost >= NET_EVERY_MS || this._netQueue.length >= NET_BATCH) {
+        while (this._netQueue.length > 0 && this._netInFlight < NET_IN_FLIGHT) {
+          const envs = this._netQueue.length <= NET_BATCH ? this._netQueue.splice(0) : this._netQueue.splice(0, NET_BATCH);
+          this._netInFlight++;
+          this._lastNetPost = now;
+          this._post({ kind: 'net/envelopes', envs });
+        }
+      } else wait = Math.min(wait, this._lastNetPost + NET_EVERY_MS - now);
+    }
+    if (wait < Infinity && this._drainTimer === null) {
+      this._drainTimer = setTimeout(() => {
+        this._drainTimer = null;
+        this._drain();
+      }, wait);
     }
   }
+  private _lastTracePost = -Infinity;
+  private _lastNetPost = -Infinity;
+  private _drainTimer: ReturnType<typeof setTimeout> | null = null;
 
   private _send(to: NodeId, msg: Message): void {
     const hv = this._hv;

