@@ -5,7 +5,7 @@ import { benchFuzz } from './fuzz';
 import { benchLinearizability } from './linearizability';
 import { benchMachine } from './machine';
 import { benchRecording } from './recording';
-import { benchUi } from './ui';
+import { benchFlood, benchUi } from './ui';
 
 const results: Record<string, number> = {};
 const rows: [string, string, string][] = [];
@@ -86,6 +86,12 @@ if (us) {
   results.ui_sim_heap_mb_after_60s = round(us.heapMbAfter60s, 1);
   row('ui_sim_frame_ms_p95', us.frameP95.toFixed(2), `the same with Runtime: Simulator (the whole FT world on the page's thread, sliced; p50 ${us.frameP50.toFixed(2)})`);
   row('ui_sim_heap_mb_after_60s', us.heapMbAfter60s.toFixed(1), `main-thread JS heap after GC, simulator (${us.heapMbAt10s.toFixed(1)} MB at 10 s; the session keeps its trace for recordings)`);
+}
+
+const fl = await benchFlood(30);
+if (fl) {
+  results.page_roundtrip_ms_p95_flood = round(fl.p95, 1);
+  row('page_roundtrip_ms_p95_flood', fl.p95.toFixed(1), `a guest printing newlines in a loop at full speed (Web Workers): round trip into the page, 30 s (p50 ${fl.p50.toFixed(1)}; heap ${fl.heapMb.toFixed(1)} MB after GC; target < 100)`);
 }
 
 function round(v: number, digits: number): number {

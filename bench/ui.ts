@@ -54,3 +54,41 @@ export async function benchUi(soakSeconds = 60, runtime: 'workers' | 'simulator'
     app.close();
   }
 }
+
+/**
+ * page_roundtrip_ms_p95_flood: a guest printing newlines in a loop, loaded from the editor, at
+ * full speed (Web Workers runtime): the 95th percentile of round trips into the page (a
+ * setTimeout(0) there and back, from this process) over `seconds`, and the heap at the end.
+ */
+export async function benchFlood(seconds = 30): Promise<{ p95: number; p50: number; heapMb: number } | null> {
+  if (!findChromium()) return null;
+  const app = await serveBuiltApp();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const cdp = await page.context().newCDPSession(page);
+    await page.goto(app.url);
+    await page.getByTestId('icount-A').waitFor();
+    await page.getByText('Write your own program').click();
+    await page.getByLabel('Assembly source').fill('start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n');
+    await page.getByRole('button', { name: 'Assemble and run' }).click();
+    await page.getByLabel('Speed').fill('5');
+    await page.waitForTimeout(3000);
+    const trips: number[] = [];
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      const t0 = performance.now();
+      await page.evaluate('new Promise((r) => setTimeout(r, 0))');
+      trips.push(performance.now() - t0);
+      await page.waitForTimeout(50);
+    }
+    await cdp.send('HeapProfiler.collectGarbage');
+    const h = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    const sorted = [...trips].sort((a, b) => a - b);
+    const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+    return { p95: pct(95), p50: pct(50), heapMb: h.usedSize / 1024 / 1024 };
+  } finally {
+    await browser.close();
+    app.close();
+  }
+}

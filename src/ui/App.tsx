@@ -10,7 +10,8 @@ import { currentLab, labActions, startLab, useLab, type Runtime } from './labSto
 import { ReplaceDialog, openLocation } from './frontDoor';
 import { RecordingBar } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
-import { VmPanel } from './VmPanel';
+import { verdictView, type VerdictLike } from './verdictView';
+import { VmList } from './VmList';
 import { VizPanels } from './viz/VizPanels';
 
 const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
@@ -141,19 +142,23 @@ function Channel() {
 
 function Verdicts() {
   const v = useLab((s) => s.verdicts);
+  const completed = useLab((s) => s.completedOps);
   if (!v) return null;
-  const row = (name: string, ok: boolean | 'unknown', msg: string, id: string) => (
-    <li className={ok === true ? 'ok' : ok === 'unknown' ? 'unknown' : 'bad'} data-testid={id}>
-      <span aria-hidden="true">{ok === true ? '✔' : ok === 'unknown' ? '?' : '✖'}</span> <strong>{name}:</strong> {msg}
-    </li>
-  );
+  const row = (name: string, verdict: VerdictLike, ops: number | null, id: string) => {
+    const view = verdictView(verdict, ops);
+    return (
+      <li className={view.tone} data-testid={id} data-tone={view.tone}>
+        <span aria-hidden="true">{view.mark}</span> <strong>{name}:</strong> {view.text}
+      </li>
+    );
+  };
   return (
     <section className="panel verdicts" aria-label="Checkers" data-panel="verdicts">
       <h2>Checkers</h2>
       <ul>
-        {row('Output Requirement', v.outputRequirement.ok, v.outputRequirement.message, 'verdict-or')}
-        {row('Split brain', v.splitBrain.ok, v.splitBrain.message, 'verdict-sb')}
-        {row('Replay', v.replay.ok, v.replay.message, 'verdict-replay')}
+        {row('Output Requirement', v.outputRequirement, completed, 'verdict-or')}
+        {row('Split brain', v.splitBrain, null, 'verdict-sb')}
+        {row('Replay', v.replay, null, 'verdict-replay')}
       </ul>
     </section>
   );
@@ -267,11 +272,7 @@ export function App() {
           {errors.join('\n')}
         </pre>
       )}
-      <div className="vms">
-        {vms.map((v) => (
-          <VmPanel key={v.id} vm={v} />
-        ))}
-      </div>
+      <VmList vms={vms} />
       <div className="lower">
         <ClientPanel />
         <Verdicts />

@@ -13,6 +13,7 @@ const PROMPT = '\x1b[36mclient>\x1b[0m ';
 export function ClientTerminal() {
   const host = useRef<HTMLDivElement>(null);
   const program = useLab((s) => s.program);
+  const framesDropped = useLab((s) => s.framesDropped);
   useEffect(() => {
     const el = host.current;
     if (!el) return;
@@ -23,7 +24,22 @@ export function ClientTerminal() {
     term.open(el);
     fit.fit();
     let state = emptyLine();
-    const println = (text: string): void => term.write(`\r\x1b[2K${text}\r\n${PROMPT}${state.line}`);
+    // Flow control (xterm.js's write callback): replies beyond what xterm has parsed are counted, not queued.
+    let waiting = 0;
+    let dropped = 0;
+    const println = (text: string): void => {
+      if (waiting > 16_384) {
+        dropped++;
+        return;
+      }
+      const skipped = dropped > 0 ? `\x1b[2m… ${dropped} line${dropped === 1 ? '' : 's'} not shown\x1b[0m\r\n` : '';
+      dropped = 0;
+      const out = `\r\x1b[2K${skipped}${text}\r\n${PROMPT}${state.line}`;
+      waiting += out.length;
+      term.write(out, () => {
+        waiting -= out.length;
+      });
+    };
     term.write(
       kind === 'other'
         ? `${program} takes no client requests. Pick kv-server or lease-server.\r\n${PROMPT}`
@@ -77,5 +93,14 @@ export function ClientTerminal() {
       term.dispose();
     };
   }, [program]);
-  return <div className="client-terminal" ref={host} role="textbox" aria-label="Client terminal: type a request and press Enter" />;
+  return (
+    <>
+      <div className="client-terminal" ref={host} role="textbox" aria-label="Client terminal: type a request and press Enter" />
+      {framesDropped > 0 && (
+        <p className="switch-drops" title="A frame addressed to no client, or beyond what a switch port queues, is dropped">
+          the switch dropped <output data-testid="frames-dropped">{framesDropped.toLocaleString('en-US')}</output> frame{framesDropped === 1 ? '' : 's'}
+        </p>
+      )}
+    </>
+  );
 }

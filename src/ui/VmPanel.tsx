@@ -56,7 +56,7 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
         </label>
         {primaryLike && (
           <div className="held" data-panel="held-outputs" aria-label={`outputs held by ${vm.id}`}>
-            outputs held by the Output Rule: <strong>{vm.held.length}</strong>
+            outputs held by the Output Rule: <strong>{vm.heldCount}</strong>
             {vm.held.slice(0, 4).map((h) => (
               <span
                 key={h.seq}

@@ -11,8 +11,10 @@ import type { PanelId } from '../engine/tour/types';
 import { FtLab, type LabVerdicts } from '../workers/ftLab';
 import type { LabController } from '../workers/labController';
 import type { VmInspect } from '../workers/protocol';
+import { ConsoleChunk, notShown } from '../workers/flow';
 import { SimLab, type SimLabEvent, type SimLabOptions } from '../workers/simLab';
 import { describeEvent } from './describe';
+import { completedOperations } from './verdictView';
 
 /** Which runtime drives the lab: real Web Workers, or the deterministic simulator (recordable). */
 export type Runtime = 'workers' | 'simulator';
@@ -86,6 +88,10 @@ export interface VmsSlice {
   frame: number;
   /** The lab's virtual time (ms) at the last frame. */
   virtualNow: number;
+  /** Frames the switch dropped, where the runtime counts them. */
+  framesDropped: number;
+  /** Client operations completed with a reply, counted when the verdicts were (the Output Requirement rests on them). */
+  completedOps: number;
 }
 
 /** What the trace said, folded per frame into the few things panels show. */
@@ -123,6 +129,8 @@ const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
   diskBlocks: 0,
   frame: 0,
   virtualNow: 0,
+  framesDropped: 0,
+  completedOps: 0,
 });
 
 export const EMPTY_TRACE: TraceSlice = { client: [], feed: [], tasHolder: null, channel: { entries: 0, bytes: 0, acks: 0, heartbeats: 0 } };
@@ -133,32 +141,85 @@ export const useLab = create<LabState>()((...a) => ({ ...createSessionSlice(...a
 
 type ConsoleSink = (text: string, suppressed: boolean) => void;
 const consoleSinks = new Map<string, ConsoleSink>();
-/** Each VM console's recent output, replayed to a console that (re)mounts. */
-const consoleHistory = new Map<string, { text: string; suppressed: boolean }[]>();
-const CONSOLE_HISTORY = 500;
+/** Each VM console's recent output (at most CONSOLE_HISTORY_CHARS), replayed to a console that (re)mounts. */
+const consoleHistory = new Map<string, { chunks: { text: string; suppressed: boolean }[]; chars: number }>();
+const CONSOLE_HISTORY_CHARS = 16_384;
+/**
+ * Flow control: console output is coalesced per view refresh, and each console gets at most
+ * this much of it per refresh; the rest is dropped with a "… N lines not shown" line. A guest
+ * printing as fast as it can costs the page a bounded amount of work and memory.
+ */
+const CONSOLE_FRAME_CHARS = 2048;
+/** How often the views refresh: every frame at best, every REFRESH_MAX_MS when the page is short of time. */
+const REFRESH_MIN_MS = 0;
+const REFRESH_MAX_MS = 100;
+const CONSOLE_FRAME_LINES = 40;
+const consolePending = new Map<string, { chunk: ConsoleChunk; suppressed: boolean }>();
 
 /** A VM console component registers here; output is written imperatively, never via React state. */
 export function setConsoleSink(vm: string, sink: ConsoleSink | null): void {
   if (sink) {
     consoleSinks.set(vm, sink);
-    for (const p of consoleHistory.get(vm) ?? []) sink(p.text, p.suppressed);
+    for (const p of consoleHistory.get(vm)?.chunks ?? []) sink(p.text, p.suppressed);
   } else consoleSinks.delete(vm);
 }
 
 function writeConsole(vm: string, text: string, suppressed: boolean): void {
-  consoleSinks.get(vm)?.(text, suppressed);
-  const list = consoleHistory.get(vm) ?? [];
-  list.push({ text, suppressed });
-  if (list.length > CONSOLE_HISTORY * 1.5) list.splice(0, list.length - CONSOLE_HISTORY);
-  consoleHistory.set(vm, list);
+  let p = consolePending.get(vm);
+  if (p && p.suppressed !== suppressed) {
+    flushConsole(vm); // a backup gone live: what it printed as backup stays grey
+    p = undefined;
+  }
+  if (!p) {
+    p = { chunk: new ConsoleChunk(CONSOLE_FRAME_CHARS, CONSOLE_FRAME_LINES), suppressed };
+    consolePending.set(vm, p);
+  }
+  p.chunk.add(text);
+}
+
+/** Once per view refresh (see attach): what the consoles and the client terminal got since the last. */
+function flushConsoles(): void {
+  for (const vm of [...consolePending.keys()]) flushConsole(vm);
+  flushClientLines();
+}
+
+function flushConsole(vm: string): void {
+  const p = consolePending.get(vm);
+  consolePending.delete(vm);
+  if (!p || p.chunk.empty) return;
+  const text = p.chunk.take();
+  consoleSinks.get(vm)?.(text, p.suppressed);
+  const h = consoleHistory.get(vm) ?? { chunks: [], chars: 0 };
+  h.chunks.push({ text, suppressed: p.suppressed });
+  h.chars += text.length;
+  while (h.chars > CONSOLE_HISTORY_CHARS && h.chunks.length > 1) h.chars -= h.chunks.shift()!.text.length;
+  consoleHistory.set(vm, h);
 }
 
 type ClientSink = (line: string, tone: 'ok' | 'warn') => void;
 let clientSink: ClientSink | null = null;
+/** Lines for the client terminal, at most CLIENT_FRAME_LINES per frame (a guest may flood client 1 with replies). */
+const CLIENT_FRAME_LINES = 12;
+let clientPending: { line: string; tone: 'ok' | 'warn' }[] = [];
+let clientDropped = 0;
 
 /** The client terminal registers here to print client 1's replies as they arrive. */
 export function setClientSink(sink: ClientSink | null): void {
   clientSink = sink;
+}
+
+function writeClient(line: string, tone: 'ok' | 'warn'): void {
+  if (clientPending.length < CLIENT_FRAME_LINES) clientPending.push({ line, tone });
+  else clientDropped++;
+}
+
+function flushClientLines(): void {
+  const lines = clientPending;
+  const dropped = clientDropped;
+  clientPending = [];
+  clientDropped = 0;
+  for (const l of lines) clientSink?.(l.line, l.tone);
+  if (dropped > 0) clientSink?.(`\x1b[2m${notShown(dropped, 0).trimEnd()}\x1b[22m`, 'warn');
 }
 
 let lab: LabController | null = null;
@@ -188,11 +249,11 @@ function onTrace(events: readonly TraceEvent[]): void {
         if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
         break;
       case 'client/reply':
-        if (ev.client === 1) clientSink?.(`← #${ev.reqId} ${ev.text}  (from VM ${ev.from}${ev.duplicate ? ', a duplicate after failover' : ''})`, 'ok');
+        if (ev.client === 1) writeClient(`← #${ev.reqId} ${ev.text}  (from VM ${ev.from}${ev.duplicate ? ', a duplicate after failover' : ''})`, 'ok');
         if (ev.client < 100) client.push({ id: ev.client, dir: 'rep', reqId: ev.reqId, text: ev.text + (ev.duplicate ? ' (duplicate)' : ''), from: ev.from, t: ev.t });
         break;
       case 'client/timeout':
-        if (ev.client === 1) clientSink?.(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');
+        if (ev.client === 1) writeClient(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');
         if (ev.client < 100) client.push({ id: ev.client, dir: 'timeout', reqId: ev.reqId, text: 'no reply (timed out)', t: ev.t });
         break;
       case 'entry/flushed':
@@ -225,6 +286,9 @@ function onTrace(events: readonly TraceEvent[]): void {
 
 function resetView(announce: string | null): void {
   consoleHistory.clear();
+  consolePending.clear();
+  clientPending = [];
+  clientDropped = 0;
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
   if (announce) clientSink?.(`\x1b[2m(${announce})\x1b[0m`, 'ok');
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
@@ -274,12 +338,30 @@ function attach(next: LabController, state: Partial<LabState>): void {
   useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: sticky, tour: null, ...state });
   if (next instanceof SimLab) syncSimState(next);
   if (poll === null) {
+    let last = performance.now();
+    let next = 0;
+    let interval = REFRESH_MIN_MS;
     const tick = async (): Promise<void> => {
+      // The views refresh once a frame while frames come on time; when they come late (the main
+      // thread is short of CPU), less often, so the page keeps time to answer the learner.
+      const now = performance.now();
+      const late = now - last > 34;
+      last = now;
+      interval = late ? Math.min(REFRESH_MAX_MS, interval * 1.25 + 4) : Math.max(REFRESH_MIN_MS, interval * 0.9);
+      if (now < next) {
+        poll = requestAnimationFrame(() => void tick());
+        return;
+      }
+      next = now + interval;
+      flushConsoles();
       const l = lab;
       if (l) {
         const vms = (await l.inspect(useLab.getState().memAddr)).filter((v): v is VmInspect => v !== null);
         if (l === lab) {
-          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts: l.verdicts(), frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size }));
+          const verdicts = l.verdicts();
+          // (the verdicts are recomputed now and then; count the operations they rest on when they are)
+          const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : completedOperations(l.history());
+          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts, completedOps, frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
         }
       }
       poll = requestAnimationFrame(() => void tick());

@@ -6,7 +6,7 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { SERVICE, STORAGE, SWITCH, type Message, type NodeId } from '../engine/ft/messages';
+import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
@@ -45,6 +45,15 @@ export interface LabOptions {
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
+/** A client gives up on a reply after this long (virtual ms at 1×; see _clientEnv). */
+const CLIENT_TIMEOUT_MS = 300;
+/** Frames a switch port holds for one client before it drops more. */
+const SWITCH_QUEUE = 1024;
+/** Trace events waiting for the next animation frame, at most (the oldest go first; the checkers saw them all). */
+const PENDING_KEEP = 20_000;
+/** At most this share of each window of wall time goes to taking in the workers' trace batches (see _ack). */
+const INGEST_WINDOW_MS = 100;
+const INGEST_SHARE = 0.5;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
 
@@ -203,8 +212,16 @@ export class FtLab implements LabController {
   private _onNet(h: VmHandle, m: NetPortMessage): void {
     if (!h.alive) return;
     switch (m.kind) {
-      case 'trace/batch':
+      case 'trace/batch': {
+        const t0 = performance.now();
         this._ingest(m.events);
+        this._ack(h, 'trace', performance.now() - t0);
+        break;
+      }
+      case 'net/envelopes':
+        // (acknowledged at once: replies and test-and-set ride here, and a client must not time out for the trace's sake)
+        for (const env of m.envs) this._route(env);
+        h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
       case 'vm/crashed':
         this._crashed(h, m.error);
@@ -218,6 +235,23 @@ export class FtLab implements LabController {
     }
   }
 
+  /**
+   * Acknowledge a trace batch, so the worker may post another. Taking batches in costs the page's
+   * main thread; past INGEST_SHARE of each window of wall time, acknowledgements wait for the next
+   * window, and the VMs (held by their outboxes) run no faster than the page can follow.
+   */
+  private _ack(h: VmHandle, what: 'trace', costMs: number): void {
+    const now = performance.now();
+    if (now >= this._ingestWindow.end) this._ingestWindow = { end: now + INGEST_WINDOW_MS, spent: 0 };
+    this._ingestWindow.spent += costMs;
+    const send = (): void => {
+      if (h.alive) h.net.postMessage({ kind: 'ack', what } satisfies NetPortMessage);
+    };
+    if (this._ingestWindow.spent <= INGEST_WINDOW_MS * INGEST_SHARE) send();
+    else setTimeout(send, Math.max(0, this._ingestWindow.end - now));
+  }
+  private _ingestWindow = { end: 0, spent: 0 };
+
   /** A message from a VM to the switch, storage or a client. */
   private _route(env: Envelope): void {
     if (env.to === SWITCH) {
@@ -230,8 +264,23 @@ export class FtLab implements LabController {
       return;
     }
     if (this.blocked.has(`${env.from}>${env.to}`)) return;
+    if (env.msg.t === 'frame' && env.to.startsWith('client-')) {
+      // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
+      const queued = this._switchQueue.get(env.to) ?? 0;
+      if (!this.clients.has(Number(env.to.slice('client-'.length))) || queued >= SWITCH_QUEUE) {
+        this.framesDropped++;
+        return;
+      }
+      this._switchQueue.set(env.to, queued + 1);
+      this.realm.deliver(env, this.links.clients, Math.random(), () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1));
+      return;
+    }
     this.realm.deliver(env, this.links[Network.classify(env.from, env.to)], Math.random());
   }
+
+  /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
+  framesDropped = 0;
+  private readonly _switchQueue = new Map<NodeId, number>();
 
   /** A message from a node living here (storage, a client). */
   private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
@@ -267,7 +316,8 @@ export class FtLab implements LabController {
       this.trace.push(ev);
     }
     if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
-    this._pending.push(...events);
+    for (const ev of events) this._pending.push(ev);
+    if (this._pending.length > PENDING_KEEP * 1.5) this._pending.splice(0, this._pending.length - PENDING_KEEP);
     if (this._frame === null && this._listeners.size > 0) {
       const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
       this._frame = raf(() => {
@@ -429,11 +479,22 @@ export class FtLab implements LabController {
 
   // ------------------------------------------------------------ clients
 
+  /**
+   * The clients live on the page's thread, and every request crosses to a VM worker and back: hops
+   * that cost wall time, which at speed s is s times as much virtual time. So above 1× the clients
+   * think and wait s times longer in virtual time (the same in wall time): the workload stays one
+   * the page can carry, and replies are not given up on for the page's own latency.
+   */
+  private _clientEnv(nodeId: NodeId): NodeEnv {
+    const env = this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg));
+    return { ...env, after: (ms, fn) => env.after(ms * Math.max(1, this.realm.clock.speed), fn) };
+  }
+
   client(id: number): Client {
     let c = this.clients.get(id);
     if (!c) {
       const nodeId = `client-${id}`;
-      c = new Client(this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)), id, { kind: 'scripted', requests: [] }, 300);
+      c = new Client(this._clientEnv(nodeId), id, { kind: 'scripted', requests: [] }, CLIENT_TIMEOUT_MS);
       c.maxHistory = HISTORY_PER_CLIENT;
       this.clients.set(id, c);
       this.realm.attach(nodeId, c);
@@ -455,10 +516,11 @@ export class FtLab implements LabController {
       const id = 100 + this.clients.size;
       const nodeId = `client-${id}`;
       const c = new Client(
-        this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg)),
+        this._clientEnv(nodeId),
         id,
-        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: this.realm.sched.now, stopAt: Infinity },
-        300,
+        // (startAt is the delay before the first request, from now)
+        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: 0, stopAt: Infinity },
+        CLIENT_TIMEOUT_MS,
       );
       c.maxHistory = HISTORY_PER_CLIENT;
       this.clients.set(id, c);

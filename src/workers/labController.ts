@@ -21,6 +21,8 @@ export interface LabController {
   readonly macOwner: NodeId | null;
   readonly virtualNow: number;
   readonly clock: ClockState;
+  /** Frames the switch dropped (addressed to no client, or a port's queue full), where the runtime counts them. */
+  readonly framesDropped?: number;
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void;
   inspect(memAddr?: number): Promise<(VmInspect | null)[]>;
   verdicts(): LabVerdicts;

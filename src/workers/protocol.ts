@@ -11,7 +11,11 @@ import type { ClockState, Envelope } from './realm';
 /** Messages on a VM worker's network port (to and from the coordinator). */
 export type NetPortMessage =
   | { readonly kind: 'net/envelope'; readonly env: Envelope }
+  /** VM → coordinator: what the VM sent to the switch, storage and clients since the last batch. */
+  | { readonly kind: 'net/envelopes'; readonly envs: readonly Envelope[] }
   | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
+  /** Coordinator → VM: a batch was taken in (flow control: a worker has only a few unacknowledged). */
+  | { readonly kind: 'ack'; readonly what: 'trace' | 'net' }
   /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
   | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
   /** Coordinator → VM: the peer is gone (killed or crashed): stop waiting for its clock. */

@@ -47,6 +47,8 @@ export interface Receiver {
 
 /** Wall-clock budget of one pump, so a realm that falls behind stays responsive. */
 const PUMP_BUDGET_MS = 10;
+/** A pump ends early once it has gathered this many trace events, so they leave in bounded batches. */
+const PUMP_TRACE_LIMIT = 4000;
 
 export class Realm {
   readonly sched = new Scheduler();
@@ -67,6 +69,11 @@ export class Realm {
   onPumped: (() => void) | null = null;
   /** Called during a long pump, at most every 0.25 ms of wall time. */
   onProgress: (() => void) | null = null;
+  /**
+   * Backpressure: while this says so, the realm does not advance (what it produced has not been
+   * taken yet). Whoever lifts it kicks the realm.
+   */
+  hold: (() => boolean) | null = null;
 
   constructor(clock: ClockState) {
     this.clock = clock;
@@ -105,12 +112,15 @@ export class Realm {
   }
 
   /** Deliver an envelope that arrived from another realm, after the link's delay. */
-  deliver(env: Envelope, link: LinkConfig, jitter: number): void {
+  deliver(env: Envelope, link: LinkConfig, jitter: number, arrived?: () => void): void {
     const key = `${env.from}>${env.to}`;
     const serial = link.bandwidthMbps > 0 ? (messageBytes(env.msg) * 8) / (link.bandwidthMbps * 1000) : 0;
     const at = Math.max(env.stamp + link.latencyMs + serial + jitter * link.jitterMs, this._lastDelivery.get(key) ?? 0, this.sched.now);
     this._lastDelivery.set(key, at);
-    this.sched.at(at, () => this._nodes.get(env.to)?.receive(env.msg, env.from));
+    this.sched.at(at, () => {
+      arrived?.();
+      this._nodes.get(env.to)?.receive(env.msg, env.from);
+    });
     this.kick();
   }
 
@@ -160,6 +170,12 @@ export class Realm {
     const target = Math.min(clockTarget, this.floor + this.slackMs);
     const deadline = performance.now() + PUMP_BUDGET_MS;
     let nextReport = performance.now() + 0.25;
+    const hold = this.hold;
+    if (hold?.()) {
+      this.behindMs = Math.max(0, clockTarget - this.sched.now);
+      this.onPumped?.();
+      return; // lifted by a kick
+    }
     this.sched.runUntil(target, () => {
       const t = performance.now();
       // Let the peer know how far we have got while we work, so the two realms run side by side.
@@ -167,7 +183,7 @@ export class Realm {
         nextReport = t + 0.25;
         this.onProgress();
       }
-      return t > deadline;
+      return t > deadline || this._traceOut.length >= PUMP_TRACE_LIMIT || (hold !== null && hold());
     });
     // Behind the clock, whether for lack of CPU or waiting for a slower realm: either way the
     // clock runs too fast for this machine.
@@ -179,7 +195,9 @@ export class Realm {
       // Paused: nothing moves until the clock changes or a message lands.
       const next = this.sched.peekTime();
       const capped = this.floor + this.slackMs < virtualAt(this.clock, wallNow());
-      if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 50); // (a safety net only)
+      if (hold?.()) {
+        // Held: the one who lifts the hold kicks us.
+      } else if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 50); // (a safety net only)
       else if (this.behindMs > 0) this.kick();
       else if (!this.clock.paused && next < Infinity) {
         const wallDelay = Math.max(1, Math.min(16, (next - target) / Math.max(this.clock.speed, 1e-9)));

@@ -20,6 +20,12 @@ const SLICE_BUDGET_MS = 6;
 /** Checkers run at most this often, and spend at most a twentieth of the time (they grow with the history). */
 const VERDICT_EVERY_MS = 250;
 const SESSION_OPTIONS = { maxHistoryPerClient: HISTORY_PER_CLIENT };
+/**
+ * Trace events the page's session keeps (the newest). Every one is a live object the garbage
+ * collector walks; a guest printing as fast as it can fills the trace, and a larger one costs
+ * the page long collections. The checkers see every event regardless; a replay regenerates it.
+ */
+const SIM_TRACE_KEEP = 100_000;
 
 export interface SimLabOptions {
   readonly spec: SessionSpec;
@@ -66,6 +72,7 @@ export class SimLab implements LabController {
   constructor(opts: SimLabOptions) {
     this.player = opts.player ?? null;
     this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? [], SESSION_OPTIONS);
+    this.session.maxTrace = Math.min(this.session.maxTrace, SIM_TRACE_KEEP);
     this.endMs = opts.endMs ?? null;
     for (const c of opts.checkpoints ?? []) this._expected.set(c.at, c);
     this.verification.expected = this._expected.size;
@@ -135,7 +142,15 @@ export class SimLab implements LabController {
   behindMs = 0;
 
   pause(): void {
-    this._setClock(reanchor(this._clock, wallNow(), { paused: true }));
+    // Stop where the run is, not where the clock had got to (the simulation may trail it by a
+    // slice), and at the end of an instant: a replay to this time (a share link, a recording's
+    // end) runs every event due by then, so the paused state must too.
+    if (this.seeking === null && !this.player) {
+      this.session.runTo(this.session.now);
+      this._flush();
+    }
+    const c = reanchor(this._clock, wallNow(), { paused: true });
+    this._setClock({ ...c, anchorVirtual: Math.min(c.anchorVirtual, this.session.now) });
   }
 
   resume(): void {
@@ -238,6 +253,7 @@ export class SimLab implements LabController {
       const actions = this.session.actions;
       this._unsubscribe();
       this.session = new SimSession(this.session.spec, actions, SESSION_OPTIONS);
+      this.session.maxTrace = Math.min(this.session.maxTrace, SIM_TRACE_KEEP);
       this._pending = [];
       this._checkedIndex = 0;
       this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));

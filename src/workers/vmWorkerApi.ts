@@ -6,8 +6,17 @@ import { inspectVm } from '../engine/ft/inspect';
 import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
 import type { LinkConfig } from '../engine/sim/network';
+import { TraceOutbox } from './flow';
 import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
+
+/** Network batches towards the coordinator: size, how many unacknowledged, and when the VM must hold. */
+const NET_BATCH = 512;
+const NET_IN_FLIGHT = 4;
+const NET_HOLD_AT = 4096;
+/** Trace batches at most once a frame; network batches at most every 2 ms (they carry the protocol's messages). */
+const TRACE_EVERY_MS = 16;
+const NET_EVERY_MS = 2;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
@@ -21,6 +30,10 @@ export class VmWorkerApi {
   private _jitter: () => number = () => 0;
   private _clock: MessagePort | null = null;
   private readonly _gonePeers = new Set<NodeId>();
+  /** Flow control towards the page: trace and network batches wait here until it has taken the last ones. */
+  private readonly _traceBox = new TraceOutbox();
+  private _netQueue: Envelope[] = [];
+  private _netInFlight = 0;
 
   private _setClockPort(port: MessagePort | null): void {
     if (this._clock) this._clock.onmessage = null;
@@ -51,14 +64,24 @@ export class VmWorkerApi {
     net.onmessage = (e: MessageEvent<NetPortMessage>) => {
       const m = e.data;
       if (m.kind === 'net/envelope') realm.deliver(m.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
-      else if (m.kind === 'clock/gone') {
+      else if (m.kind === 'ack') {
+        if (m.what === 'trace') this._traceBox.ack();
+        else this._netInFlight = Math.max(0, this._netInFlight - 1);
+        this._drain();
+        if (!this._held()) realm.kick();
+      } else if (m.kind === 'clock/gone') {
         this._gonePeers.add(m.id); // its last progress messages may still be on the way
         realm.floor = Infinity;
         realm.kick();
       }
     };
     this._setLogPort(log);
-    realm.onTrace = (events) => this._post({ kind: 'trace/batch', events });
+    realm.onTrace = (events) => {
+      this._traceBox.push(events);
+      this._drain();
+    };
+    // A page that cannot keep up holds the VM back instead of queueing without bound.
+    realm.hold = () => this._held();
     // The two VMs' realms tell each other how far they have got on a port of their own (not the
     // logging channel, which a fault may cut; not via the page's busy main thread), and neither
     // runs more than slackMs past the other: a worker starved of CPU for a moment must not look
@@ -69,6 +92,7 @@ export class VmWorkerApi {
     let lastReport = 0;
     const reportProgress = (safe: number): void => {
       this._flushOutbox(); // before our progress, so the peer has the entries it may now replay
+      this._drain();
       if (safe > lastSafe + 0.05 && this._clock) {
         lastSafe = safe;
         this._clock.postMessage({ kind: 'progress', id: init.id, safe } satisfies ClockPortMessage);
@@ -109,6 +133,44 @@ export class VmWorkerApi {
     this._net?.postMessage(m);
   }
 
+  private _held(): boolean {
+    return this._traceBox.full || this._netQueue.length >= NET_HOLD_AT;
+  }
+
+  /**
+   * Post what may go now: a few batches unacknowledged at most, each bounded, and not more often
+   * than every TRACE_EVERY_MS / NET_EVERY_MS unless a full batch waits (every message costs the page).
+   */
+  private _drain(): void {
+    const now = performance.now();
+    let wait = Infinity;
+    if (now - this._lastTracePost >= TRACE_EVERY_MS || this._traceBox.queued >= this._traceBox.limits.maxBatch) {
+      for (let b = this._traceBox.take(); b; b = this._traceBox.take()) {
+        this._post({ kind: 'trace/batch', events: b });
+        this._lastTracePost = now;
+      }
+    } else wait = this._lastTracePost + TRACE_EVERY_MS - now;
+    if (this._netQueue.length > 0) {
+      if (now - this._lastNetPost >= NET_EVERY_MS || this._netQueue.length >= NET_BATCH) {
+        while (this._netQueue.length > 0 && this._netInFlight < NET_IN_FLIGHT) {
+          const envs = this._netQueue.length <= NET_BATCH ? this._netQueue.splice(0) : this._netQueue.splice(0, NET_BATCH);
+          this._netInFlight++;
+          this._lastNetPost = now;
+          this._post({ kind: 'net/envelopes', envs });
+        }
+      } else wait = Math.min(wait, this._lastNetPost + NET_EVERY_MS - now);
+    }
+    if (wait < Infinity && this._drainTimer === null) {
+      this._drainTimer = setTimeout(() => {
+        this._drainTimer = null;
+        this._drain();
+      }, wait);
+    }
+  }
+  private _lastTracePost = -Infinity;
+  private _lastNetPost = -Infinity;
+  private _drainTimer: ReturnType<typeof setTimeout> | null = null;
+
   private _send(to: NodeId, msg: Message): void {
     const hv = this._hv;
     const realm = this._realm;
@@ -124,7 +186,10 @@ export class VmWorkerApi {
       else realm.kick(); // a send outside a pump is flushed by the next one
       return;
     }
-    this._net?.postMessage({ kind: 'net/envelope', env } satisfies NetPortMessage);
+    // To the switch, storage or a client: batched per pump (see _drain).
+    this._netQueue.push(env);
+    if (this._netQueue.length >= NET_BATCH) this._drain();
+    else realm.kick();
   }
 
   private readonly _outbox: Envelope[] = [];

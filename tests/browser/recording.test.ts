@@ -77,10 +77,16 @@ describe('recordings and time travel', () => {
       assert.equal(await lab(page, 'l.virtualNow'), cp.at);
     }
     // The time bar itself: Home seeks to the start, End back to the end.
+    // (the bar is disabled while a seek replays: a key pressed before the page has re-enabled it is lost)
+    const barEnabled = (): Promise<unknown> =>
+      page.waitForFunction(() => (document.querySelector('input[aria-label="Time (virtual ms)"]') as HTMLInputElement | null)?.disabled === false);
     const bar = page.getByLabel('Time (virtual ms)');
+    await barEnabled();
     await bar.focus();
     await page.keyboard.press('Home');
     await page.waitForFunction(() => (globalThis as unknown as { __lab: Sim }).__lab.virtualNow === 0 && (globalThis as unknown as { __lab: Sim }).__lab.seeking === null);
+    await barEnabled();
+    await bar.focus();
     await page.keyboard.press('End');
     await page.waitForFunction((t) => (globalThis as unknown as { __lab: Sim }).__lab.virtualNow === t && (globalThis as unknown as { __lab: Sim }).__lab.seeking === null, live.now);
     await page.getByTestId('rec-time').filter({ hasText: /\/ / }).waitFor();

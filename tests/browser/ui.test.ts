@@ -100,6 +100,13 @@ describe('interface', () => {
     assert.ok(same, 'the running session is untouched');
     await page.getByLabel('Assembly source').fill('start:\n  li r1, msg\n  call puts\n  halt\nmsg: .string "made by hand\\n"\n  .align 4\n.include "lib"\n');
     await page.getByRole('button', { name: 'Assemble and run' }).click();
+    // The new lab replaces the panels once its workers answer: wait for that before scrolling to them.
+    await page.waitForFunction(() => {
+      const g = globalThis as unknown as { __lab: object; __labBefore: object };
+      return g.__lab !== g.__labBefore;
+    });
+    await page.evaluate(() => (globalThis as unknown as { __lab: { ready: Promise<void> } }).__lab.ready);
+    await page.getByTestId('icount-B').waitFor();
     // xterm.js renders only terminals on screen.
     await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
     await page.locator('.console[data-vm=A]', { hasText: 'made by hand' }).waitFor({ timeout: 10_000 });

@@ -153,9 +153,14 @@ describe('d3 views', () => {
         await page.waitForTimeout(100);
       }
     }
-    await page.waitForTimeout(1500);
-    const tp = Number.parseFloat((await page.getByTestId('metric-throughput-value').textContent()) ?? '');
-    assert.ok(tp > 0, `throughput ${tp}`);
+    // Replies flow: the throughput (replies per virtual second, trailing 0.25 s) becomes positive.
+    const tpText = page.getByTestId('metric-throughput-value');
+    const end = Date.now() + 20_000;
+    let tp = 0;
+    while (!((tp = Number.parseFloat((await tpText.textContent()) ?? '')) > 0)) {
+      if (Date.now() > end) throw new Error(`throughput ${tp}`);
+      await page.waitForTimeout(100);
+    }
     assert.ok((await page.locator('.viz-metric path.line[d^="M"]').count()) >= 3, 'lines are drawn');
     await page.locator('.viz-tabs').scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'test-results/viz-metrics.png' });

@@ -29,7 +29,9 @@ export interface VmInspect {
   /** The VM's log buffer: the primary's unsent entries, or the backup's received, unreplayed ones. */
   readonly buffer: readonly EntryView[];
   readonly bufferCapacity: number;
+  /** The first outputs held by the Output Rule (at most 64: a guest may hold thousands), and how many in all. */
   readonly held: readonly { seq: number; kind: OutputKind; heldAt: number }[];
+  readonly heldCount: number;
   readonly ackedSeq: number;
   readonly receivedSeq: number;
   readonly consumedSeq: number;
@@ -60,7 +62,8 @@ export function inspectVm(hv: Hypervisor, clock: { virtualMs: number; behindMs: 
     disasm: disassemble(m.mem, start, 48).map((l) => ({ addr: l.addr, text: l.text, current: l.addr === m.pc })),
     buffer: hv.bufferedEntries(64).map((e) => ({ seq: e.seq, icount: e.icount, kind: e.kind })),
     bufferCapacity: hv.role === 'backup' ? hv.config.backupLogCapacity : hv.config.primaryLogCapacity,
-    held: hv.heldOutputs.map((h) => ({ seq: h.seq, kind: h.kind, heldAt: h.heldAt })),
+    held: hv.heldOutputs.slice(0, 64).map((h) => ({ seq: h.seq, kind: h.kind, heldAt: h.heldAt })),
+    heldCount: hv.heldOutputs.length,
     ackedSeq: hv.ackedSeq,
     receivedSeq: hv.receivedSeq,
     consumedSeq: hv.consumedSeq,

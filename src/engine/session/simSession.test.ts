@@ -75,3 +75,24 @@ describe('SimSession', () => {
     expect(s.actions).toHaveLength(1);
   });
 });
+
+describe('SimSession: an action taken when a slice stopped mid-instant', () => {
+  it('is applied after the rest of that instant, as the replay applies it, so the runs agree', () => {
+    // Stop slices after every few events until one stops with more events due at the same time.
+    const a = new SimSession(spec);
+    a.act({ kind: 'workload', count: 3, perSecond: 200 });
+    let midInstant = false;
+    for (let i = 0; i < 20_000 && !midInstant; i++) {
+      let n = 0;
+      a.runTo(200, () => ++n > 3);
+      midInstant = a.world.sched.peekTime() === a.now;
+    }
+    expect(midInstant).toBe(true);
+    a.act({ kind: 'kill-primary' });
+    a.runTo(260);
+    const b = new SimSession(spec, a.actions);
+    b.runTo(260);
+    expect(b.stateHashes()).toEqual(a.stateHashes());
+    expect(b.trace).toEqual(a.trace);
+  });
+});

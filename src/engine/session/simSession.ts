@@ -145,6 +145,9 @@ export class SimSession {
    * discarded: the future forks from here. Returns whether it had an effect, and how many were dropped.
    */
   act(action: LabAction): { applied: boolean; discarded: number } {
+    // A slice may have stopped in the middle of an instant; a replay applies the action after every
+    // event due at its time, so finish the instant first or the two runs part here.
+    this.runTo(this.now);
     const discarded = this._actions.length - this._next;
     this._actions.length = this._next;
     const timed = { ...action, at: this.now } as TimedAction;

@@ -64,7 +64,7 @@ function End({ vm, side }: { vm: VmInspect | undefined; side: 'primary' | 'backu
           </table>
         )}
       </details>
-      {side === 'primary' && vm.held.length > 0 && <p className="viz-held">{vm.held.length} output(s) held until acked</p>}
+      {side === 'primary' && vm.heldCount > 0 && <p className="viz-held">{vm.heldCount} output(s) held until acked</p>}
     </div>
   );
 }
