@@ -8,7 +8,7 @@
 // Failure detection: heartbeats and log traffic, with a timeout; go-live needs test-and-set on
 // shared storage first (§2.3). All time is the NodeEnv's virtual time.
 
-import { Machine, type DiskRequest, type MachineHost, type MachineInput, type MachineSnapshot } from '../machine/machine';
+import { Machine, type DiskRequest, type MachineHost, type MachineInput } from '../machine/machine';
 import { PORT } from '../machine/isa';
 import { decodeBatch, digestBytes, encodeBatch, isBoundaryEntry, type LogEntry, type OutputKind } from './log';
 import { STORAGE, SWITCH, type Message, type NodeEnv, type NodeId, type Timer } from './messages';
@@ -317,13 +317,14 @@ export class Hypervisor implements MachineHost {
       case 'frame':
         if (this.role === 'primary' || this.role === 'live') this._queueInput({ kind: 'packet', frame: msg.frame });
         break;
-      case 'disk-done':
+      case 'disk-done': {
         // The first completion counts; a second one (for a retried request) is dropped.
         const queued = this._inputs.some((i) => i.kind === 'disk' && i.tag === msg.tag);
         if (this._pendingIo && this._pendingIo.tag === msg.tag && this.role !== 'backup' && !queued) {
           this._queueInput(msg.data ? { kind: 'disk', ok: msg.ok, data: msg.data, tag: msg.tag } : { kind: 'disk', ok: msg.ok, tag: msg.tag });
         }
         break;
+      }
       case 'tas-result':
         if (msg.tag === this._tasTag) this._onTasResult(msg.won, msg.holder, msg.gen);
         break;
