@@ -371,9 +371,11 @@ export class Hypervisor implements MachineHost {
           this._retransmit();
         }
         if (this.role === 'primary' || this.role === 'live') this._retryIo();
-        // A live VM keeps telling the switch where the service MAC is (as a host's gratuitous
-        // ARPs do), so an advertisement lost to a partition at go-live is not lost for good.
-        if (this.role === 'live' && this.env.now() - this._advertisedAt >= 10 * this.config.heartbeatMs) {
+        // A VM that won test-and-set keeps telling the switch where the service MAC is (as a
+        // host's gratuitous ARPs do), so an advertisement lost to a partition is not lost for
+        // good: while live, and while primary of a pair whose backup it still hears.
+        const serving = this.role === 'live' || (this.role === 'primary' && this._gen > 0 && this.env.now() - this._lastHeard < this.config.failureTimeoutMs);
+        if (serving && this.env.now() - this._advertisedAt >= 10 * this.config.heartbeatMs) {
           this._advertisedAt = this.env.now();
           this.env.send(SWITCH, { t: 'advertise' });
         }
