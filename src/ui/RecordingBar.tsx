@@ -87,6 +87,9 @@ function ImportButton() {
   );
 }
 
+/** The range input keeps its value in limited precision: the far end of the bar means the end, exactly. */
+const snap = (t: number, end: number): number => (Math.abs(t - end) <= Math.abs(end) * 1e-9 ? end : t);
+
 export function RecordingBar() {
   const runtime = useLab((s) => s.runtime);
   const rec = useLab((s) => s.recording);
@@ -173,8 +176,8 @@ export function RecordingBar() {
             disabled={!seekable}
             value={drag ?? now}
             onChange={(e) => setDrag(Number(e.target.value))}
-            onPointerUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
-            onKeyUp={() => drag !== null && (void lab.seek(drag), setDrag(null))}
+            onPointerUp={() => drag !== null && (void lab.seek(snap(drag, end)), setDrag(null))}
+            onKeyUp={() => drag !== null && (void lab.seek(snap(drag, end)), setDrag(null))}
           />
           <div className="marks" aria-hidden="true">
             {actions.slice(-200).map((a, i) => (
