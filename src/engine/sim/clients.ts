@@ -52,7 +52,8 @@ export class Client {
       this._script = [...workload.requests].sort((a, b) => a.at - b.at);
       this._scheduleScripted();
     } else {
-      env.after(workload.startAt + env.rng.next() * workload.thinkMs, () => this._nextRandom());
+      // startAt is a virtual time: a workload switched on at t starts then, not t ms later.
+      env.after(Math.max(0, workload.startAt - env.now()) + env.rng.next() * workload.thinkMs, () => this._nextRandom());
     }
   }
 

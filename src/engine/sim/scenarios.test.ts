@@ -102,3 +102,15 @@ describe('scenario files', () => {
     expect(r.failover.faultToFirstOutputMs).toBeGreaterThan(0);
   });
 });
+
+describe('learner workload', () => {
+  it('automatic clients switched on at t start then, not t ms later', () => {
+    const r = runScenario(validateScenario({ program: 'kv-server', durationMs: 700 }), {
+      actions: [{ at: 500, kind: 'workload', count: 2, perSecond: 100 }],
+      recordTrace: true,
+    });
+    const first = r.world.trace.find((e) => e.type === 'client/invoke' && e.client >= 100);
+    expect(first?.t).toBeGreaterThanOrEqual(500);
+    expect(first!.t).toBeLessThan(520);
+  });
+});

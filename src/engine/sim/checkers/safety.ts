@@ -78,6 +78,8 @@ export class SafetyMonitor {
   /** Since the faults stopped for settleMs: requests answered, and the first one missed. */
   private _checked = 0;
   private _answeredSince = 0;
+  /** Requests the client gave up on since then, whose reply may still come. */
+  private readonly _late = new Set<string>();
   /** Per client since then: answered at least once, and its first unanswered request. */
   private readonly _clients = new Map<string, { answered: boolean; miss: { key: string; invoke: number } | null }>();
   private _lastFaultAt = 0;
@@ -152,6 +154,7 @@ export class SafetyMonitor {
           this._checked = 0;
           this._answeredSince = 0;
           this._clients.clear();
+          this._late.clear();
         }
         if (ev.kind === 'power-off-primary' && ev.detail !== 'no effect' && this._poweredOffAt === null) {
           this._poweredOffAt = ev.t;
@@ -179,6 +182,16 @@ export class SafetyMonitor {
         if (!ev.duplicate) {
           this._answers++;
           this._settle(`${ev.client}#${ev.reqId}`, true);
+        } else {
+          this._late.delete(`${ev.client}#${ev.reqId}`);
+        }
+        // Any reply once the faults have stopped (a late one, to an older request, too) shows the
+        // service is answering this client: slow under a backlog, but not down.
+        if (ev.t >= this._lastFaultAt + this.liveOpts.settleMs) {
+          const client = String(ev.client);
+          const c = this._clients.get(client) ?? { answered: false, miss: null };
+          c.answered = true;
+          this._clients.set(client, c);
         }
         break;
       }
@@ -201,7 +214,11 @@ export class SafetyMonitor {
     if (answered) {
       c.answered = true;
       this._answeredSince++;
-    } else c.miss ??= { key, invoke };
+    } else {
+      c.miss ??= { key, invoke };
+      this._late.add(key);
+      if (this._late.size > 10_000) this._late.delete(this._late.values().next().value!);
+    }
     this._clients.set(client, c);
   }
 
