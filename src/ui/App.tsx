@@ -159,6 +159,11 @@ function Verdicts() {
         {row('Output Requirement', v.outputRequirement, completed, 'verdict-or')}
         {row('Split brain', v.splitBrain, null, 'verdict-sb')}
         {row('Replay', v.replay, null, 'verdict-replay')}
+        {row('Durability', v.durability, null, 'verdict-durability')}
+        {row('Power-off', v.powerOff, null, 'verdict-power-off')}
+        {row('Guest clock', v.clock, null, 'verdict-clock')}
+        {row('Replies', v.replies, null, 'verdict-replies')}
+        {row('Liveness', v.liveness, null, 'verdict-liveness')}
       </ul>
     </section>
   );

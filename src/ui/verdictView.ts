@@ -23,7 +23,7 @@ export interface VerdictLike {
  */
 export function verdictView(v: VerdictLike, completedOps: number | null): VerdictView {
   const notChecked = v.status === 'not-checked' || v.ok === 'not-checked' || v.operations === 0 || (completedOps === 0 && v.ok === true);
-  if (notChecked) return { tone: 'not-checked', mark: '–', text: 'not checked (no completed operations)' };
+  if (notChecked) return { tone: 'not-checked', mark: '–', text: v.status === 'not-checked' ? v.message : 'not checked (no completed operations)' };
   if (v.ok === true) return { tone: 'ok', mark: '✔', text: v.message };
   if (v.ok === 'unknown') return { tone: 'unknown', mark: '?', text: v.message };
   return { tone: 'bad', mark: '✖', text: v.message };
