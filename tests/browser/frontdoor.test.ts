@@ -105,6 +105,16 @@ describe('the front door', () => {
     });
   }
 
+  it('fresh page, a tour link to no chapter: a message, and the default lab runs', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${appUrl()}#tour=no-such-chapter/3`);
+    await page.getByRole('alert').filter({ hasText: 'Not opened: the tour has no chapter called “no-such-chapter”' }).waitFor();
+    await page.getByTestId('icount-B').waitFor();
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
   it('pasted into an open tab, damaged links leave the running session in place', async () => {
     const page = await openLab(browser, errors);
     await page.getByLabel('Runtime').selectOption('simulator');
