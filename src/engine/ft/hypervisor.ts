@@ -132,6 +132,8 @@ export class Hypervisor implements MachineHost {
   private _lastClock: number | null = null;
   private _lastTracedClock: number | null = null;
   private _advertisedAt = 0;
+  /** When the peer last actually sent something (a resume restarts the detector, not this). */
+  private _lastMessageAt = -Infinity;
   /** Statistics. */
   readonly stats = { entries: 0, logBytes: 0, outputs: 0, outputDelayMsTotal: 0, outputDelayMsMax: 0, stalledMs: 0 };
 
@@ -304,11 +306,11 @@ export class Hypervisor implements MachineHost {
     if (!this.alive || this.paused) return; // a paused VM's NIC drops what arrives
     switch (msg.t) {
       case 'log':
-        if (from === this.peer) this._lastHeard = this.env.now();
+        if (from === this.peer) this._lastHeard = this._lastMessageAt = this.env.now();
         if (this.role === 'backup' && from === this.peer && !this._draining && this._synced) this._onLog(msg);
         break;
       case 'ack':
-        if (from === this.peer) this._lastHeard = this.env.now();
+        if (from === this.peer) this._lastHeard = this._lastMessageAt = this.env.now();
         if (this.role === 'primary' && from === this.peer) this._onAck(msg);
         break;
       case 'snapshot':
@@ -374,7 +376,7 @@ export class Hypervisor implements MachineHost {
         // A VM that won test-and-set keeps telling the switch where the service MAC is (as a
         // host's gratuitous ARPs do), so an advertisement lost to a partition is not lost for
         // good: while live, and while primary of a pair whose backup it still hears.
-        const serving = this.role === 'live' || (this.role === 'primary' && this._gen > 0 && this.env.now() - this._lastHeard < this.config.failureTimeoutMs);
+        const serving = this.role === 'live' || (this.role === 'primary' && this._gen > 0 && this.env.now() - this._lastMessageAt < this.config.failureTimeoutMs);
         if (serving && this.env.now() - this._advertisedAt >= 10 * this.config.heartbeatMs) {
           this._advertisedAt = this.env.now();
           this.env.send(SWITCH, { t: 'advertise' });
