@@ -30,7 +30,7 @@ export async function benchUi(soakSeconds = 60, runtime: 'workers' | 'simulator'
       await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
     }
     await page.getByLabel('Automatic clients').selectOption('8');
-    await page.getByLabel('Speed').fill('5'); // the top of the slider: full speed (the governor holds what the machine sustains)
+    await page.getByLabel('Speed').fill('6'); // the top of the slider: full speed (the governor holds what the machine sustains)
     await page.waitForTimeout(2000);
     // A string, not a function: the TS loader would wrap inner functions in helpers the page lacks.
     const frames = (await page.evaluate(`new Promise((resolve) => {

@@ -1,6 +1,7 @@
 // Lockstep: a primary and a backup VM in two Web Workers, a logging channel between them,
 // clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
+import { HUMAN_SPEED } from './stage/stageModel';
 import { PROGRAM_NAMES, type ProgramName } from '../engine/programs/index';
 import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
@@ -10,9 +11,12 @@ import { currentLab, labActions, startLab, useLab, type Runtime } from './labSto
 import { RecordingBar, openShareLink } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
 import { VmPanel } from './VmPanel';
+import { Stage } from './stage/Stage';
+import { faultAvailability } from './stage/StageMenu';
+import { roundTimes } from './stage/StageNews';
 import { VizPanels } from './viz/VizPanels';
 
-const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
+const SPEEDS = [0.001, 0.005, HUMAN_SPEED, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 
 function Controls({ onHelp }: { onHelp: () => void }) {
@@ -23,6 +27,8 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const rate = useLab((s) => s.workloadRate);
   const runtime = useLab((s) => s.runtime);
   const tour = useLab((s) => s.tour !== null);
+  const vms = useLab((s) => s.vms);
+  const can = faultAvailability(vms);
   const lab = currentLab;
   return (
     <div className="controls" role="toolbar" aria-label="Controls" data-panel="controls">
@@ -57,17 +63,27 @@ function Controls({ onHelp }: { onHelp: () => void }) {
         <output>{speedLabel(speed)}</output>
       </label>
       <span className="sep" />
+      <button onClick={startOver} title="Start this program again from the beginning (in the tour: this step again)">
+        ↺ Start over
+      </button>
+      <span className="sep" />
       <span className="faults" role="group" aria-label="Faults" data-panel="faults">
-        <button className="danger" onClick={() => lab()?.kill('primary')}>
+        <button className="danger" disabled={!can.primary} onClick={() => lab()?.kill('primary')}>
           Kill primary
         </button>
-        <button className="danger" onClick={() => lab()?.kill('backup')}>
+        <button className="danger" disabled={!can.backup} onClick={() => lab()?.kill('backup')}>
           Kill backup
         </button>
-        <button onClick={() => lab()?.powerOffPrimary()}>Power off primary</button>
-        <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
+        <button disabled={!can.primary} onClick={() => lab()?.powerOffPrimary()}>
+          Power off primary
+        </button>
+        <button disabled={!can.pair} onClick={() => lab()?.cutChannel('both')}>
+          Cut logging channel
+        </button>
         <button onClick={() => lab()?.heal()}>Heal</button>
-        <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+        <button disabled={!can.live} title={can.live ? undefined : 'Only after a failover, when a live VM runs alone'} onClick={() => lab()?.restartBackup()}>
+          Restart backup
+        </button>
       </span>
       <button onClick={onHelp} aria-label="Help and keyboard shortcuts">
         ?
@@ -94,6 +110,16 @@ function Controls({ onHelp }: { onHelp: () => void }) {
       </label>
     </div>
   );
+}
+
+/** Start over: the same program afresh, or in the tour the current step from its start. */
+function startOver(): void {
+  const s = useLab.getState();
+  if (s.tour) {
+    openChapter(s.tour.chapterId, s.tour.step);
+    return;
+  }
+  startLab(s.program, s.customSource ?? undefined);
 }
 
 function Channel() {
@@ -143,7 +169,7 @@ function Verdicts() {
   if (!v) return null;
   const row = (name: string, ok: boolean | 'unknown', msg: string, id: string) => (
     <li className={ok === true ? 'ok' : ok === 'unknown' ? 'unknown' : 'bad'} data-testid={id}>
-      <span aria-hidden="true">{ok === true ? '✔' : ok === 'unknown' ? '?' : '✖'}</span> <strong>{name}:</strong> {msg}
+      <span aria-hidden="true">{ok === true ? '✔' : ok === 'unknown' ? '?' : '✖'}</span> <strong>{name}:</strong> {roundTimes(msg)}
     </li>
   );
   return (
@@ -209,12 +235,19 @@ function Notice() {
   );
 }
 
+/** The speed a page opens at: `?speed=` (tests and benchmarks ask for full speed), else human pace. */
+function initialSpeed(): number {
+  const q = Number(new URLSearchParams(location.search).get('speed'));
+  return Number.isFinite(q) && q > 0 ? q : HUMAN_SPEED;
+}
+
 /** What the address says to open: a chapter (#tour=id/step), a shared session (#run=…), or the default lab. */
 function openFromLocation(): void {
   const hash = location.hash;
   const tour = /^#tour=([\w-]+)(?:\/(\d+))?$/.exec(hash);
   if (tour && openChapter(tour[1]!, Math.max(0, Number(tour[2] ?? 1) - 1))) return;
   if (hash.startsWith('#run=') && openShareLink(hash.slice('#run='.length))) return;
+  useLab.setState({ speed: initialSpeed() });
   startLab('kv-server');
 }
 
@@ -275,25 +308,31 @@ export function App() {
           {errors.join('\n')}
         </pre>
       )}
-      <div className="vms">
-        {vms.map((v) => (
-          <VmPanel key={v.id} vm={v} />
-        ))}
-      </div>
-      <div className="lower">
-        <ClientPanel />
-        <Verdicts />
-        <Feed />
-      </div>
-      <VizPanels />
-      <div className="lower2">
-        <Channel />
-        <Switches />
-        <details className="editor-box">
-          <summary>Write your own program</summary>
-          <Editor />
-        </details>
-      </div>
+      <Stage />
+      <section className="details" aria-labelledby="details-h">
+        <h2 id="details-h" className="details-title">
+          Details <small>registers, memory and consoles of each VM; client, checkers, timeline, metrics</small>
+        </h2>
+        <div className="vms">
+          {vms.map((v) => (
+            <VmPanel key={v.id} vm={v} />
+          ))}
+        </div>
+        <div className="lower">
+          <ClientPanel />
+          <Verdicts />
+          <Feed />
+        </div>
+        <VizPanels />
+        <div className="lower2">
+          <Channel />
+          <Switches />
+          <details className="editor-box">
+            <summary>Write your own program</summary>
+            <Editor />
+          </details>
+        </div>
+      </section>
     </main>
   );
 }
