@@ -47,8 +47,16 @@ function Controls({ onHelp }: { onHelp: () => void }) {
           ))}
         </select>
       </label>
-      {running ? <button onClick={labActions.pause}>Pause</button> : <button onClick={labActions.resume}>Resume</button>}
-      <button onClick={labActions.step}>Step</button>
+      {running ? (
+        <button onClick={labActions.pause}>Pause</button>
+      ) : (
+        <button onClick={labActions.resume} disabled={tour} title={tour ? 'In the tour the clock belongs to the step: Next runs it' : undefined}>
+          Resume
+        </button>
+      )}
+      <button onClick={labActions.step} disabled={tour} title={tour ? 'In the tour the clock belongs to the step: Next runs it' : undefined}>
+        Step
+      </button>
       <label className="speed">
         Speed{' '}
         <input

@@ -367,10 +367,13 @@ export const labActions = {
     useLab.setState({ running: false });
   },
   resume(): void {
+    // In the tour the clock belongs to the step (Next runs it): running on would spoil the narration.
+    if (useLab.getState().tour) return;
     lab?.resume();
     useLab.setState({ running: true });
   },
   step(): void {
+    if (useLab.getState().tour) return;
     lab?.step();
     useLab.setState({ running: false });
   },

@@ -342,25 +342,20 @@ export function Stage() {
     }
   }
 
-  // Fit the stage to the window: the SVG takes what is left below the toolbar.
+  // Fit the stage to the window: the SVG takes what is left below the toolbar (and above a
+  // presenter's caption bar). Measured after every render: bars above it come and go.
   useLayoutEffect(() => {
-    const fit = (): void => {
-      const el = wrap.current;
-      if (!el) return;
-      const top = el.getBoundingClientRect().top + window.scrollY;
-      setHeight(Math.max(260, window.innerHeight - top - 56));
-    };
-    fit();
-    window.addEventListener('resize', fit);
-    const ro = new ResizeObserver(fit);
-    const header = document.querySelector('main > header');
-    const controls = document.querySelector('main > .controls');
-    if (header) ro.observe(header);
-    if (controls) ro.observe(controls);
-    return () => {
-      window.removeEventListener('resize', fit);
-      ro.disconnect();
-    };
+    const el = wrap.current;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    const caption = document.querySelector('.caption-bar')?.getBoundingClientRect().height ?? 0;
+    const h = Math.max(260, Math.round(window.innerHeight - top - 62 - caption));
+    if (h !== height) setHeight(h);
+  }, [frame, height]);
+  useEffect(() => {
+    const again = (): void => setHeight(null);
+    window.addEventListener('resize', again);
+    return () => window.removeEventListener('resize', again);
   }, []);
 
   const hlSet = new Set(highlight ?? []);

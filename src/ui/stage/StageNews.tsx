@@ -39,15 +39,17 @@ export function StageNews() {
         ) : (
           <span className="muted"> not checked yet</span>
         )}
-        {off.length > 0 && (
-          <span className={`stage-switches${hl('switches')}`} data-panel="switches">
-            {off.map((o) => (
+        <span className={`stage-switches${hl('switches')}`} data-panel="switches">
+          {off.length === 0 ? (
+            <span className="safe">every safety mechanism on</span>
+          ) : (
+            off.map((o) => (
               <span key={o} className="unsafe">
                 {o}
               </span>
-            ))}
-          </span>
-        )}
+            ))
+          )}
+        </span>
       </div>
       <div className={`stage-feed${hl('feed')}`} data-panel="feed" role="log" aria-label="What happened, latest">
         <strong>What happened</strong>
