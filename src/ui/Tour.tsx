@@ -98,7 +98,8 @@ export function Narration({ text }: { text: string }) {
 
 /**
  * Outline the panels that matter: the tour step's, or the one presenter mode focuses on. A
- * generated style rule, immune to re-renders; in presenter mode the other panels are dimmed.
+ * generated style rule, immune to re-renders; in presenter mode the other panels lose their colour
+ * (not their contrast: they must stay readable).
  */
 export function HighlightStyle() {
   const tourIds = useLab((s) => s.tour?.highlight);
@@ -109,7 +110,7 @@ export function HighlightStyle() {
   const dim = ids.map((id) => `:not([data-panel~="${id}"])`).join('');
   return (
     <style>{`${sel} { outline: 3px solid var(--highlight); outline-offset: 2px; box-shadow: 0 0 0 6px var(--highlight-soft); }
-body.presenter main .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim}, body.presenter main .lower2 > [data-panel]${dim} { opacity: 0.45; }`}</style>
+body.presenter main .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim}, body.presenter main .lower2 > [data-panel]${dim} { filter: grayscale(1); }`}</style>
   );
 }
 

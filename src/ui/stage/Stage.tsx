@@ -432,8 +432,11 @@ export function Stage() {
             </text>
           </g>
           {/* Logging channel */}
-          <Hot target={{ kind: 'channel' }} label="Logging channel: cut or heal" onOpen={open} panel="channel-view channel-stats metrics timeline" hl={hl('channel-view channel-stats metrics timeline')} className="channel">
-            <rect className="frame channel-bg" x={ch.x} y={ch.y} width={ch.w} height={ch.h} rx={8} />
+          <g className={`channel${hl('channel-view channel-stats metrics timeline') ? ' hl' : ''}`} data-panel="channel-view channel-stats metrics timeline">
+            <Hot target={{ kind: 'channel' }} label="Logging channel: cut or heal" onOpen={open} hl={false}>
+              <rect className="frame channel-bg" x={ch.x} y={ch.y} width={ch.w} height={ch.h} rx={8} />
+            </Hot>
+            <g pointerEvents="none">
             <text x={ch.x + ch.w / 2} y={ch.y + 18} className="node-title" textAnchor="middle">
               Logging channel
             </text>
@@ -461,7 +464,8 @@ export function Stage() {
             <text x={ch.x + ch.w / 2} y={LANE_LR + 60} className="tiny" textAnchor="middle">
               {channel.heartbeats.toLocaleString('en-US')} heartbeats
             </text>
-          </Hot>
+            </g>
+          </g>
           {left && <VmNode vm={left} box={SLOTS[0]!} fold={f} now={now} timeoutMs={timeoutMs} hl={hl} onOpen={open} />}
           {right && <VmNode vm={right} box={SLOTS[1]!} fold={f} now={now} timeoutMs={timeoutMs} hl={hl} onOpen={open} />}
           {ghosts.map((v, i) => (
@@ -479,7 +483,7 @@ export function Stage() {
                 <line x1={SLOTS[s]!.x + SLOTS[s]!.w / 2} y1={SLOTS[s]!.y + SLOTS[s]!.h} x2={SLOTS[s]!.x + SLOTS[s]!.w / 2} y2={STORAGE_BOX.y} className={f.blocked.has(`${v.id}>${STORAGE}`) ? 'cut' : ''} />
                 <rect x={SLOTS[s]!.x + SLOTS[s]!.w / 2 - 12} y={SLOTS[s]!.y + SLOTS[s]!.h} width={24} height={STORAGE_BOX.y - SLOTS[s]!.y - SLOTS[s]!.h} className="hit" />
                 {f.blocked.has(`${v.id}>${STORAGE}`) && (
-                  <text x={SLOTS[s]!.x + SLOTS[s]!.w / 2 + 8} y={STORAGE_BOX.y - 20} className="cut-text">
+                  <text x={SLOTS[s]!.x + SLOTS[s]!.w / 2 + 8} y={STORAGE_BOX.y - 20} className="cut-text" aria-hidden="true">
                     ✂
                   </text>
                 )}
