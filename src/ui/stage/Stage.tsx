@@ -29,6 +29,15 @@ const MSG_COLOR: Record<Flight['kind'], string> = {
 };
 const MAX_FLIGHTS = 60;
 
+/** The stage's own work per frame (render to commit, plus spawning messages), in ms, for the benchmark. */
+const COST_KEPT = 1200;
+export const stageCost: number[] = [];
+function noteCost(ms: number): void {
+  stageCost.push(ms);
+  if (stageCost.length > COST_KEPT) stageCost.splice(0, stageCost.length - COST_KEPT);
+}
+Object.assign(globalThis, { __stageCost: stageCost });
+
 /** Wall ms a message takes to cross its edge: slow enough to follow at the default speeds. */
 function flightMs(speed: number): number {
   if (speed <= 0.1) return 1100;
@@ -237,6 +246,7 @@ function VmNode({ vm, box, fold, now, timeoutMs, hl, onOpen }: { vm: VmInspect; 
 
 /** The stage: one SVG of the whole system, plus the checkers and the latest news beneath it. */
 export function Stage() {
+  const renderStart = performance.now();
   const vms = useLab((s) => s.vms);
   const now = useLab((s) => s.virtualNow);
   const mac = useLab((s) => s.macOwner);
@@ -283,6 +293,12 @@ export function Stage() {
   function animate(flights: readonly Flight[], speed: number): void {
     const g = layer.current;
     if (!g || flights.length === 0) return;
+    const t0 = performance.now();
+    spawn(g, flights, speed);
+    noteCost(performance.now() - t0);
+  }
+
+  function spawn(g: SVGGElement, flights: readonly Flight[], speed: number): void {
     const dur = flightMs(speed);
     // A batch from a fast run: draw the last few of each kind, not hundreds.
     const perKind = new Map<string, number>();
@@ -341,6 +357,10 @@ export function Stage() {
       if (f.kind === 'entry') stagger += dur / 8;
     }
   }
+
+  useLayoutEffect(() => {
+    noteCost(performance.now() - renderStart);
+  });
 
   // Fit the stage to the window: the SVG takes what is left below the toolbar (and above a
   // presenter's caption bar). Measured after every render: bars above it come and go.
