@@ -328,8 +328,8 @@ export function Stage() {
         .attr('data-drop', f.drop ? 'yes' : null)
         .attr('transform', `translate(${at(0)[0]},${at(0)[1]})`)
         .style('opacity', stagger > 0 ? 0 : 1);
-      if (f.kind === 'heartbeat') el.append('circle').attr('r', 7).attr('fill', color);
-      else el.append('rect').attr('x', -10).attr('y', -9).attr('width', 20).attr('height', 18).attr('rx', f.kind === 'entry' ? 2 : 9).attr('fill', color);
+      if (f.kind === 'heartbeat') el.append('circle').attr('r', 8).attr('fill', color);
+      else el.append('rect').attr('x', -12).attr('y', -10).attr('width', 24).attr('height', 20).attr('rx', f.kind === 'entry' ? 2 : 10).attr('fill', color);
       el.append('text').attr('class', 'msg-glyph').attr('text-anchor', 'middle').attr('y', 4).text(f.glyph);
       el.append('title').text(f.label);
       const end = f.drop ? 0.55 : 1;
