@@ -184,4 +184,27 @@ describe('the stage', () => {
       await page.close();
     }
   });
+
+  it('a teaching switch restarts the run with the same automatic clients; after Power off primary no dead end', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      await page.getByLabel('Automatic clients').selectOption('3');
+      await page.getByRole('region', { name: 'Teaching switches' }).getByLabel('Output Rule').uncheck();
+      await page.waitForFunction(() => (document.querySelector('select[aria-label="Automatic clients"]') as HTMLSelectElement | null)?.value === '3');
+      assert.equal(await page.getByLabel('Automatic clients').inputValue(), '3', 'still 3 automatic clients after the restart');
+      const faults = page.getByRole('group', { name: 'Faults' });
+      await faults.getByRole('button', { name: 'Power off primary' }).click();
+      // Both halt: no fault applies any more, and Start over is there.
+      await page.locator('.stage-vm.role-halted[data-vm="A"]').waitFor({ timeout: 20_000 });
+      await page.locator('.stage-vm.role-halted[data-vm="B"]').waitFor({ timeout: 20_000 });
+      for (const name of ['Kill primary', 'Kill backup', 'Power off primary', 'Cut logging channel', 'Restart backup']) assert.ok(await faults.getByRole('button', { name, exact: true }).isDisabled(), `${name} is disabled`);
+      await page.getByRole('button', { name: '↺ Start over' }).click();
+      await page.locator('.stage-vm.role-primary[data-vm="A"]').waitFor();
+      await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
 });
