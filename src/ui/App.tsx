@@ -16,7 +16,7 @@ import { faultAvailability } from './stage/StageMenu';
 import { roundTimes } from './stage/StageNews';
 import { VizPanels } from './viz/VizPanels';
 
-const SPEEDS = [0.001, 0.005, HUMAN_SPEED, 0.1, 1, 10, 50];
+const SPEEDS = [0.001, 0.01, HUMAN_SPEED, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 
 function Controls({ onHelp }: { onHelp: () => void }) {
