@@ -453,7 +453,7 @@ export function Stage() {
           </g>
           {/* Logging channel */}
           <g className={`channel${hl('channel-view channel-stats metrics timeline') ? ' hl' : ''}`} data-panel="channel-view channel-stats metrics timeline">
-            <Hot target={{ kind: 'channel' }} label="Logging channel: cut or heal" onOpen={open} hl={false}>
+            <Hot target={{ kind: 'channel' }} label="Logging channel: open its menu" onOpen={open} hl={false}>
               <rect className="frame channel-bg" x={ch.x} y={ch.y} width={ch.w} height={ch.h} rx={8} />
             </Hot>
             <g pointerEvents="none">
@@ -499,7 +499,7 @@ export function Stage() {
           {/* Shared storage and its links */}
           {[left, right].map((v, s) =>
             v ? (
-              <Hot key={v.id} target={{ kind: 'storage-link', id: v.id }} label={`Link from VM ${v.id} to shared storage: partition`} onOpen={open} hl={false} className="storage-link">
+              <Hot key={v.id} target={{ kind: 'storage-link', id: v.id }} label={`Link from VM ${v.id} to shared storage: open its menu`} onOpen={open} hl={false} className="storage-link">
                 <line x1={SLOTS[s]!.x + SLOTS[s]!.w / 2} y1={SLOTS[s]!.y + SLOTS[s]!.h} x2={SLOTS[s]!.x + SLOTS[s]!.w / 2} y2={STORAGE_BOX.y} className={f.blocked.has(`${v.id}>${STORAGE}`) ? 'cut' : ''} />
                 <rect x={SLOTS[s]!.x + SLOTS[s]!.w / 2 - 12} y={SLOTS[s]!.y + SLOTS[s]!.h} width={24} height={STORAGE_BOX.y - SLOTS[s]!.y - SLOTS[s]!.h} className="hit" />
                 {f.blocked.has(`${v.id}>${STORAGE}`) && (
