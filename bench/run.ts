@@ -78,6 +78,8 @@ if (u) {
   results.ui_heap_mb_after_60s = round(u.heapMbAfter60s, 1);
   row('ui_frame_ms_p95', u.frameP95.toFixed(2), `rAF intervals over 10 s, full speed, 8 automatic clients (p50 ${u.frameP50.toFixed(2)}; 60 Hz = 16.67)`);
   row('ui_heap_mb_after_60s', u.heapMbAfter60s.toFixed(1), `main-thread JS heap after GC (${u.heapMbAt10s.toFixed(1)} MB at 10 s)`);
+  results.ui_stage_ms_p95 = round(u.stageP95, 2);
+  row('ui_stage_ms_p95', u.stageP95.toFixed(2), `the stage's own work per frame in those 10 s: render to commit plus spawning messages (${u.stageSamples} samples)`);
 }
 
 const us = await benchUi(60, 'simulator');

@@ -1,6 +1,7 @@
 // Lockstep: a primary and a backup VM in two Web Workers, a logging channel between them,
 // clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
+import { HUMAN_SPEED } from './stage/stageModel';
 import { PROGRAM_NAMES, type ProgramName } from '../engine/programs/index';
 import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
@@ -12,9 +13,12 @@ import { RecordingBar } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
 import { verdictView, type VerdictLike } from './verdictView';
 import { VmList } from './VmList';
+import { Stage } from './stage/Stage';
+import { faultAvailability } from './stage/StageMenu';
+import { roundTimes } from './stage/StageNews';
 import { VizPanels } from './viz/VizPanels';
 
-const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
+const SPEEDS = [0.001, 0.01, HUMAN_SPEED, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 
 function Controls({ onHelp }: { onHelp: () => void }) {
@@ -25,6 +29,8 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const rate = useLab((s) => s.workloadRate);
   const runtime = useLab((s) => s.runtime);
   const tour = useLab((s) => s.tour !== null);
+  const vms = useLab((s) => s.vms);
+  const can = faultAvailability(vms);
   const lab = currentLab;
   return (
     <div className="controls" role="toolbar" aria-label="Controls" data-panel="controls">
@@ -43,8 +49,16 @@ function Controls({ onHelp }: { onHelp: () => void }) {
           ))}
         </select>
       </label>
-      {running ? <button onClick={labActions.pause}>Pause</button> : <button onClick={labActions.resume}>Resume</button>}
-      <button onClick={labActions.step}>Step</button>
+      {running ? (
+        <button onClick={labActions.pause}>Pause</button>
+      ) : (
+        <button onClick={labActions.resume} disabled={tour} title={tour ? 'In the tour the clock belongs to the step: Next runs it' : undefined}>
+          Resume
+        </button>
+      )}
+      <button onClick={labActions.step} disabled={tour} title={tour ? 'In the tour the clock belongs to the step: Next runs it' : undefined}>
+        Step
+      </button>
       <label className="speed">
         Speed{' '}
         <input
@@ -59,17 +73,27 @@ function Controls({ onHelp }: { onHelp: () => void }) {
         <output>{speedLabel(speed)}</output>
       </label>
       <span className="sep" />
+      <button onClick={startOver} title="Start this program again from the beginning (in the tour: this step again)">
+        ↺ Start over
+      </button>
+      <span className="sep" />
       <span className="faults" role="group" aria-label="Faults" data-panel="faults">
-        <button className="danger" onClick={() => lab()?.kill('primary')}>
+        <button className="danger" disabled={!can.primary} onClick={() => lab()?.kill('primary')}>
           Kill primary
         </button>
-        <button className="danger" onClick={() => lab()?.kill('backup')}>
+        <button className="danger" disabled={!can.backup} onClick={() => lab()?.kill('backup')}>
           Kill backup
         </button>
-        <button onClick={() => lab()?.powerOffPrimary()}>Power off primary</button>
-        <button onClick={() => lab()?.cutChannel('both')}>Cut logging channel</button>
+        <button disabled={!can.primary} onClick={() => lab()?.powerOffPrimary()}>
+          Power off primary
+        </button>
+        <button disabled={!can.pair} onClick={() => lab()?.cutChannel('both')}>
+          Cut logging channel
+        </button>
         <button onClick={() => lab()?.heal()}>Heal</button>
-        <button onClick={() => lab()?.restartBackup()}>Restart backup</button>
+        <button disabled={!can.live} title={can.live ? undefined : 'Only after a failover, when a live VM runs alone'} onClick={() => lab()?.restartBackup()}>
+          Restart backup
+        </button>
       </span>
       <button onClick={onHelp} aria-label="Help and keyboard shortcuts">
         ?
@@ -96,6 +120,16 @@ function Controls({ onHelp }: { onHelp: () => void }) {
       </label>
     </div>
   );
+}
+
+/** Start over: the same program afresh, or in the tour the current step from its start. */
+function startOver(): void {
+  const s = useLab.getState();
+  if (s.tour) {
+    openChapter(s.tour.chapterId, s.tour.step);
+    return;
+  }
+  startLab(s.program, s.customSource ?? undefined);
 }
 
 function Channel() {
@@ -148,7 +182,7 @@ function Verdicts() {
     const view = verdictView(verdict, ops);
     return (
       <li className={view.tone} data-testid={id} data-tone={view.tone}>
-        <span aria-hidden="true">{view.mark}</span> <strong>{name}:</strong> {view.text}
+        <span aria-hidden="true">{view.mark}</span> <strong>{name}:</strong> {roundTimes(view.text)}
       </li>
     );
   };
@@ -220,6 +254,12 @@ function Notice() {
   );
 }
 
+/** The speed a page opens at: `?speed=` (tests and benchmarks ask for full speed), else human pace. */
+function initialSpeed(): number {
+  const q = Number(new URLSearchParams(location.search).get('speed'));
+  return Number.isFinite(q) && q > 0 ? q : HUMAN_SPEED;
+}
+
 export function App() {
   const vms = useLab((s) => s.vms);
   const errors = useLab((s) => s.errors);
@@ -229,6 +269,7 @@ export function App() {
   useShortcuts(setHelp);
   useEffect(() => {
     // What the address names (a chapter, a shared session) or the default lab; all through one front door.
+    useLab.setState({ speed: initialSpeed() });
     openLocation(location.hash, true);
     // A link pasted into this tab changes only the hash: open what it names (asking first if that replaces recorded actions).
     const onHash = (): void => openLocation(location.hash, false);
@@ -277,21 +318,27 @@ export function App() {
           {errors.join('\n')}
         </pre>
       )}
-      <VmList vms={vms} />
-      <div className="lower">
-        <ClientPanel />
-        <Verdicts />
-        <Feed />
-      </div>
-      <VizPanels />
-      <div className="lower2">
-        <Channel />
-        <Switches />
-        <details className="editor-box">
-          <summary>Write your own program</summary>
-          <Editor />
-        </details>
-      </div>
+      <Stage />
+      <section className="details" aria-labelledby="details-h">
+        <h2 id="details-h" className="details-title">
+          Details <small>registers, memory and consoles of each VM; client, checkers, timeline, metrics</small>
+        </h2>
+        <VmList vms={vms} />
+        <div className="lower">
+          <ClientPanel />
+          <Verdicts />
+          <Feed />
+        </div>
+        <VizPanels />
+        <div className="lower2">
+          <Channel />
+          <Switches />
+          <details className="editor-box">
+            <summary>Write your own program</summary>
+            <Editor />
+          </details>
+        </div>
+      </section>
     </main>
   );
 }

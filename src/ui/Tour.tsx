@@ -6,6 +6,7 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { CHAPTERS, chapterById } from '../engine/tour/chapters';
 import { ChapterPlayer, describeExpectation } from '../engine/tour/player';
 import type { Chapter, PanelId, Step } from '../engine/tour/types';
+import { learnerText } from './expectText';
 import { currentSim, startLab, startTour, useLab } from './labStore';
 
 const DONE_KEY = 'lockstep.tour.done';
@@ -97,7 +98,8 @@ export function Narration({ text }: { text: string }) {
 
 /**
  * Outline the panels that matter: the tour step's, or the one presenter mode focuses on. A
- * generated style rule, immune to re-renders; in presenter mode the other panels are dimmed.
+ * generated style rule, immune to re-renders; in presenter mode the other panels lose their colour
+ * (not their contrast: they must stay readable).
  */
 export function HighlightStyle() {
   const tourIds = useLab((s) => s.tour?.highlight);
@@ -108,7 +110,7 @@ export function HighlightStyle() {
   const dim = ids.map((id) => `:not([data-panel~="${id}"])`).join('');
   return (
     <style>{`${sel} { outline: 3px solid var(--highlight); outline-offset: 2px; box-shadow: 0 0 0 6px var(--highlight-soft); }
-body.presenter main > .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim}, body.presenter main .lower2 > [data-panel]${dim} { opacity: 0.45; }`}</style>
+body.presenter main .vms > [data-panel]${dim}, body.presenter main .lower > [data-panel]${dim}, body.presenter main .viz > [data-panel]${dim}, body.presenter main .lower2 > [data-panel]${dim} { filter: grayscale(1); }`}</style>
   );
 }
 
@@ -139,7 +141,7 @@ export function FocusPicker() {
         onChange={(e) => {
           const id = (e.target.value || null) as PanelId | null;
           useLab.setState({ focusPanel: id });
-          if (id) document.querySelector(`[data-panel~="${id}"]`)?.scrollIntoView({ block: 'center' });
+          if (id) (document.querySelector(`.stage [data-panel~="${id}"]`) ?? document.querySelector(`[data-panel~="${id}"]`))?.scrollIntoView({ block: 'center' });
         }}
       >
         <option value="">every panel</option>
@@ -240,7 +242,7 @@ function Expectations({ step, p }: { step: Step; p: ChapterPlayer }) {
           const ok = !unmet.has(d);
           return (
             <li key={i} className={ok ? 'ok' : 'bad'} data-testid="tour-expect">
-              <span aria-hidden="true">{ok ? '✔' : '✖'}</span> {d}
+              <span aria-hidden="true">{ok ? '✔' : '✖'}</span> {learnerText(e)}
               {!ok && <span className="sr-only"> (not seen)</span>}
             </li>
           );
@@ -299,7 +301,8 @@ export function TourPanel() {
   const firstPanel = tour?.highlight[0];
   useEffect(() => {
     if (!where || !firstPanel) return;
-    const el = document.querySelector(`[data-panel~="${firstPanel}"]`);
+    // The stage's element first: the detail panels below it are drill-downs.
+    const el = document.querySelector(`.stage [data-panel~="${firstPanel}"], .controls [data-panel~="${firstPanel}"]`) ?? document.querySelector(`[data-panel~="${firstPanel}"]`);
     if (!el) return;
     const r = el.getBoundingClientRect();
     if (r.top < 0 || r.bottom > window.innerHeight) {

@@ -440,6 +440,8 @@ export const labActions = {
     useLab.setState({ switches: { ...s.switches, ...change } });
     startLab(s.program, s.customSource ?? undefined);
     useLab.setState({ tour: null });
+    // The restart keeps the learner's workload: a switch is the only thing that changed.
+    if (s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
     const on = useLab.getState().switches;
     const unsafe = [!on.outputRule && 'Output Rule OFF', !on.testAndSet && 'test-and-set OFF', ...on.unlogged.map((u) => `${u} NOT logged`)].filter(Boolean);
     useLab.setState((st) => ({
@@ -451,10 +453,13 @@ export const labActions = {
     useLab.setState({ running: false });
   },
   resume(): void {
+    // In the tour the clock belongs to the step (Next runs it): running on would spoil the narration.
+    if (useLab.getState().tour) return;
     lab?.resume();
     useLab.setState({ running: true });
   },
   step(): void {
+    if (useLab.getState().tour) return;
     lab?.step();
     useLab.setState({ running: false });
   },

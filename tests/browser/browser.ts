@@ -46,7 +46,8 @@ export async function serveBuiltApp(): Promise<{ url: string; close(): void }> {
 export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(appUrl());
+  // Full speed: the page opens at human pace (a failover over several seconds), tests need not wait.
+  await page.goto(`${appUrl()}?speed=1`);
   await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
   await page.getByTestId('icount-B').waitFor();
   return page;

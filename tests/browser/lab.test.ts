@@ -147,7 +147,7 @@ describe('a crashing worker', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(appUrl());
+      await page.goto(`${appUrl()}?speed=1`);
       await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
       await page.getByTestId('icount-B').waitFor();
       await page.evaluate(() => {

@@ -1,0 +1,279 @@
+// What the stage draws, folded from the trace: which links are cut, who is dead, when each VM
+// last heard its peer (the failure detector's countdown), the latest console and client lines —
+// and, per event, the messages to animate along the stage's edges. Pure: no DOM, no clock.
+import type { LogEntryKind } from '../../engine/ft/log';
+import type { TraceEvent } from '../../engine/ft/trace';
+
+/**
+ * The speed a page opens at (virtual ms per wall ms): a failover (a 60–150 ms failure timeout)
+ * takes several seconds to watch, as the tour's chapters do (20 virtual ms a second).
+ */
+export const HUMAN_SPEED = 0.02;
+
+/** The stage's nodes: a VM by id, or one of the shared pieces. */
+export type StageNode = string;
+export const CLIENTS = 'clients';
+export const SWITCH = 'switch';
+export const STORAGE = 'storage';
+
+/** Every kind of message the stage animates (tests find them by `data-msg`). */
+export type MsgKind = 'entry' | 'ack' | 'heartbeat' | 'request' | 'reply' | 'disk-read' | 'disk-write' | 'tas-request' | 'tas-answer' | 'mac' | 'snapshot';
+export const MSG_KINDS: readonly MsgKind[] = ['entry', 'ack', 'heartbeat', 'request', 'reply', 'disk-read', 'disk-write', 'tas-request', 'tas-answer', 'mac', 'snapshot'];
+
+/** A message to draw travelling from one node to another (via the switch for client traffic). */
+export interface Flight {
+  readonly kind: MsgKind;
+  readonly from: StageNode;
+  readonly to: StageNode;
+  /** What a screen reader (and a test) hears: "log entry #12: timer". */
+  readonly label: string;
+  /** One letter drawn on the message. */
+  readonly glyph: string;
+  /** The log entry's kind, for colour. */
+  readonly entryKind?: LogEntryKind;
+  /** Dropped on the way: the link is cut or the receiver is dead; the message falls. */
+  readonly drop: boolean;
+  /** Rare messages (test-and-set, MAC, drops) are drawn even when the stage is crowded. */
+  readonly important: boolean;
+}
+
+/** Colour of each log entry kind (with its letter: never colour alone). */
+export const ENTRY_COLOR: Record<LogEntryKind, string> = {
+  packet: '#2563eb',
+  timer: '#d97706',
+  nondet: '#7c3aed',
+  disk: '#0891b2',
+  output: '#be185d',
+  hash: '#475569',
+  control: '#334155',
+};
+
+export const ENTRY_GLYPH: Record<LogEntryKind, { glyph: string; name: string }> = {
+  packet: { glyph: 'P', name: 'packet' },
+  timer: { glyph: 'T', name: 'timer interrupt' },
+  nondet: { glyph: 'V', name: 'clock/random value' },
+  disk: { glyph: 'D', name: 'disk read completion' },
+  output: { glyph: 'O', name: 'output' },
+  hash: { glyph: 'H', name: 'hash check' },
+  control: { glyph: 'C', name: 'control' },
+};
+
+export interface StageFold {
+  /** Directed links that drop what is sent on them ("A>B", "A>storage", "A>clients"). */
+  readonly blocked: Set<string>;
+  readonly dead: Set<string>;
+  readonly diverged: Set<string>;
+  /** Virtual time each VM last heard its peer (inferred: see `heard`). */
+  readonly lastHeard: Map<string, number>;
+  /** Each VM's peer as the trace last showed it (the sender of log entries and acks). */
+  readonly peer: Map<string, string>;
+  /** Entry kinds by "vm:seq", to colour entries when they are flushed (bounded). */
+  readonly entryKinds: Map<string, LogEntryKind>;
+  /** The last line each VM printed (its console, shown on the stage). */
+  readonly lastConsole: Map<string, { line: string; open: boolean }>;
+  lastRequest: string | null;
+  lastReply: string | null;
+  tasHolder: string | null;
+  /** Virtual time of the last fault, test-and-set answer or go-live (slow motion keys on it). */
+  lastMoment: number;
+  lastMomentText: string;
+}
+
+export function emptyFold(): StageFold {
+  return {
+    blocked: new Set(),
+    dead: new Set(),
+    diverged: new Set(),
+    lastHeard: new Map(),
+    peer: new Map(),
+    entryKinds: new Map(),
+    lastConsole: new Map(),
+    lastRequest: null,
+    lastReply: null,
+    tasHolder: null,
+    lastMoment: -Infinity,
+    lastMomentText: '',
+  };
+}
+
+const ENTRY_KINDS_KEPT = 4096;
+const MAX_ENTRIES_PER_BATCH = 4;
+
+function dropped(f: StageFold, from: string, to: string): boolean {
+  return f.blocked.has(`${from}>${to}`) || f.dead.has(to) || f.dead.has(from);
+}
+
+/** A VM heard its peer at `t` (used for the failure-detection countdown). */
+function heard(f: StageFold, vm: string, t: number): void {
+  f.lastHeard.set(vm, Math.max(f.lastHeard.get(vm) ?? -Infinity, t));
+}
+
+function block(f: StageFold, a: string, b: string): void {
+  f.blocked.add(`${a}>${b}`);
+  f.blocked.add(`${b}>${a}`);
+}
+
+/** Fold a fault's detail text into the link state (the same words in both runtimes). */
+function foldFault(f: StageFold, ev: Extract<TraceEvent, { type: 'fault' }>): void {
+  const d = ev.detail;
+  if (ev.kind === 'heal') {
+    f.blocked.clear();
+    return;
+  }
+  const cut = /cut the logging channel.*between (\w+) and (\w+)/.exec(d);
+  if (cut) {
+    const [, p, b] = cut as unknown as [string, string, string];
+    if (!/to-primary/.test(d)) f.blocked.add(`${p}>${b}`);
+    if (!/to-backup/.test(d)) f.blocked.add(`${b}>${p}`);
+    return;
+  }
+  const storage = /partitioned (\w+) from shared storage/.exec(d);
+  if (storage) return block(f, storage[1]!, STORAGE);
+  const clients = /partitioned (\w+) from the clients/.exec(d);
+  if (clients) {
+    block(f, clients[1]!, SWITCH);
+    block(f, clients[1]!, CLIENTS);
+  }
+}
+
+const clip = (s: string, n = 28): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * Fold a batch of trace events into `f`; return the messages they put on the wire. `macOwner`
+ * says where the switch sends a client's request.
+ */
+export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { macOwner: string | null; peerOf?: (vm: string) => string | null }): Flight[] {
+  const macOwner = ctx.macOwner;
+  const peerOf = (vm: string): string | undefined => ctx.peerOf?.(vm) ?? f.peer.get(vm);
+  const out: Flight[] = [];
+  const send = (kind: MsgKind, from: string, to: string, label: string, glyph: string, extra: Partial<Flight> = {}): void => {
+    const drop = dropped(f, from, to);
+    out.push({ kind, from, to, label: drop ? `dropped ${label}` : label, glyph, drop, important: drop || kind === 'tas-request' || kind === 'tas-answer' || kind === 'mac' || kind === 'snapshot', ...extra });
+  };
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'entry/appended':
+        f.entryKinds.set(`${ev.vm}:${ev.seq}`, ev.kind);
+        if (f.entryKinds.size > ENTRY_KINDS_KEPT) f.entryKinds.delete(f.entryKinds.keys().next().value!);
+        break;
+      case 'entry/flushed': {
+        const to = peerOf(ev.vm);
+        if (!to) break;
+        // One message per entry (the last few of a big batch): colour and letter by kind.
+        const first = Math.max(ev.fromSeq, ev.toSeq - MAX_ENTRIES_PER_BATCH + 1);
+        for (let s = first; s <= ev.toSeq; s++) {
+          const k = f.entryKinds.get(`${ev.vm}:${s}`) ?? 'control';
+          const g = ENTRY_GLYPH[k];
+          send('entry', ev.vm, to, `log entry #${s}: ${g.name}`, g.glyph, { entryKind: k });
+        }
+        break;
+      }
+      case 'entry/received': {
+        // The backup acknowledges on receipt (FT paper §2.2): the ack leaves now.
+        const to = peerOf(ev.vm);
+        heard(f, ev.vm, ev.t);
+        if (to) {
+          send('ack', ev.vm, to, `ack #${ev.toSeq}`, '✓');
+          if (!dropped(f, ev.vm, to)) heard(f, to, ev.t);
+        }
+        break;
+      }
+      case 'heartbeat': {
+        f.peer.set(ev.vm, ev.to);
+        f.peer.set(ev.to, ev.vm);
+        send('heartbeat', ev.vm, ev.to, `heartbeat from ${ev.vm} to ${ev.to}`, '♥');
+        // A backup's heartbeat answers one it just received; a delivered one resets the peer's countdown.
+        if (!dropped(f, ev.vm, ev.to)) heard(f, ev.to, ev.t);
+        break;
+      }
+      case 'entry/acked':
+        heard(f, ev.vm, ev.t);
+        break;
+      case 'client/invoke':
+        if (ev.client < 100) f.lastRequest = `#${ev.reqId} ${clip(ev.text)}`;
+        if (macOwner) send('request', CLIENTS, macOwner, `request #${ev.reqId} from client ${ev.client}: ${clip(ev.text)}`, 'Q');
+        else out.push({ kind: 'request', from: CLIENTS, to: SWITCH, label: `dropped request #${ev.reqId}: no VM owns the service MAC`, glyph: 'Q', drop: true, important: true });
+        break;
+      case 'client/reply':
+        if (ev.client < 100) f.lastReply = `#${ev.reqId} ${clip(ev.text)} (from ${ev.from})${ev.duplicate ? ' dup' : ''}`;
+        break;
+      case 'client/timeout':
+        if (ev.client < 100) f.lastReply = `#${ev.reqId} no reply (timed out)`;
+        break;
+      case 'output/released':
+        if (ev.output === 'net') send('reply', ev.vm, CLIENTS, `reply (output #${ev.seq}) from ${ev.vm}`, 'R');
+        else send('disk-write', ev.vm, STORAGE, `disk write (output #${ev.seq}) from ${ev.vm}`, 'W');
+        break;
+      case 'storage/disk':
+        if (ev.op === 'read') send('disk-read', STORAGE, ev.from, `disk read of block ${ev.block} for ${ev.from}`, 'D');
+        break;
+      case 'io/reissued':
+        send(ev.op === 'read' ? 'disk-read' : 'disk-write', ev.vm, STORAGE, `re-issued disk ${ev.op} of block ${ev.block}`, ev.op === 'read' ? 'D' : 'W');
+        break;
+      case 'tas/requested':
+        send('tas-request', ev.vm, STORAGE, `test-and-set request from ${ev.vm}`, '?');
+        break;
+      case 'tas/won':
+        send('tas-answer', STORAGE, ev.vm, `test-and-set answer: ${ev.vm} won`, '✔');
+        f.lastMoment = ev.t;
+        f.lastMomentText = `${ev.vm} won test-and-set`;
+        break;
+      case 'tas/lost':
+        send('tas-answer', STORAGE, ev.vm, `test-and-set answer: ${ev.vm} lost (held by ${ev.holder ?? '?'})`, '✖');
+        f.lastMoment = ev.t;
+        f.lastMomentText = `${ev.vm} lost test-and-set`;
+        break;
+      case 'storage/tas':
+        f.tasHolder = ev.holder;
+        break;
+      case 'mac/advertised':
+        send('mac', ev.vm, SWITCH, `MAC advertisement: the service is at ${ev.vm}`, 'M');
+        break;
+      case 'snapshot/sent':
+        f.peer.set(ev.vm, ev.to);
+        f.peer.set(ev.to, ev.vm);
+        send('snapshot', ev.vm, ev.to, `snapshot of ${ev.vm} for new backup ${ev.to}`, 'S');
+        heard(f, ev.to, ev.t);
+        heard(f, ev.vm, ev.t);
+        break;
+      case 'vm/went-live':
+        f.lastMoment = ev.t;
+        f.lastMomentText = `${ev.vm} went live`;
+        break;
+      case 'vm/role':
+        if (ev.role === 'dead') f.dead.add(ev.vm);
+        if (ev.reason === 'started' || !f.lastHeard.has(ev.vm)) heard(f, ev.vm, ev.t);
+        break;
+      case 'divergence':
+        f.diverged.add(ev.vm);
+        break;
+      case 'console': {
+        // eslint-disable-next-line no-control-regex
+        const text = ev.text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+        if (text === '') break;
+        const prev = f.lastConsole.get(ev.vm) ?? { line: '', open: false };
+        const lines = ((prev.open ? prev.line : '') + text).split('\n');
+        const open = lines[lines.length - 1] !== '';
+        const last = open ? lines[lines.length - 1]! : (lines[lines.length - 2] ?? '');
+        f.lastConsole.set(ev.vm, { line: last.slice(-60), open });
+        break;
+      }
+      case 'fault':
+        foldFault(f, ev);
+        f.lastMoment = ev.t;
+        f.lastMomentText = ev.detail;
+        if (/^killed (\w+)$/.test(ev.detail)) f.dead.add(ev.detail.slice('killed '.length));
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** How long the failure detector of `vm` has heard nothing, against its timeout (0…1, 1 = suspects). */
+export function silence(f: StageFold, vm: string, now: number, timeoutMs: number): { silentMs: number; fraction: number } {
+  const last = f.lastHeard.get(vm);
+  const silentMs = last === undefined ? 0 : Math.max(0, now - last);
+  return { silentMs, fraction: Math.min(1, silentMs / Math.max(1e-9, timeoutMs)) };
+}

@@ -1,0 +1,210 @@
+// The stage: the whole system on one screen. Every tour step's outlined subject is on screen
+// with the tour open (at a classroom projector's 1280×720 and at 1024×768), every kind of message
+// is animated, the stage's menus break what they name, and the page is never a dead end.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { CHAPTERS } from '../../src/engine/tour/chapters';
+import { appUrl, launchChromium } from './browser';
+
+const require = createRequire(import.meta.url);
+const VIEWPORTS = [
+  { width: 1280, height: 720 },
+  { width: 1024, height: 768 },
+];
+
+const phase = (page: Page): Promise<string | null> => page.locator('aside.tour').getAttribute('data-phase');
+
+/** The ids none of whose elements lies wholly on screen (inside the window, left of the tour panel). */
+function offScreen(page: Page, ids: readonly string[]): Promise<string[]> {
+  // A string: the TS loader would wrap inner functions in helpers the page lacks.
+  return page.evaluate(`(() => {
+    const want = ${JSON.stringify(ids)};
+    const right = document.querySelector('aside.tour')?.getBoundingClientRect().left ?? window.innerWidth;
+    const inside = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.left >= -1 && r.top >= -1 && r.right <= right + 1 && r.bottom <= window.innerHeight + 1;
+    };
+    return want.filter((id) => ![...document.querySelectorAll('[data-panel~="' + id + '"]')].some(inside));
+  })()`);
+}
+
+async function waitOnScreen(page: Page, ids: readonly string[]): Promise<string[]> {
+  const end = Date.now() + 8_000;
+  let missing = await offScreen(page, ids);
+  while (missing.length > 0 && Date.now() < end) {
+    await page.waitForTimeout(100);
+    missing = await offScreen(page, ids);
+  }
+  return missing;
+}
+
+async function axeSerious(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
+    const r = await axe.run(document);
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))} (${v.nodes.length})`);
+  });
+}
+
+describe('the stage', () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  for (const vp of VIEWPORTS) {
+    it(`puts every tour step's outlined subject on screen with the tour open, at ${vp.width}×${vp.height}`, async () => {
+      const errors: string[] = [];
+      const page = await browser.newPage({ viewport: vp });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      const problems: string[] = [];
+      try {
+        for (const ch of CHAPTERS) {
+          await page.goto(`${appUrl()}#tour=${ch.id}/1`);
+          await page.locator('aside.tour').waitFor();
+          for (const [i, step] of ch.steps.entries()) {
+            const tour = page.locator('aside.tour');
+            await tour.getByRole('heading', { name: `Step ${i + 1} of ${ch.steps.length}: ${step.title}` }).waitFor();
+            const ids = step.highlight ?? [];
+            const vmIds = ids.filter((id) => id.startsWith('vm-'));
+            const others = ids.filter((id) => !id.startsWith('vm-'));
+            const atStart = await waitOnScreen(page, others);
+            const vmsAtStart = await offScreen(page, vmIds);
+            if (step.predict) await tour.locator('.choices button').nth(step.predict.answer).click();
+            if (step.ask) {
+              await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'ask');
+              await tour.getByRole('button', { name: 'do it for me' }).click();
+            }
+            if ((await phase(page)) === 'run') await tour.getByRole('button', { name: 'skip to the end of this step' }).click().catch(() => undefined);
+            await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'done', null, { timeout: 30_000 });
+            // A VM outlined by its role may change role as the step runs: on screen at the start or at the end.
+            const vmsAtEnd = await waitOnScreen(page, vmsAtStart);
+            const missing = [...atStart, ...vmsAtEnd];
+            if (missing.length) problems.push(`${ch.id} step ${i + 1} "${step.title}": ${missing.join(', ')} off screen`);
+            if (i < ch.steps.length - 1) await tour.getByRole('button', { name: 'Next →' }).click();
+          }
+        }
+        assert.deepEqual(problems, []);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it('animates every kind of message along its edge, each labelled with its kind', async () => {
+    const errors: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      // The failover chapter has them all: client requests and replies, log entries, acks,
+      // heartbeats, a disk write and read, test-and-set, the MAC advertisement.
+      const seen = new Set<string>();
+      await page.exposeFunction('__sawMsg', (k: string) => seen.add(k));
+      await page.addInitScript(() => {
+        new MutationObserver((ms) => {
+          for (const m of ms)
+            for (const n of Array.from(m.addedNodes))
+              if (n instanceof Element && n.hasAttribute('data-msg')) {
+                const k = n.getAttribute('data-msg')!;
+                (globalThis as unknown as { __sawMsg(k: string): void }).__sawMsg(n.getAttribute('data-drop') ? `${k} dropped` : k);
+                if (!n.getAttribute('aria-label')) (globalThis as unknown as { __sawMsg(k: string): void }).__sawMsg('unlabelled');
+              }
+        }).observe(document, { subtree: true, childList: true });
+      });
+      await page.goto(`${appUrl()}#tour=failover/1`);
+      const tour = page.locator('aside.tour');
+      await tour.waitFor();
+      for (const [i, step] of CHAPTERS.find((c) => c.id === 'failover')!.steps.entries()) {
+        await tour.getByRole('heading', { name: new RegExp(`^Step ${i + 1} of`) }).waitFor();
+        if (step.predict) await tour.locator('.choices button').nth(step.predict.answer).click();
+        if (step.ask) {
+          await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'ask');
+          await tour.getByRole('button', { name: 'do it for me' }).click();
+        }
+        await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'done', null, { timeout: 60_000 });
+        if (i < 5) await tour.getByRole('button', { name: 'Next →' }).click().catch(() => undefined);
+      }
+      const want = ['request', 'reply', 'entry', 'ack', 'heartbeat', 'disk-write', 'tas-request', 'tas-answer', 'mac', 'heartbeat dropped'];
+      assert.deepEqual(want.filter((k) => !seen.has(k)), [], `seen: ${[...seen].join(', ')}`);
+      assert.ok(!seen.has('unlabelled'), 'every message has an accessible label');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('in the tour the clock belongs to the step: Space and Resume do not run the scenario on', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}#tour=failover/3`);
+      await page.locator('aside.tour').waitFor();
+      await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'predict');
+      const paused = () => page.evaluate(() => (globalThis as unknown as { __lab: { clock: { paused: boolean } } }).__lab.clock.paused);
+      assert.equal(await paused(), true);
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Space');
+      assert.equal(await paused(), true, 'Space leaves the step paused');
+      const resume = page.getByRole('toolbar', { name: 'Controls' }).getByRole('button', { name: 'Resume' });
+      if (await resume.isEnabled()) await resume.click();
+      assert.equal(await paused(), true, 'Resume leaves the step paused');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('is accessible (axe-core: no serious or critical violations) on the page, with the tour open and in presenter mode at 1024×768', async () => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      assert.deepEqual(await axeSerious(page), [], 'the page');
+      await page.goto(`${appUrl()}#tour=failover/3`);
+      await page.locator('aside.tour').waitFor();
+      await page.getByTestId('stage-icount-B').waitFor();
+      assert.deepEqual(await axeSerious(page), [], 'the tour');
+      await page.getByRole('button', { name: 'Presenter mode' }).click();
+      await page.getByRole('button', { name: '▶ Auto-play' }).click();
+      await page.locator('.caption-bar').waitFor();
+      assert.deepEqual(await axeSerious(page), [], 'presenter mode');
+      // The caption bar covers nothing the step outlines.
+      const covered = await page.evaluate(`(() => {
+        const bar = document.querySelector('.caption-bar').getBoundingClientRect();
+        const stage = document.querySelector('.stage-svg').getBoundingClientRect();
+        return stage.bottom > bar.top + 1;
+      })()`);
+      assert.equal(covered, false, 'the caption bar does not cover the stage');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a teaching switch restarts the run with the same automatic clients; after Power off primary no dead end', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      await page.getByLabel('Automatic clients').selectOption('3');
+      await page.getByRole('region', { name: 'Teaching switches' }).getByLabel('Output Rule').uncheck();
+      await page.waitForFunction(() => (document.querySelector('select[aria-label="Automatic clients"]') as HTMLSelectElement | null)?.value === '3');
+      assert.equal(await page.getByLabel('Automatic clients').inputValue(), '3', 'still 3 automatic clients after the restart');
+      const faults = page.getByRole('group', { name: 'Faults' });
+      await faults.getByRole('button', { name: 'Power off primary' }).click();
+      // Both halt: no fault applies any more, and Start over is there.
+      await page.locator('.stage-vm.role-halted[data-vm="A"]').waitFor({ timeout: 20_000 });
+      await page.locator('.stage-vm.role-halted[data-vm="B"]').waitFor({ timeout: 20_000 });
+      for (const name of ['Kill primary', 'Kill backup', 'Power off primary', 'Cut logging channel', 'Restart backup']) assert.ok(await faults.getByRole('button', { name, exact: true }).isDisabled(), `${name} is disabled`);
+      await page.getByRole('button', { name: '↺ Start over' }).click();
+      await page.locator('.stage-vm.role-primary[data-vm="A"]').waitFor();
+      await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+});
