@@ -79,7 +79,7 @@ export async function benchFlood(seconds = 30): Promise<{ p95: number; p50: numb
     await page.getByText('Write your own program').click();
     await page.getByLabel('Assembly source').fill('start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n');
     await page.getByRole('button', { name: 'Assemble and run' }).click();
-    await page.getByLabel('Speed').fill('5');
+    await page.getByLabel('Speed').fill('6');
     await page.waitForTimeout(3000);
     const trips: number[] = [];
     const end = Date.now() + seconds * 1000;
