@@ -86,7 +86,7 @@ describe('the front door', () => {
     it(`fresh page, ${name}: a message that stays, and the default lab runs`, async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${appUrl()}#run=${text}`);
+      await page.goto(`${appUrl()}?speed=1#run=${text}`);
       await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
       const alert = page.getByRole('alert').filter({ hasText: 'Not opened' });
       await alert.waitFor();
@@ -108,7 +108,7 @@ describe('the front door', () => {
   it('fresh page, a tour link to no chapter: a message, and the default lab runs', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${appUrl()}#tour=no-such-chapter/3`);
+    await page.goto(`${appUrl()}?speed=1#tour=no-such-chapter/3`);
     await page.getByRole('alert').filter({ hasText: 'Not opened: the tour has no chapter called “no-such-chapter”' }).waitFor();
     await page.getByTestId('icount-B').waitFor();
     await page.close();
