@@ -122,7 +122,7 @@ describe('bounded by design: VM panels, checkers at high speed', () => {
     await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
     await page.locator('.vm.role-backup').waitFor();
     // The VMs' part of the page (detail panels and the history rows): it must not grow per dead VM.
-    const vmNodes = () => page.evaluate(() => [...document.querySelectorAll('.vms, .vm-history')].reduce((n, el) => n + el.getElementsByTagName('*').length, 0));
+    const vmNodes = () => page.evaluate(() => Array.from(document.querySelectorAll('.vms, .vm-history')).reduce((n, el) => n + el.getElementsByTagName('*').length, 0));
     const nodes0 = await vmNodes();
     for (let i = 0; i < 20; i++) {
       await page.getByRole('button', { name: 'Kill primary', exact: true }).click();
