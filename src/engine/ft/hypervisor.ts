@@ -365,7 +365,9 @@ export class Hypervisor implements MachineHost {
         this._checkPeer();
         if (this.role === 'primary' && this.env.now() - this._lastSendAt >= this.config.heartbeatMs * 0.999) {
           this._flush(true);
-        } else if (this.role === 'backup' && !this._draining) {
+        } else if (this.role === 'backup' && !this._draining && this._synced) {
+          // A new backup still waiting for its snapshot stays silent: it has nothing to acknowledge,
+          // and its primary must be able to see that it never got in sync.
           this._sendAck(true);
         }
         if (this.role === 'primary') {

@@ -54,6 +54,8 @@ export class SafetyMonitor {
   private _tasNeeded = false;
   private readonly _roles = new Map<string, string>();
   private readonly _paused = new Set<string>();
+  /** A fault or a test-and-set has happened: VMs that appear from now on are not the starting pair. */
+  private _disturbed = false;
   // durability
   private readonly _expected = new Map<number, { digest: number; t: number; vm: string }>();
   private readonly _lastAccepted = new Map<number, number>();
@@ -147,6 +149,7 @@ export class SafetyMonitor {
         if (ev.op === 'write' && ev.ok && ev.digest !== null && ev.vm === this._service) this._expected.set(ev.block, { digest: ev.digest, t: ev.t, vm: ev.vm });
         break;
       case 'fault':
+        this._disturbed = true;
         if (ev.detail !== 'no effect') {
           if (ev.kind === 'heal') this._impaired = false;
           else if (ev.kind === 'cut-channel' || ev.kind.startsWith('partition-')) this._impaired = true;
@@ -225,7 +228,9 @@ export class SafetyMonitor {
   private _onRole(vm: string, role: string, t: number): void {
     const before = this._roles.get(vm);
     this._roles.set(vm, role);
-    if (before === undefined && t === 0 && (role === 'primary' || role === 'live' || role === 'backup')) {
+    // The starting pair: VMs that appear before any fault or test-and-set (at t = 0 in the
+    // simulator; a moment later in the Web Workers runtime, where workers boot).
+    if (before === undefined && !this._disturbed && (role === 'primary' || role === 'live' || role === 'backup')) {
       // The starting pair.
       this._pair.add(vm);
       if (role !== 'backup' && this._service === null) this._service = vm;
@@ -234,6 +239,7 @@ export class SafetyMonitor {
 
   private _onTasWon(vm: string, t: number): void {
     this._tasNeeded = true;
+    this._disturbed = true;
     if (!this._pair.has(vm)) {
       this._flag(t, 'split-brain', `split brain: ${vm} won test-and-set although it is stale (the service is ${this._service ?? 'none'}, its pair ${[...this._pair].join('–') || 'none'})`);
     }
