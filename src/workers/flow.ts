@@ -89,7 +89,7 @@ export interface OutboxLimits {
   readonly holdAt: number;
 }
 
-export const WORKER_OUTBOX: OutboxLimits = { consoleChars: 4096, consoleLines: 64, maxBatch: 4000, maxInFlight: 4, holdAt: 8000 };
+export const WORKER_OUTBOX: OutboxLimits = { consoleChars: 4096, consoleLines: 64, maxBatch: 4000, maxInFlight: 8, holdAt: 40000 };
 
 /**
  * A VM worker's trace on its way to the page. Console output is coalesced per batch and bounded

@@ -54,7 +54,7 @@ export class SafetyMonitor {
   private _tasNeeded = false;
   private readonly _roles = new Map<string, string>();
   private readonly _paused = new Set<string>();
-  /** A fault or a test-and-set has happened: VMs that appear from now on are not the starting pair. */
+  /** Someone has won test-and-set: VMs that appear from now on are not the starting pair. */
   private _disturbed = false;
   // durability
   private readonly _expected = new Map<number, { digest: number; t: number; vm: string }>();
@@ -149,7 +149,6 @@ export class SafetyMonitor {
         if (ev.op === 'write' && ev.ok && ev.digest !== null && ev.vm === this._service) this._expected.set(ev.block, { digest: ev.digest, t: ev.t, vm: ev.vm });
         break;
       case 'fault':
-        this._disturbed = true;
         if (ev.detail !== 'no effect') {
           if (ev.kind === 'heal') this._impaired = false;
           else if (ev.kind === 'cut-channel' || ev.kind.startsWith('partition-')) this._impaired = true;
@@ -228,8 +227,9 @@ export class SafetyMonitor {
   private _onRole(vm: string, role: string, t: number): void {
     const before = this._roles.get(vm);
     this._roles.set(vm, role);
-    // The starting pair: VMs that appear before any fault or test-and-set (at t = 0 in the
-    // simulator; a moment later in the Web Workers runtime, where workers boot).
+    // The starting pair: VMs that appear before anyone has won test-and-set (at t = 0 in the
+    // simulator; a moment later in the Web Workers runtime, where workers boot while the page
+    // may already be changing the workload). A new backup only comes after a go-live.
     if (before === undefined && !this._disturbed && (role === 'primary' || role === 'live' || role === 'backup')) {
       // The starting pair.
       this._pair.add(vm);
