@@ -96,7 +96,7 @@ export class SafetyMonitor {
     this._lastEventAt = ev.t;
     switch (ev.type) {
       case 'vm/role':
-        this._onRole(ev.vm, ev.role, ev.t);
+        this._onRole(ev.vm, ev.role);
         if (ev.vm === this._poweredOffVm && (ev.role === 'halted' || ev.role === 'dead')) this._powerOff.halted = true;
         break;
       case 'power-off/requested':
@@ -224,7 +224,7 @@ export class SafetyMonitor {
     this._clients.set(client, c);
   }
 
-  private _onRole(vm: string, role: string, t: number): void {
+  private _onRole(vm: string, role: string): void {
     const before = this._roles.get(vm);
     this._roles.set(vm, role);
     // The starting pair: VMs that appear before anyone has won test-and-set (at t = 0 in the
