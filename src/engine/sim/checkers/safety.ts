@@ -97,7 +97,8 @@ export class SafetyMonitor {
     switch (ev.type) {
       case 'vm/role':
         this._onRole(ev.vm, ev.role);
-        if (ev.vm === this._poweredOffVm && (ev.role === 'halted' || ev.role === 'dead')) this._powerOff.halted = true;
+        // Halted: it gave up (a crash, 'dead', is a failure like any other: a takeover is right).
+        if (ev.vm === this._poweredOffVm && ev.role === 'halted') this._powerOff.halted = true;
         break;
       case 'power-off/requested':
         this._powerOffSeq = ev.seq;
