@@ -44,6 +44,21 @@ describe('split brain', () => {
     expect(m.splitBrain().status).toBe('pass');
   });
 
+  it("counts storage's answer: the winner's writes may reach the trace before its own 'tas/won' (Web Workers)", () => {
+    const m = new SafetyMonitor();
+    feed(m, [
+      ...start(),
+      { t: 9, type: 'tas/requested', vm: 'B' },
+      { t: 10, type: 'storage/tas', holder: 'B', generation: 1, asker: 'B', won: true },
+      { t: 12, type: 'storage/disk', op: 'write', block: 10, from: 'B', digest: 1, refused: null },
+      { t: 10.5, type: 'tas/won', vm: 'B' },
+      { t: 10.5, type: 'vm/went-live', vm: 'B', icount: 1, receivedSeq: 1, consumedSeq: 1 },
+      { t: 13, type: 'storage/disk', op: 'write', block: 11, from: 'A', digest: 2, refused: null },
+    ]);
+    // B's write is fine; A's, accepted after storage gave B the word, is split brain.
+    expect(m.splitBrain().message).toMatch(/accepted a write to block 11 from A while B is the service/);
+  });
+
   it('fails when a stale VM wins test-and-set after another has', () => {
     const m = new SafetyMonitor();
     feed(m, [...start(), { t: 10, type: 'tas/won', vm: 'B' }, { t: 20, type: 'snapshot/sent', vm: 'B', to: 'C', icount: 5 }, { t: 30, type: 'tas/won', vm: 'A' }]);

@@ -49,6 +49,8 @@ export class SafetyMonitor {
   readonly violations: SafetyViolation[] = [];
   /** The VM allowed to act alone (the last to win test-and-set, or the first primary). */
   private _service: string | null = null;
+  /** Winners whose storage answer was seen and whose own 'tas/won' is still to come. */
+  private readonly _wonAtStorage = new Set<string>();
   /** The current pair: the service and the backup it logs to; only these may win test-and-set. */
   private _pair = new Set<string>();
   private _tasNeeded = false;
@@ -108,6 +110,12 @@ export class SafetyMonitor {
         break;
       case 'storage/tas':
         if (ev.asker === this._poweredOffVm && ev.won && this._poweredOffAt !== null) this._powerOff.fenced = true;
+        // Storage's answer is what decides: in the Web Workers runtime the winner's own 'tas/won'
+        // reaches the page after storage has already accepted its first writes.
+        if (ev.won) {
+          this._onTasWon(ev.asker, ev.t);
+          this._wonAtStorage.add(ev.asker);
+        }
         break;
       case 'vm/stall':
         if (ev.reason === 'paused') this._paused.add(ev.vm);
@@ -120,7 +128,8 @@ export class SafetyMonitor {
         this._tasAskedAt.delete(ev.vm);
         break;
       case 'tas/won':
-        this._onTasWon(ev.vm, ev.t);
+        // Already counted when storage answered (a trace without storage events counts it here).
+        if (!this._wonAtStorage.delete(ev.vm)) this._onTasWon(ev.vm, ev.t);
         this._tasAskedAt.delete(ev.vm);
         break;
       case 'snapshot/sent':
