@@ -20,10 +20,13 @@ import { VizPanels } from './viz/VizPanels';
 
 const SPEEDS = [0.001, 0.01, HUMAN_SPEED, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
+/** The Program menu's entry while a program from the editor runs. */
+const EDITED = '(editor)';
 
 function Controls({ onHelp }: { onHelp: () => void }) {
   const running = useLab((s) => s.running);
   const program = useLab((s) => s.program);
+  const edited = useLab((s) => s.customSource !== null);
   const speed = useLab((s) => s.speed);
   const workload = useLab((s) => s.workload);
   const rate = useLab((s) => s.workloadRate);
@@ -43,7 +46,12 @@ function Controls({ onHelp }: { onHelp: () => void }) {
       </label>
       <label>
         Program{' '}
-        <select aria-label="Program" value={program} onChange={(e) => startLab(e.target.value as ProgramName)}>
+        <select aria-label="Program" value={edited ? EDITED : program} onChange={(e) => startLab(e.target.value as ProgramName)}>
+          {edited && (
+            <option value={EDITED} disabled>
+              your program (editor)
+            </option>
+          )}
           {PROGRAM_NAMES.map((n) => (
             <option key={n}>{n}</option>
           ))}

@@ -21,9 +21,19 @@ export function ClientTerminal() {
     const term = new Terminal({ fontSize: 14, rows: 8, scrollback: 500, cursorBlink: true, theme: { background: '#0b1220', foreground: '#e2e8f0' } });
     const fit = new FitAddon();
     term.loadAddon(fit);
+    let state = emptyLine();
+    // No keyboard trap (WCAG 2.1.2): Tab completes a request being typed; on an empty line, and
+    // always with Shift, it moves focus on. Escape leaves the terminal too.
+    term.attachCustomKeyEventHandler((e) => {
+      if (e.type !== 'keydown') return true;
+      if (e.key === 'Escape') {
+        term.blur();
+        return false;
+      }
+      return !(e.key === 'Tab' && (e.shiftKey || state.line.length === 0));
+    });
     term.open(el);
     fit.fit();
-    let state = emptyLine();
     // Flow control (xterm.js's write callback): replies beyond what xterm has parsed are counted, not queued.
     let waiting = 0;
     let dropped = 0;
@@ -95,7 +105,7 @@ export function ClientTerminal() {
   }, [program]);
   return (
     <>
-      <div className="client-terminal" ref={host} role="textbox" aria-label="Client terminal: type a request and press Enter" />
+      <div className="client-terminal" ref={host} role="textbox" aria-label="Client terminal: type a request and press Enter (Tab completes; Escape leaves)" />
       {framesDropped > 0 && (
         <p className="switch-drops" title="A frame addressed to no client, or beyond what a switch port queues, is dropped">
           the switch dropped <output data-testid="frames-dropped">{framesDropped.toLocaleString('en-US')}</output> frame{framesDropped === 1 ? '' : 's'}

@@ -31,6 +31,8 @@ export function Console({ vm, label }: { vm: string; label: string }) {
     });
     const fit = new FitAddon();
     term.loadAddon(fit);
+    // No keyboard trap (WCAG 2.1.2): Tab leaves the read-only console as it would any element.
+    term.attachCustomKeyEventHandler((e) => e.key !== 'Tab');
     term.open(el);
     fit.fit();
     let waiting = 0;

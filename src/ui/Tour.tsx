@@ -304,6 +304,16 @@ export function TourPanel() {
     // The stage's element first: the detail panels below it are drill-downs.
     const el = document.querySelector(`.stage [data-panel~="${firstPanel}"], .controls [data-panel~="${firstPanel}"]`) ?? document.querySelector(`[data-panel~="${firstPanel}"]`);
     if (!el) return;
+    // On the stage: bring the whole stage into view (it is made to fit one screen), so the step's
+    // other subjects on it are shown too, whatever its layout while it first renders.
+    const stage = el.closest('.stage');
+    if (stage) {
+      // The least scroll that shows it whole, never past its top.
+      const r = stage.getBoundingClientRect();
+      const by = r.top < 0 ? r.top : Math.min(r.top, Math.max(0, r.bottom - window.innerHeight));
+      if (Math.abs(by) > 1) window.scrollBy({ top: by });
+      return;
+    }
     const r = el.getBoundingClientRect();
     if (r.top < 0 || r.bottom > window.innerHeight) {
       const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;

@@ -14,6 +14,7 @@ function stateText(v: VmInspect): { text: string; why: string } {
   if (v.stall === 'log-empty') return { text: 'waiting for log', why: `the backup has replayed everything it was told (up to entry #${v.receivedSeq}) and may not run ahead of the primary` };
   if (v.stall === 'waiting-tas') return { text: 'waiting for test-and-set', why: 'it suspects its peer failed and must win test-and-set on shared storage before going live' };
   if (v.status === 'idle') return { text: 'idle (wfi)', why: 'the guest waits for an interrupt; no instructions retire' };
+  if (v.status === 'halted') return { text: 'guest halted', why: 'the guest program ran its halt instruction: nothing more runs' };
   if (v.status === 'faulted') return { text: 'guest fault', why: v.haltReason };
   return { text: 'running', why: '' };
 }
@@ -44,7 +45,11 @@ export function VmPanel({ vm }: { vm: VmInspect }) {
             replayed #{vm.consumedSeq} of #{vm.receivedSeq} received
           </span>
         )}
-        {vm.role === 'primary' && <span className="lag">lag {vm.lagMs.toFixed(2)} ms · CPU {(vm.cpu * 100).toFixed(0)}%</span>}
+        {vm.role === 'primary' && (
+          <span className="lag">
+            lag {vm.lagMs.toFixed(2)} ms{vm.status === 'running' ? ` · CPU ${(vm.cpu * 100).toFixed(0)}%` : ''}
+          </span>
+        )}
       </div>
       <div className="buffers">
         <label className="gauge" data-panel="log-buffer">

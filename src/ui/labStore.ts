@@ -235,6 +235,9 @@ export function currentSim(): SimLab | null {
   return lab instanceof SimLab ? lab : null;
 }
 
+/** The typed client's requests that timed out (the newest 64): a reply to one of them is late. */
+const timedOut = new Set<number>();
+
 function onTrace(events: readonly TraceEvent[]): void {
   const client: ClientLine[] = [];
   const feed: FeedLine[] = [];
@@ -249,11 +252,20 @@ function onTrace(events: readonly TraceEvent[]): void {
         if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
         break;
       case 'client/reply':
-        if (ev.client === 1) writeClient(`← #${ev.reqId} ${ev.text}  (from VM ${ev.from}${ev.duplicate ? ', a duplicate after failover' : ''})`, 'ok');
+        if (ev.client === 1) {
+          // A reply after the client gave up is late, not a duplicate: only a second reply is that.
+          const late = timedOut.delete(ev.reqId);
+          const note = late ? ', late: after the client timed out' : ev.duplicate ? ', a duplicate (a second reply, as after a failover)' : '';
+          writeClient(`← #${ev.reqId} ${ev.text}  (from VM ${ev.from}${note})`, late ? 'warn' : 'ok');
+        }
         if (ev.client < 100) client.push({ id: ev.client, dir: 'rep', reqId: ev.reqId, text: ev.text + (ev.duplicate ? ' (duplicate)' : ''), from: ev.from, t: ev.t });
         break;
       case 'client/timeout':
-        if (ev.client === 1) writeClient(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');
+        if (ev.client === 1) {
+          timedOut.add(ev.reqId);
+          if (timedOut.size > 64) timedOut.delete(timedOut.values().next().value!);
+          writeClient(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');
+        }
         if (ev.client < 100) client.push({ id: ev.client, dir: 'timeout', reqId: ev.reqId, text: 'no reply (timed out)', t: ev.t });
         break;
       case 'entry/flushed':
@@ -327,6 +339,7 @@ function attach(next: LabController, state: Partial<LabState>): void {
   const had = lab !== null && lab.virtualNow > 1;
   lab?.dispose();
   lab = next;
+  timedOut.clear();
   resetView(had ? 'a new run' : null);
   next.onTrace(onTrace);
   if (next instanceof SimLab) {

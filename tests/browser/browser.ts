@@ -1,6 +1,6 @@
 // Shared set-up for browser tests and browser benchmarks: find and launch Debian's Chromium.
 import { existsSync } from 'node:fs';
-import { after, before, beforeEach } from 'node:test';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export function findChromium(): string | null {
@@ -65,8 +65,15 @@ export function labPages(onOpen: (page: Page, errors: string[]) => void, viewpor
   after(async () => {
     await browser?.close();
   });
+  let page: Page | undefined;
   beforeEach(async () => {
     const errors: string[] = [];
-    onOpen(await openLab(browser!, errors, viewport), errors);
+    page = await openLab(browser!, errors, viewport);
+    onOpen(page, errors);
+  });
+  // A page left open keeps its VMs running: on a 2-core machine it starves the next test's lab.
+  afterEach(async () => {
+    await page?.close();
+    page = undefined;
   });
 }

@@ -120,10 +120,7 @@ describe('FT on Web Workers', () => {
     assert.equal(q.or, true, q.orMessage);
   });
 
-  // TODO (open, issue 13): in the Web Workers runtime the new pair sometimes stops answering after a
-  // restart on this 2-core machine (flow control holding a realm, or the clock port); the simulator
-  // runtime and the fuzzer cover the protocol. Reported, not hidden: node's runner lists it as todo.
-  it('restart backup: a new backup worker from a snapshot takes over after a second failure', { todo: 'Web Workers restart can stall (see comment)' }, async () => {
+  it('restart backup: a new backup worker from a snapshot takes over after a second failure', async () => {
     await page.getByLabel('Automatic clients').selectOption('3');
     await until(page, (x) => x.ok >= 10, '10 replies');
     await page.getByRole('button', { name: 'Kill primary' }).click();

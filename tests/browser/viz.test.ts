@@ -170,11 +170,13 @@ describe('d3 views', () => {
   it('channel: at the slowest speed, a request makes log entries visibly cross the channel', async () => {
     await page.getByLabel('Speed').fill('0');
     await page.locator('output', { hasText: '1/1000×' }).first().waitFor();
+    // A slow logging channel (2 ms): a flight lasts ~2 s of wall time at 1/1000×, long enough for
+    // the page to see it and pause on a busy machine (at 0.05 ms it could land before the pause).
+    await page.evaluate(() => (globalThis as unknown as { __lab: { slowChannel(ms: number): void } }).__lab.slowChannel(2));
     await page.locator('.client-terminal').click();
     await page.keyboard.type('put slow 1');
     await page.keyboard.press('Enter');
-    // A flight lasts ~0.05 ms of virtual time: ~50 ms of wall time at 1/1000×. Poll every frame and
-    // pause the lab as soon as one shows, for the screenshot. A flight placed by its nominal latency
+    // Poll every frame and pause the lab as soon as a flight shows, for the screenshot. A flight placed by its nominal latency
     // may turn out to have landed already when its receipt reaches the page: then try again.
     for (let i = 0; ; i++) {
       await page.waitForFunction(

@@ -48,6 +48,8 @@ export function inspectVm(hv: Hypervisor, clock: { virtualMs: number; behindMs: 
   const m = hv.machine;
   const start = Math.max(0, (m.pc & ~3) - 16);
   const a = Math.max(0, Math.min(m.mem.length - memLen, memAddr));
+  // A halted guest's pc is past its halt: mark the halt it stopped at (instructions are 4 bytes).
+  const at = m.status === 'halted' ? m.pc - 4 : m.pc;
   return {
     id: hv.id,
     role: hv.role,
@@ -59,7 +61,7 @@ export function inspectVm(hv: Hypervisor, clock: { virtualMs: number; behindMs: 
     icount: m.icount,
     pc: m.pc,
     regs: Array.from(m.regs),
-    disasm: disassemble(m.mem, start, 48).map((l) => ({ addr: l.addr, text: l.text, current: l.addr === m.pc })),
+    disasm: disassemble(m.mem, start, 48).map((l) => ({ addr: l.addr, text: l.text, current: l.addr === at })),
     buffer: hv.bufferedEntries(64).map((e) => ({ seq: e.seq, icount: e.icount, kind: e.kind })),
     bufferCapacity: hv.role === 'backup' ? hv.config.backupLogCapacity : hv.config.primaryLogCapacity,
     held: hv.heldOutputs.slice(0, 64).map((h) => ({ seq: h.seq, kind: h.kind, heldAt: h.heldAt })),
