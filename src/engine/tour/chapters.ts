@@ -379,8 +379,8 @@ const outputRule: Chapter = {
       ],
     },
     {
-      title: 'With the rule on',
-      text: "Run the same scenario with the rule on, and A's outputs wait in Held outputs until B acknowledges them. Over this slow channel the wait is 6 to 8 ms. A dies at 104 ms, before B acknowledges the INCR, so nothing about it ever leaves A. Not even the disk write gets out.\n\nClient 1 gets no reply and times out, which is allowed: the request may or may not have happened. Client 2 then gets 11, and that is consistent.\n\nThe price is latency. Every output waits one round trip on the logging channel.",
+      title: 'What the rule would have changed',
+      text: "This run had the rule off, and the Output Requirement check fails on it (see Checkers).\n\nWith the rule on, A's outputs would have waited in Held outputs until B acknowledged them: 6 to 8 ms over this slow channel. A died at 104 ms, before B acknowledged the INCR, so nothing about it would have left A. Not even the disk write.\n\nClient 1 would have got no reply and timed out, which is allowed: the request may or may not have happened. Client 2 would then get 11, and that is consistent.\n\nThe price is latency: every output waits one round trip on the logging channel. To watch it, leave the tour and send the same requests with the Output Rule switch on.",
       highlight: ['held-outputs', 'verdicts'],
       predict: {
         question: 'With the Output Rule on, what does client 1 see for its INCR?',

@@ -349,6 +349,12 @@ describe('violations', () => {
         'The longest consistent order found linearizes 0 operations of 1 and leaves k unset when that reply arrives (t=1).',
     );
   });
+
+  it('rounds the time it names (a learner reads it)', () => {
+    const h = history();
+    h.ok(7, 0, 182.22744176422617, get('k'), val('5'));
+    expect(expectFail(checkKvHistory(h.ops)).message).toMatch(/\(t=182\.227\)\.$/);
+  });
 });
 
 // --- partitioning --------------------------------------------------------------------------------

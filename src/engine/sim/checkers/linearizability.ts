@@ -988,6 +988,6 @@ function explain<S, I, O>(model: Model<S, I, O>, key: string, culprit: Operation
       : `client ${String(culprit.client)} saw ${saw}, but no order of the other operations on ${where} produces ${result}.`;
   return (
     `${lead} The longest consistent order found linearizes ${count(depth)} of ${total} and leaves ` +
-    `${model.describeState(state, key)} when that reply arrives (t=${String(culprit.complete)}).`
+    `${model.describeState(state, key)} when that reply arrives (t=${String(Number((culprit.complete ?? Number.NaN).toFixed(3)))}).`
   );
 }
