@@ -234,8 +234,13 @@ export function decodeGraph(bytes: Uint8Array, hooks: CodecHooks = {}): unknown 
   const strs: string[] = [];
   const str = (): string => {
     const len = r.uint();
+    const codes: number[] = [];
     let s = '';
-    for (let i = 0; i < len; i++) s += String.fromCharCode(r.uint());
+    for (let i = 0; i < len; i++) {
+      codes.push(r.uint());
+      if (codes.length === 4096) s += String.fromCharCode(...codes.splice(0));
+    }
+    s += String.fromCharCode(...codes);
     strs.push(s);
     return s;
   };

@@ -4,7 +4,7 @@
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
 import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
-import { Machine, type MachineSnapshot } from '../machine/machine';
+import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
 import { shippedProgram } from '../programs/index';
@@ -234,18 +234,19 @@ export class World {
     this._timerTargets.set('storage', this.storage);
     this.net.attach('storage', this.storage);
     for (const v of s.vms) {
-      const vm = Object.create(Hypervisor.prototype) as Hypervisor;
+      // Built by its constructor (in a world of its own), then given the saved fields: an object
+      // of the class's own shape keeps the engine's code fast.
+      const vm = new Hypervisor(inertEnv(v.id), this.config, 'live', null, null);
       Object.assign(vm, v.fields, { env: this._env(v.id, restoredRng(v.rng)), config: this.config });
-      const machine = new Machine(vm);
-      machine.restore(v.machine);
-      (machine as unknown as { _yieldNow: boolean })._yieldNow = v.yieldNow;
-      Object.assign(vm, { machine });
+      vm.machine.restore(v.machine);
+      (vm.machine as unknown as { _yieldNow: boolean })._yieldNow = v.yieldNow;
       this.vms.set(v.id, vm);
       this.net.attach(v.id, vm);
       this._timerTargets.set(v.id, vm);
     }
     for (const c of s.clients) {
-      const client = Object.create(Client.prototype) as Client;
+      const f = c.fields as { id: number; timeoutMs: number };
+      const client = new Client(inertEnv(c.nodeId), f.id, { kind: 'scripted', requests: [] }, f.timeoutMs);
       Object.assign(client, c.fields, { env: this._env(c.nodeId, restoredRng(c.rng)) });
       this.clients.push(client);
       this._clientById.set(client.id, client);
@@ -494,6 +495,11 @@ function fieldsOf(o: object, skip: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (!skip.includes(k) && typeof v !== 'function') out[k] = v;
   return out;
+}
+
+/** An environment that goes nowhere: nodes are built in it before their saved state is put in. */
+function inertEnv(id: NodeId): NodeEnv {
+  return { id, rng: new Rng(0), now: () => 0, after: () => ({ cancel: () => undefined }), send: () => undefined, trace: () => undefined };
 }
 
 function restoredRng(s: RngState): Rng {
