@@ -243,13 +243,14 @@ export class SimSession {
   }
 
   /**
-   * Fast seek backwards: restore the newest snapshot the session kept at or before `t` (it keeps
-   * one every `snapshotEveryMs` of virtual time, bounded in number), so a following `runTo(t)`
-   * replays only from there. Does nothing when `t` is not before `now` (runTo goes forward).
+   * Fast seek: restore the newest snapshot the session kept at or before `t` (it keeps one every
+   * `snapshotEveryMs` of virtual time, bounded in number), so a following `runTo(t)` replays only
+   * from there. Going back it always restores; going forward only when a kept snapshot lies
+   * between now and `t` (a run seen before and rewound: the same run, so its snapshots hold).
    * Returns the virtual time the session now stands at (≤ t).
    */
   rewindTo(t: number): number {
-    if (t >= this.now) return this.now;
+    if (t >= this.now && (this._snaps.length === 0 || this._snaps[this._snaps.length - 1]!.at <= this.now)) return this.now;
     const snaps = this._snaps;
     let lo = 0;
     let hi = snaps.length - 1;
@@ -263,6 +264,7 @@ export class SimSession {
     }
     if (best < 0) throw new Error(`no snapshot at or before ${t} ms (snapshots are off for this session)`);
     const k = snaps[best]!;
+    if (t >= this.now && k.at <= this.now) return this.now; // running on from here is as short
     this._load(unpackSnapshot<SessionState>(k.packed, this.world.codecHooks), k.checkpoints);
     return this.now;
   }
