@@ -247,7 +247,8 @@ export class SimSession {
    * `snapshotEveryMs` of virtual time, bounded in number), so a following `runTo(t)` replays only
    * from there. Going back it always restores; going forward only when a kept snapshot lies
    * between now and `t` (a run seen before and rewound: the same run, so its snapshots hold).
-   * Returns the virtual time the session now stands at (≤ t).
+   * Returns the virtual time the session now stands at (≤ t). The trace keeps the events up to
+   * the snapshot when going back; after a jump forward it starts again at the snapshot.
    */
   rewindTo(t: number): number {
     if (t >= this.now && (this._snaps.length === 0 || this._snaps[this._snaps.length - 1]!.at <= this.now)) return this.now;
