@@ -8,7 +8,7 @@ import { cappedHistory, judge, type LabVerdicts } from '../sim/checkers/verdicts
 import type { Scenario } from '../sim/scenario';
 import { SnapshotError, crc32, decodeGraph, encodeGraph, seal, unseal } from '../sim/snapshotCodec';
 import { World, type WorldState } from '../sim/world';
-import { PageStore, packSnapshot, releaseSnapshot, unpackSnapshot, type PackedSnapshot } from './snapshotStore';
+import { PageStore, packSnapshot, releaseSnapshot, shareChunks, unpackSnapshot, type PackedSnapshot } from './snapshotStore';
 import type { TraceEvent } from '../ft/trace';
 import { assembleProgram } from '../programs/index';
 import { applyAction, type LabAction, type TimedAction } from './actions';
@@ -74,7 +74,7 @@ interface KeptSnapshot {
   readonly at: number;
   /** The SessionState without checkpoints (those are kept as the array below), packed. */
   readonly packed: PackedSnapshot;
-  readonly checkpoints: readonly Checkpoint[];
+  readonly checkpoints: { readonly chunks: readonly (readonly Checkpoint[])[]; readonly tail: readonly Checkpoint[] };
 }
 
 export class SimSession {
@@ -266,7 +266,7 @@ export class SimSession {
     if (best < 0) throw new Error(`no snapshot at or before ${t} ms (snapshots are off for this session)`);
     const k = snaps[best]!;
     if (t >= this.now && k.at <= this.now) return this.now; // running on from here is as short
-    this._load(unpackSnapshot<SessionState>(k.packed, this.world.codecHooks), k.checkpoints);
+    this._load(unpackSnapshot<SessionState>(k.packed, this.world.codecHooks), [...k.checkpoints.chunks.flat(), ...k.checkpoints.tail]);
     return this.now;
   }
 
@@ -279,10 +279,11 @@ export class SimSession {
     // The rest of each snapshot, the shared pages once, and each shared chunk of finished client
     // operations once (its array; the operations themselves are the live history's).
     let bytes = this._pages.bytes;
-    const chunks = new Set<unknown>();
+    const chunks = new Set<readonly unknown[]>();
     const lists = new Set<readonly unknown[]>();
     for (const k of this._snaps) {
-      bytes += k.packed.main.length + k.packed.pages.length * 8 + k.checkpoints.length * 8;
+      bytes += k.packed.main.length + k.packed.pages.length * 8 + (k.checkpoints.chunks.length + k.checkpoints.tail.length) * 8;
+      for (const c of k.checkpoints.chunks) chunks.add(c);
       for (const runs of Object.values(k.packed.maps)) bytes += runs.length * 8;
       for (const h of k.packed.histories) {
         lists.add(h);
@@ -290,7 +291,7 @@ export class SimSession {
       }
     }
     for (const l of lists) bytes += l.length * 8 + 32;
-    bytes += chunks.size * (16 * 8 + 32);
+    for (const c of chunks) bytes += (c as readonly unknown[]).length * 8 + 32;
     return { count: this._snaps.length, bytes, everyMs: this._snapEvery, pages: this._pages.count };
   }
 
@@ -329,7 +330,7 @@ export class SimSession {
     const last = this._snaps[this._snaps.length - 1];
     // Replaying after a rewind passes times it already has snapshots for: the run is the same.
     if (!last || last.at < this.now) {
-      this._snaps.push({ at: this.now, packed: packSnapshot(this._state(false), this._pages, this.world.codecHooks), checkpoints: this.checkpoints.slice() });
+      this._snaps.push({ at: this.now, packed: packSnapshot(this._state(false), this._pages, this.world.codecHooks), checkpoints: shareChunks(this.checkpoints) });
     }
     this._nextSnapAt = this.now + this._snapEvery;
     if (this._snaps.length > MAX_SNAPSHOTS) {

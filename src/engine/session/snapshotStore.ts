@@ -46,7 +46,8 @@ export class PageStore {
       list = [];
       this._byHash.set(hash, list);
     }
-    const e: PageEntry = { hash, len: page.length, z: deflateSync(page, { level: 1 }), refs: 1 };
+    // Stored once, read back only on a rewind: worth the best compression.
+    const e: PageEntry = { hash, len: page.length, z: deflateSync(page, { level: 9 }), refs: 1 };
     list.push(e);
     this.bytes += e.z.length;
     this.count++;
@@ -189,4 +190,28 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+const shared = new WeakMap<object, readonly object[]>();
+
+/**
+ * `items` as chunks of `size` shared with earlier calls wherever the same objects sit in the same
+ * order (a list that only grows, or is thinned now and then, costs a few pointers per snapshot),
+ * plus the tail. The objects must never change.
+ */
+export function shareChunks<T extends object>(items: readonly T[], size = 64): { chunks: readonly (readonly T[])[]; tail: readonly T[] } {
+  const chunks: (readonly T[])[] = [];
+  let i = 0;
+  for (; i + size <= items.length; i += size) {
+    const cached = shared.get(items[i]!) as readonly T[] | undefined;
+    let same = cached !== undefined && cached.length === size;
+    for (let k = 1; k < size && same; k++) same = cached![k] === items[i + k];
+    if (same) chunks.push(cached!);
+    else {
+      const chunk = Object.freeze(items.slice(i, i + size));
+      shared.set(items[i]!, chunk);
+      chunks.push(chunk);
+    }
+  }
+  return { chunks, tail: items.slice(i) };
 }

@@ -57,6 +57,11 @@ export class Network {
     this._nodes.set(id, node);
   }
 
+  /** Forget every attached node (a World restoring a snapshot attaches its own again). */
+  detachAll(): void {
+    this._nodes.clear();
+  }
+
   static classify(a: NodeId, b: NodeId): LinkClass {
     if (a === STORAGE || b === STORAGE) return 'storage';
     if (a.startsWith('client-') || b.startsWith('client-') || a === SWITCH || b === SWITCH || b === SERVICE) return 'clients';

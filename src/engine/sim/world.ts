@@ -232,6 +232,7 @@ export class World {
     this._clientById.clear();
     this._timerTargets.clear();
     this._timerTargets.set('storage', this.storage);
+    this.net.detachAll();
     this.net.attach('storage', this.storage);
     for (const v of s.vms) {
       // Built by its constructor (in a world of its own), then given the saved fields: an object
