@@ -32,7 +32,39 @@ export class PageStore {
   bytes = 0;
   count = 0;
 
-  intern(page: Uint8Array): PageEntry {
+  /** What each position (a VM's page, a disk page, a run of a map) held last time, raw: most do not change. */
+  private readonly _last = new Map<string, { raw: Uint8Array; entry: PageEntry }>();
+
+  /** The stored page equal to `page`, counted once more; `pos` names where it comes from (a fast path). */
+  intern(page: Uint8Array, pos: string): PageEntry {
+    const last = this._last.get(pos);
+    if (last && last.entry.refs > 0 && equal(last.raw, page)) {
+      last.entry.refs++;
+      return last.entry;
+    }
+    const e = this._intern(page);
+    this._last.set(pos, { raw: page.slice(), entry: e });
+    return e;
+  }
+
+  /** What each run of a map held last time (its keys and values, by identity: values never change). */
+  private readonly _lastRun = new Map<string, { items: readonly unknown[]; entry: PageEntry }>();
+
+  /** A run of map entries (flattened key, value, key, value…), stored as its encoding. */
+  internRun(items: readonly unknown[], pos: string): PageEntry {
+    const last = this._lastRun.get(pos);
+    if (last && last.entry.refs > 0 && last.items.length === items.length && last.items.every((x, i) => x === items[i])) {
+      last.entry.refs++;
+      return last.entry;
+    }
+    const pairs: unknown[] = [];
+    for (let i = 0; i < items.length; i += 2) pairs.push([items[i], items[i + 1]]);
+    const e = this.intern(encodeGraph(pairs), pos);
+    this._lastRun.set(pos, { items, entry: e });
+    return e;
+  }
+
+  private _intern(page: Uint8Array): PageEntry {
     const hash = crc32(page);
     let list = this._byHash.get(hash);
     if (list) {
@@ -105,11 +137,11 @@ export function packSnapshot(state: Packable, store: PageStore, hooks: CodecHook
   const pages: PageEntry[] = [];
   const w = state.world;
   const vms = w.vms.map((v) => {
-    for (let p = 0; p < MEM_SIZE; p += PAGE) pages.push(store.intern(v.machine.mem.subarray(p, p + PAGE)));
+    for (let p = 0; p < MEM_SIZE; p += PAGE) pages.push(store.intern(v.machine.mem.subarray(p, p + PAGE), `${v.id}:${p}`));
     return { ...v, machine: { ...v.machine, mem: null } };
   });
   const disk = w.storage.fields.disk as Uint8Array;
-  for (let p = 0; p < disk.length; p += PAGE) pages.push(store.intern(disk.subarray(p, p + PAGE)));
+  for (let p = 0; p < disk.length; p += PAGE) pages.push(store.intern(disk.subarray(p, p + PAGE), `disk:${p}`));
   const histories: (readonly ClientOp[])[][] = [];
   const clients = w.clients.map((c) => {
     const h = c.fields.history as ClientOp[];
@@ -128,16 +160,17 @@ export function packSnapshot(state: Packable, store: PageStore, hooks: CodecHook
   const safety = { ...state.safety };
   for (const [k, v] of Object.entries(safety)) {
     if (!(v instanceof Map) || v.size < 2 * RUN) continue;
+    // Values of these maps are replaced, never changed in place: a run with the same keys and values is the same.
     const runs: PageEntry[] = [];
     let run: unknown[] = [];
-    for (const entry of v) {
-      run.push(entry);
-      if (run.length === RUN) {
-        runs.push(store.intern(encodeGraph(run)));
+    for (const [key, val] of v) {
+      run.push(key, val);
+      if (run.length === 2 * RUN) {
+        runs.push(store.internRun(run, `${k}:${runs.length}`));
         run = [];
       }
     }
-    if (run.length > 0) runs.push(store.intern(encodeGraph(run)));
+    if (run.length > 0) runs.push(store.internRun(run, `${k}:${runs.length}`));
     maps[k] = runs;
     safety[k] = null;
   }
