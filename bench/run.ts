@@ -5,6 +5,7 @@ import { benchFuzz } from './fuzz';
 import { benchLinearizability } from './linearizability';
 import { benchMachine } from './machine';
 import { benchRecording } from './recording';
+import { benchSeek } from './seek';
 import { benchFlood, benchUi } from './ui';
 
 const results: Record<string, number> = {};
@@ -43,6 +44,12 @@ row('share_link_chars', String(r.share_link_chars), 'the #run= link of a kv-serv
 results.replay_ms_1000_workload_changes = round(r.replay_ms_1000_workload_changes, 0);
 row('replay_ms_1000_workload_changes', results.replay_ms_1000_workload_changes.toFixed(0), 'replaying 1,000 changes of the automatic workload (64 clients each, 10 virtual ms apart) from the start');
 row('seek_back_5min_ms', results.seek_back_5min_ms.toFixed(0), 'seeking back in that session = replaying it from the start (sliced; the page stays responsive)');
+
+const sk = benchSeek();
+results.seek_any_1h_ms = round(sk.seek_any_1h_ms, 1);
+results.snapshot_mb_per_hour = round(sk.snapshot_mb_per_hour, 1);
+row('seek_any_1h_ms', sk.seek_any_1h_ms.toFixed(1), `p95 over 20 random instants of a 1-hour kv-server session (3 clients at 20/s) of rewindTo + runTo (p50 ${sk.seek_any_1h_ms_p50.toFixed(1)}, max ${sk.seek_any_1h_ms_max.toFixed(1)}; goal ≤ 100)`);
+row('snapshot_mb_per_hour', sk.snapshot_mb_per_hour.toFixed(1), `${sk.snapshots} kept snapshots, one every ${sk.snapshot_every_ms / 1000} virtual s; the hour took ${sk.build_1h_s.toFixed(0)} s to simulate`);
 
 const l = benchLinearizability();
 results.lin_etcd_ms_per_history = round(l.etcdP50, 2);

@@ -350,15 +350,37 @@ export class Hypervisor implements MachineHost {
       this._tick.cancel();
     }
     this._tickAt = at;
-    this._tick = this.env.after(delay, () => {
-      this._tick = null;
-      this._runSlice();
-    });
+    this._tick = this.env.after(delay, () => this.onTimer('tick'), 'tick');
   }
   private _tickAt = Infinity;
 
+  /** A timer of this VM fired (the simulator schedules timers as data: see NodeEnv.after). */
+  onTimer(key: string): void {
+    switch (key) {
+      case 'tick':
+        this._tick = null;
+        this._runSlice();
+        return;
+      case 'hb':
+        this._onHeartbeatTimer();
+        return;
+      case 'tas':
+        this._tasRetry = null;
+        if (this._suspecting && this.alive && !this._draining && this.role !== 'live') this._requestTas();
+        return;
+      case 'timer':
+        this._onGuestTimer();
+        return;
+      default:
+        throw new Error(`unknown hypervisor timer ${key}`);
+    }
+  }
+
   private _scheduleHeartbeat(): void {
-    this._hb = this.env.after(this.config.heartbeatMs, () => {
+    this._hb = this.env.after(this.config.heartbeatMs, () => this.onTimer('hb'), 'hb');
+  }
+
+  private _onHeartbeatTimer(): void {
       this._hb = null;
       if (!this.alive) return;
       if (!this.paused) {
@@ -385,7 +407,6 @@ export class Hypervisor implements MachineHost {
         }
       }
       if (this.alive) this._scheduleHeartbeat();
-    });
   }
 
   private _runSlice(): void {
@@ -757,10 +778,7 @@ export class Hypervisor implements MachineHost {
     this.env.send(STORAGE, { t: 'tas', tag: this._tasTag, gen: this._gen });
     if (this.role === 'backup') this._setStall('waiting-tas');
     // Storage unreachable: keep asking (the VM waits; FT paper §2.3).
-    this._tasRetry = this.env.after(this.config.failureTimeoutMs, () => {
-      this._tasRetry = null;
-      if (this._suspecting && this.alive && !this._draining && this.role !== 'live') this._requestTas();
-    });
+    this._tasRetry = this.env.after(this.config.failureTimeoutMs, () => this.onTimer('tas'), 'tas');
   }
 
   private _onTasResult(won: boolean, holder: NodeId | null, gen = this._gen): void {
@@ -980,13 +998,14 @@ export class Hypervisor implements MachineHost {
     this._timer?.cancel();
     this._timer = null;
     if (this._timerPeriod <= 0 || !this.alive) return;
-    const period = this._timerPeriod;
-    this._timer = this.env.after(period, () => {
-      this._timer = null;
-      if (!this.alive) return;
-      if (!this.paused && !this._inputs.some((i) => i.kind === 'timer')) this._queueInput({ kind: 'timer' });
-      this._armTimer();
-    });
+    this._timer = this.env.after(this._timerPeriod, () => this.onTimer('timer'), 'timer');
+  }
+
+  private _onGuestTimer(): void {
+    this._timer = null;
+    if (!this.alive) return;
+    if (!this.paused && !this._inputs.some((i) => i.kind === 'timer')) this._queueInput({ kind: 'timer' });
+    this._armTimer();
   }
 
   private _reportFault(): void {

@@ -58,11 +58,21 @@ export interface Timer {
   cancel(): void;
 }
 
+/** A node whose timers are data: the simulator runs `onTimer(key, arg)` instead of a closure. */
+export interface TimerTarget {
+  onTimer(key: string, arg: number): void;
+}
+
 /** Everything a node may use to reach the world. Virtual time; seeded randomness. */
 export interface NodeEnv {
   readonly id: NodeId;
   now(): number;
-  after(delayMs: number, fn: () => void): Timer;
+  /**
+   * Run `fn` after `delayMs`. Nodes also name the timer (`key`, `arg`): the simulator schedules
+   * that as data and calls the node's `onTimer(key, arg)`, so its queue can be snapshotted; a
+   * runtime that never snapshots may just run `fn` (which must do the same).
+   */
+  after(delayMs: number, fn: () => void, key?: string, arg?: number): Timer;
   send(to: NodeId, msg: Message): void;
   trace(ev: TraceBody): void;
   /** This node's own randomness (the values a non-deterministic instruction reads). */

@@ -27,6 +27,8 @@ export class SharedStorage {
   readonly touched = new Set<number>();
   private readonly _queue: { msg: Message; from: NodeId }[] = [];
   private _busy = false;
+  /** The request being served (its service time running). */
+  private _serving: { msg: Message; from: NodeId } | null = null;
 
   constructor(
     readonly env: NodeEnv,
@@ -46,10 +48,17 @@ export class SharedStorage {
       return;
     }
     this._busy = true;
-    this.env.after(this.serviceMs, () => {
-      this._serve(next.msg, next.from);
-      this._serveNext();
-    });
+    this._serving = next;
+    this.env.after(this.serviceMs, () => this.onTimer('serve'), 'serve');
+  }
+
+  /** The service time is up (the simulator schedules timers as data: see NodeEnv.after). */
+  onTimer(key: string): void {
+    if (key !== 'serve') throw new Error(`unknown storage timer ${key}`);
+    const cur = this._serving;
+    this._serving = null;
+    if (cur) this._serve(cur.msg, cur.from);
+    this._serveNext();
   }
 
   private _serve(msg: Message, from: NodeId): void {

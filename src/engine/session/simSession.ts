@@ -6,7 +6,9 @@
 import { TraceMonitor } from '../sim/checkers/ftCheckers';
 import { cappedHistory, judge, type LabVerdicts } from '../sim/checkers/verdicts';
 import type { Scenario } from '../sim/scenario';
-import { World } from '../sim/world';
+import { SnapshotError, crc32, decodeGraph, encodeGraph, seal, unseal } from '../sim/snapshotCodec';
+import { World, type WorldState } from '../sim/world';
+import { PageStore, packSnapshot, releaseSnapshot, shareChunks, unpackSnapshot, type PackedSnapshot } from './snapshotStore';
 import type { TraceEvent } from '../ft/trace';
 import { assembleProgram } from '../programs/index';
 import { applyAction, type LabAction, type TimedAction } from './actions';
@@ -28,6 +30,11 @@ export interface SessionOptions {
   readonly keepTrace?: boolean;
   /** Keep every trace event in `world.trace` (tests, the CLI). */
   readonly recordTrace?: boolean;
+  /**
+   * Keep a snapshot of the whole session this often (virtual ms) for `rewindTo`; 0 = never.
+   * Default SNAPSHOT_EVERY_MS; the interval doubles whenever more than MAX_SNAPSHOTS pile up.
+   */
+  readonly snapshotEveryMs?: number;
 }
 
 /** How long after the last fault the service must answer again (liveness): detection, test-and-set retries, draining. */
@@ -44,6 +51,31 @@ export interface Checkpoint {
 /** The first checkpoint interval (virtual ms); it doubles whenever more than MAX_CHECKPOINTS pile up. */
 export const CHECKPOINT_EVERY_MS = 5;
 const MAX_CHECKPOINTS = 512;
+/** The first interval (virtual ms) between the snapshots a session keeps for rewinding. */
+export const SNAPSHOT_EVERY_MS = 2_000;
+/** The most snapshots a session keeps; past that the interval doubles and every other one goes. */
+export const MAX_SNAPSHOTS = 2_048;
+
+/** Everything of a session at one instant besides its spec and actions (see SimSession.snapshot). */
+interface SessionState {
+  readonly world: WorldState;
+  readonly monitor: Record<string, unknown>;
+  readonly safety: Record<string, unknown>;
+  /** Actions carried out so far, and a CRC-32 of them: a snapshot restores only into the same run. */
+  readonly next: number;
+  readonly actionsCrc: number;
+  readonly every: number;
+  readonly nextCheckpointAt: number;
+  readonly checkpoints: readonly Checkpoint[] | null;
+}
+
+/** A snapshot the session keeps in memory for rewinding. */
+interface KeptSnapshot {
+  readonly at: number;
+  /** The SessionState without checkpoints (those are kept as the array below), packed. */
+  readonly packed: PackedSnapshot;
+  readonly checkpoints: { readonly chunks: readonly (readonly Checkpoint[])[]; readonly tail: readonly Checkpoint[] };
+}
 
 export class SimSession {
   readonly world: World;
@@ -61,6 +93,10 @@ export class SimSession {
   private _next = 0;
   private _nextCheckpointAt = CHECKPOINT_EVERY_MS;
   private readonly _listeners = new Set<(ev: TraceEvent) => void>();
+  private readonly _snaps: KeptSnapshot[] = [];
+  private readonly _pages = new PageStore();
+  private _snapEvery: number;
+  private _nextSnapAt: number;
 
   constructor(
     readonly spec: SessionSpec,
@@ -95,6 +131,9 @@ export class SimSession {
       for (const l of this._listeners) l(ev);
     });
     this._actions = [...actions].sort((a, b) => a.at - b.at);
+    this._snapEvery = opts.snapshotEveryMs ?? SNAPSHOT_EVERY_MS;
+    this._nextSnapAt = this._snapEvery > 0 ? 0 : Infinity;
+    if (this._snapEvery > 0) this._keepSnapshot(); // at t = 0, so a rewind always has one to start from
   }
 
   get now(): number {
@@ -126,11 +165,13 @@ export class SimSession {
     for (;;) {
       const a = this._actions[this._next];
       const nextCheckpoint = this._nextCheckpointAt;
-      const stop = Math.min(t, a ? a.at : Infinity, nextCheckpoint);
+      const nextSnap = this._nextSnapAt;
+      const stop = Math.min(t, a ? a.at : Infinity, nextCheckpoint, nextSnap);
       sched.runUntil(stop, shouldStop);
       // Stopped by the budget, possibly in the middle of an instant: not there yet.
       if (sched.now < stop || sched.peekTime() <= stop) return false;
       if (stop === nextCheckpoint) this._checkpoint();
+      if (stop === nextSnap) this._keepSnapshot();
       if (a && a.at === stop) {
         applyAction(this.world, a);
         this._next++;
@@ -150,6 +191,8 @@ export class SimSession {
     this.runTo(this.now);
     const discarded = this._actions.length - this._next;
     this._actions.length = this._next;
+    // Snapshots ahead of now belong to the future this action replaces.
+    this._dropSnapshotsAfter(this.now);
     const timed = { ...action, at: this.now } as TimedAction;
     const applied = applyAction(this.world, timed);
     // A request the busy client refused changed nothing: leave it out, so replay matches.
@@ -173,6 +216,131 @@ export class SimSession {
       blockDigest: (b) => w.storage.blockDigest(b),
       now: w.now,
     });
+  }
+
+  /**
+   * The whole session now (the World, the checkers' state, checkpoints, how far through the
+   * actions it is) as sealed bytes: format version, deflate, CRC-32. `restore` takes them back.
+   */
+  snapshot(): Uint8Array {
+    return seal(encodeGraph(this._state(true), this.world.codecHooks));
+  }
+
+  /**
+   * Put the session back to a `snapshot()` of this run (the same spec, and the same actions up to
+   * the snapshot; later actions may differ: they lie ahead). A damaged, cut-short or foreign
+   * snapshot throws SnapshotError and leaves the session as it was. The trace keeps the events up
+   * to the snapshot when it has them (going back), else it starts again empty.
+   */
+  restore(bytes: Uint8Array): void {
+    const state = decodeGraph(unseal(bytes), this.world.codecHooks) as SessionState;
+    if (!state || typeof state !== 'object' || !state.world || state.checkpoints === null) throw new SnapshotError('the snapshot is not of a session');
+    if (state.next > this._actions.length || actionsCrc(this._actions, state.next) !== state.actionsCrc) {
+      throw new SnapshotError('the snapshot is of another run (its actions differ from this session\'s)');
+    }
+    this._load(state, state.checkpoints);
+    this._dropSnapshotsAfter(this.now);
+  }
+
+  /**
+   * Fast seek: restore the newest snapshot the session kept at or before `t` (it keeps one every
+   * `snapshotEveryMs` of virtual time, bounded in number), so a following `runTo(t)` replays only
+   * from there. Going back it always restores; going forward only when a kept snapshot lies
+   * between now and `t` (a run seen before and rewound: the same run, so its snapshots hold).
+   * Returns the virtual time the session now stands at (≤ t). The trace keeps the events up to
+   * the snapshot when going back; after a jump forward it starts again at the snapshot.
+   */
+  rewindTo(t: number): number {
+    if (t >= this.now && (this._snaps.length === 0 || this._snaps[this._snaps.length - 1]!.at <= this.now)) return this.now;
+    const snaps = this._snaps;
+    let lo = 0;
+    let hi = snaps.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (snaps[mid]!.at <= t) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (best < 0) throw new Error(`no snapshot at or before ${t} ms (snapshots are off for this session)`);
+    const k = snaps[best]!;
+    if (t >= this.now && k.at <= this.now) return this.now; // running on from here is as short
+    this._load(unpackSnapshot<SessionState>(k.packed, this.world.codecHooks), [...k.checkpoints.chunks.flat(), ...k.checkpoints.tail]);
+    return this.now;
+  }
+
+  private _dropSnapshotsAfter(t: number): void {
+    while (this._snaps.length > 0 && this._snaps[this._snaps.length - 1]!.at > t) releaseSnapshot(this._snaps.pop()!.packed, this._pages);
+  }
+
+  /** The snapshots kept for rewinding: how many, their total bytes, the interval now (virtual ms). */
+  get snapshotStats(): { count: number; bytes: number; everyMs: number; pages: number } {
+    // The rest of each snapshot, the shared pages once, and each shared chunk of finished client
+    // operations once (its array; the operations themselves are the live history's).
+    let bytes = this._pages.bytes;
+    const chunks = new Set<readonly unknown[]>();
+    const lists = new Set<readonly unknown[]>();
+    for (const k of this._snaps) {
+      bytes += k.packed.main.length + k.packed.pages.length * 8 + (k.checkpoints.chunks.length + k.checkpoints.tail.length) * 8;
+      for (const c of k.checkpoints.chunks) chunks.add(c);
+      for (const runs of Object.values(k.packed.maps)) bytes += runs.length * 8;
+      for (const h of k.packed.histories) {
+        lists.add(h);
+        for (const c of h) chunks.add(c);
+      }
+    }
+    for (const l of lists) bytes += l.length * 8 + 32;
+    for (const c of chunks) bytes += (c as readonly unknown[]).length * 8 + 32;
+    return { count: this._snaps.length, bytes, everyMs: this._snapEvery, pages: this._pages.count };
+  }
+
+  private _state(withCheckpoints: boolean): SessionState {
+    const m = this.monitor as unknown as Record<string, unknown>;
+    return {
+      world: this.world.saveState(),
+      monitor: fieldsOf(m, ['safety', '_opts']),
+      safety: fieldsOf(m.safety as object, ['liveOpts']),
+      next: this._next,
+      actionsCrc: actionsCrc(this._actions, this._next),
+      every: this._every,
+      nextCheckpointAt: this._nextCheckpointAt,
+      checkpoints: withCheckpoints ? this.checkpoints : null,
+    };
+  }
+
+
+  private _load(state: SessionState, checkpoints: readonly Checkpoint[]): void {
+    const emittedNow = this.world.emitted;
+    this.world.loadState(state.world); // checks the fingerprint before changing anything
+    Object.assign(this.monitor, state.monitor);
+    Object.assign(this.monitor.safety, state.safety);
+    this._next = state.next;
+    this._every = state.every;
+    this._nextCheckpointAt = state.nextCheckpointAt;
+    this.checkpoints.length = 0;
+    this.checkpoints.push(...checkpoints);
+    // The trace: keep what happened up to the snapshot if we have it.
+    const keep = state.world.emitted - (emittedNow - this.trace.length);
+    this.trace.length = keep >= 0 && keep <= this.trace.length ? keep : 0;
+    this._nextSnapAt = this._snapEvery > 0 ? (Math.floor(this.now / this._snapEvery) + 1) * this._snapEvery : Infinity;
+  }
+
+  private _keepSnapshot(): void {
+    const last = this._snaps[this._snaps.length - 1];
+    // Replaying after a rewind passes times it already has snapshots for: the run is the same.
+    if (!last || last.at < this.now) {
+      this._snaps.push({ at: this.now, packed: packSnapshot(this._state(false), this._pages, this.world.codecHooks), checkpoints: shareChunks(this.checkpoints) });
+    }
+    this._nextSnapAt = this.now + this._snapEvery;
+    if (this._snaps.length > MAX_SNAPSHOTS) {
+      this._snapEvery *= 2;
+      this._nextSnapAt = (Math.floor(this.now / this._snapEvery) + 1) * this._snapEvery;
+      const keep = this._snaps.filter((k) => k.at % this._snapEvery === 0);
+      for (const k of this._snaps) if (k.at % this._snapEvery !== 0) releaseSnapshot(k.packed, this._pages);
+      this._snaps.length = 0;
+      this._snaps.push(...keep);
+    }
   }
 
   private _checkpoint(): void {
@@ -205,4 +373,21 @@ export function checkpointMismatch(recorded: readonly Checkpoint[], replayed: re
     }
   }
   return compared === 0 && recorded.length > 0 ? 'no checkpoint of the recording was reached by the replay' : null;
+}
+
+function fieldsOf(o: object, skip: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!skip.includes(k) && typeof v !== 'function') out[k] = v;
+  return out;
+}
+
+function actionsCrc(actions: readonly TimedAction[], n: number): number {
+  const text = JSON.stringify(actions.slice(0, n));
+  const bytes = new Uint8Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bytes[2 * i] = c & 0xff;
+    bytes[2 * i + 1] = c >>> 8;
+  }
+  return crc32(bytes);
 }

@@ -37,6 +37,10 @@ export class Client {
   maxHistory = Infinity;
   private _nextReq = 1;
   private _current: ClientOp | null = null;
+  /** The unwrapped number of the current request (its timeout names it). */
+  private _currentN = 0;
+  /** Scripted requests taken from `_script` so far. */
+  private _scriptTaken = 0;
   private _timeout: { cancel(): void } | null = null;
   private _script: { at: number; text: string }[] = [];
   readonly nodeId: NodeId;
@@ -53,29 +57,55 @@ export class Client {
       this._scheduleScripted();
     } else {
       // startAt is a virtual time: a workload switched on at t starts then, not t ms later.
-      env.after(Math.max(0, workload.startAt - env.now()) + env.rng.next() * workload.thinkMs, () => this._nextRandom());
+      env.after(Math.max(0, workload.startAt - env.now()) + env.rng.next() * workload.thinkMs, () => this.onTimer('random'), 'random');
     }
   }
 
   /** Send a request now (a user typing into the client terminal). Returns false if one is outstanding. */
   request(text: string): boolean {
     if (this._current) return false;
-    const reqId = this._nextReq++ & 0xffff;
+    const n = this._nextReq++;
+    const reqId = n & 0xffff;
     const op: ClientOp = { client: this.id, reqId, text, invoke: this.env.now(), complete: null, reply: null, status: 'pending', from: null };
     this._current = op;
+    this._currentN = n;
     if (this.history.length < this.maxHistory) this.history.push(op);
     else this.truncatedAt ??= op.invoke;
     this.env.trace({ type: 'client/invoke', client: this.id, reqId, text });
     this.env.send(SERVICE, { t: 'frame', frame: encodeFrame(this.id, reqId, text) });
-    this._timeout = this.env.after(this.timeoutMs, () => {
-      this._timeout = null;
-      if (this._current !== op) return;
-      op.status = 'info';
-      this._current = null;
-      this.env.trace({ type: 'client/timeout', client: this.id, reqId });
-      this._afterCompletion();
-    });
+    this._timeout = this.env.after(this.timeoutMs, () => this.onTimer('timeout', n), 'timeout', n);
     return true;
+  }
+
+  /** A timer fired (the simulator schedules timers as data: see NodeEnv.after). */
+  onTimer(key: string, arg = 0): void {
+    switch (key) {
+      case 'random':
+        this._nextRandom();
+        return;
+      case 'timeout': {
+        // arg: the request's number; a request that completed meanwhile is not timed out.
+        this._timeout = null;
+        const op = this._current;
+        if (!op || this._currentN !== arg) return;
+        op.status = 'info';
+        this._current = null;
+        this.env.trace({ type: 'client/timeout', client: this.id, reqId: op.reqId });
+        this._afterCompletion();
+        return;
+      }
+      case 'script': {
+        // arg: how many scripted requests had been taken when this was scheduled.
+        const next = this._script[0];
+        if (this._current || !next || this._scriptTaken !== arg) return;
+        this._script.shift();
+        this._scriptTaken++;
+        this.request(next.text);
+        return;
+      }
+      default:
+        throw new Error(`unknown client timer ${key}`);
+    }
   }
 
   receive(msg: Message, from: NodeId): void {
@@ -116,7 +146,7 @@ export class Client {
   private _afterCompletion(): void {
     if (this.workload.kind === 'random') {
       const w = this.workload;
-      this.env.after(this.env.rng.next() * 2 * w.thinkMs, () => this._nextRandom());
+      this.env.after(this.env.rng.next() * 2 * w.thinkMs, () => this.onTimer('random'), 'random');
     } else {
       this._scheduleScripted();
     }
@@ -125,11 +155,8 @@ export class Client {
   private _scheduleScripted(): void {
     const next = this._script[0];
     if (!next || this._current) return;
-    this.env.after(Math.max(0, next.at - this.env.now()), () => {
-      if (this._current || this._script[0] !== next) return;
-      this._script.shift();
-      this.request(next.text);
-    });
+    const taken = this._scriptTaken;
+    this.env.after(Math.max(0, next.at - this.env.now()), () => this.onTimer('script', taken), 'script', taken);
   }
 
   private _nextRandom(): void {

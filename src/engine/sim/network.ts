@@ -3,7 +3,7 @@
 // the service MAC's traffic to whichever VM advertised it last.
 
 import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
-import type { Rng } from './rng';
+import type { Rng, RngState } from './rng';
 import type { Scheduler } from './scheduler';
 
 export interface LinkConfig {
@@ -57,6 +57,11 @@ export class Network {
     this._nodes.set(id, node);
   }
 
+  /** Forget every attached node (a World restoring a snapshot attaches its own again). */
+  detachAll(): void {
+    this._nodes.clear();
+  }
+
   static classify(a: NodeId, b: NodeId): LinkClass {
     if (a === STORAGE || b === STORAGE) return 'storage';
     if (a.startsWith('client-') || b.startsWith('client-') || a === SWITCH || b === SWITCH || b === SERVICE) return 'clients';
@@ -82,9 +87,7 @@ export class Network {
       // The switch learns the MAC's new port; modelled as instant for the switch itself.
       if (msg.t === 'advertise' && !this.blocked.has(`${from}>${SWITCH}`)) {
         const lat = this.links.clients.latencyMs;
-        this._sched.after(lat, () => {
-          this.macOwner = from;
-        });
+        this._sched.post(this._sched.now + Math.max(0, lat), 'net/mac', { owner: from });
       }
       return;
     }
@@ -108,12 +111,78 @@ export class Network {
     const at = Math.max(start + serial + link.latencyMs + jitter, this._lastDelivery.get(key) ?? 0);
     this._lastDelivery.set(key, at);
     const transmitted = start + serial;
-    this._sched.at(at, () => {
-      // A cut made while the message was in flight drops it too.
-      if (this.blocked.has(key)) return;
-      const died = this._diedAt.get(from);
-      if (died !== undefined && died < transmitted) return;
-      this._nodes.get(dest)?.receive(msg, from);
-    });
+    // In flight: data on the scheduler's queue (so a snapshot holds it), delivered by `deliver`.
+    const flight: InFlight = { from, dest, msg, transmitted };
+    this._sched.post(at, 'net/deliver', flight);
   }
+
+  /** A scheduled network event (`net/deliver`, `net/mac`) is due. */
+  dispatch(kind: string, data: unknown): void {
+    if (kind === 'net/mac') {
+      this.macOwner = (data as { owner: NodeId }).owner;
+      return;
+    }
+    const { from, dest, msg, transmitted } = data as InFlight;
+    // A cut made while the message was in flight drops it too.
+    if (this.blocked.has(`${from}>${dest}`)) return;
+    const died = this._diedAt.get(from);
+    if (died !== undefined && died < transmitted) return;
+    this._nodes.get(dest)?.receive(msg, from);
+  }
+
+  /** Everything but the attached nodes, as data (World snapshots). */
+  saveState(): NetworkState {
+    return {
+      links: this.links,
+      blocked: this.blocked,
+      macOwner: this.macOwner,
+      bytes: this.bytes,
+      freeAt: this._freeAt,
+      lastDelivery: this._lastDelivery,
+      diedAt: this._diedAt,
+      rng: this._rng.save(),
+    };
+  }
+
+  loadState(s: NetworkState): void {
+    for (const c of ['channel', 'storage', 'clients'] as const) {
+      Object.assign(this.links[c], s.links[c]);
+      this.bytes[c] = s.bytes[c];
+    }
+    copySet(this.blocked, s.blocked);
+    this.macOwner = s.macOwner;
+    copyMap(this._freeAt, s.freeAt);
+    copyMap(this._lastDelivery, s.lastDelivery);
+    copyMap(this._diedAt, s.diedAt);
+    this._rng.restore(s.rng);
+  }
+}
+
+interface InFlight {
+  readonly from: NodeId;
+  readonly dest: NodeId;
+  readonly msg: Message;
+  /** When its last bit left the sender (a sender that died before then never sent it). */
+  readonly transmitted: number;
+}
+
+export interface NetworkState {
+  readonly links: Readonly<Record<LinkClass, LinkConfig>>;
+  readonly blocked: ReadonlySet<string>;
+  readonly macOwner: NodeId | null;
+  readonly bytes: Readonly<Record<LinkClass, number>>;
+  readonly freeAt: ReadonlyMap<string, number>;
+  readonly lastDelivery: ReadonlyMap<string, number>;
+  readonly diedAt: ReadonlyMap<NodeId, number>;
+  readonly rng: RngState;
+}
+
+function copySet<T>(to: Set<T>, from: ReadonlySet<T>): void {
+  to.clear();
+  for (const v of from) to.add(v);
+}
+
+function copyMap<K, V>(to: Map<K, V>, from: ReadonlyMap<K, V>): void {
+  to.clear();
+  for (const [k, v] of from) to.set(k, v);
 }

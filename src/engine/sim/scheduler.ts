@@ -1,5 +1,9 @@
 // Deterministic event scheduler on virtual time: events at equal times run in the order they
 // were scheduled, so the same seed gives the same run, bit for bit.
+//
+// An event is either data — a kind and a payload, run by the owner's `dispatch` — or a closure.
+// The simulator's World schedules only data, so its whole queue can be saved and restored
+// (`save`/`load`); the Web Worker realms, which are never snapshotted, still use closures.
 
 export type TimerId = number;
 
@@ -7,8 +11,30 @@ interface Ev {
   readonly time: number;
   readonly order: number;
   readonly id: TimerId;
-  readonly fn: () => void;
+  readonly fn: (() => void) | null;
+  readonly kind: string;
+  readonly data: unknown;
 }
+
+/** A data event as saved: closures cannot be saved. */
+export interface SavedEvent {
+  readonly time: number;
+  readonly order: number;
+  readonly id: TimerId;
+  readonly kind: string;
+  readonly data: unknown;
+}
+
+export interface SchedulerState {
+  readonly now: number;
+  readonly order: number;
+  readonly executed: number;
+  /** The heap in its array order (restoring it as is keeps the run identical). */
+  readonly heap: readonly SavedEvent[];
+  readonly cancelled: readonly TimerId[];
+}
+
+export type Dispatch = (kind: string, data: unknown) => void;
 
 export class Scheduler {
   private _now = 0;
@@ -17,6 +43,10 @@ export class Scheduler {
   private readonly _cancelled = new Set<TimerId>();
   /** Events run so far. */
   executed = 0;
+  /** Runs data events (`post`). */
+  dispatch: Dispatch = (kind) => {
+    throw new Error(`no dispatcher for scheduled ${kind}`);
+  };
 
   get now(): number {
     return this._now;
@@ -28,12 +58,19 @@ export class Scheduler {
 
   at(time: number, fn: () => void): TimerId {
     const id = ++this._order;
-    this._push({ time: Math.max(time, this._now), order: id, id, fn });
+    this._push({ time: Math.max(time, this._now), order: id, id, fn, kind: '', data: null });
     return id;
   }
 
   after(delay: number, fn: () => void): TimerId {
     return this.at(this._now + Math.max(0, delay), fn);
+  }
+
+  /** Schedule a data event: `dispatch(kind, data)` at `time` (never before now). */
+  post(time: number, kind: string, data: unknown): TimerId {
+    const id = ++this._order;
+    this._push({ time: Math.max(time, this._now), order: id, id, fn: null, kind, data });
+    return id;
   }
 
   cancel(id: TimerId): void {
@@ -57,9 +94,29 @@ export class Scheduler {
       const ev = this._pop();
       this._now = ev.time;
       this.executed++;
-      ev.fn();
+      if (ev.fn) ev.fn();
+      else this.dispatch(ev.kind, ev.data);
     }
     this._now = Math.max(this._now, time);
+  }
+
+  /** The whole queue as data. Throws if a closure is queued (it could not be restored). */
+  save(): SchedulerState {
+    const heap = this._heap.map((e): SavedEvent => {
+      if (e.fn) throw new Error('a closure is scheduled: this scheduler cannot be saved');
+      return { time: e.time, order: e.order, id: e.id, kind: e.kind, data: e.data };
+    });
+    return { now: this._now, order: this._order, executed: this.executed, heap, cancelled: [...this._cancelled] };
+  }
+
+  /** Replace the whole state with a saved one. */
+  load(s: SchedulerState): void {
+    this._now = s.now;
+    this._order = s.order;
+    this.executed = s.executed;
+    this._heap = s.heap.map((e) => ({ time: e.time, order: e.order, id: e.id, fn: null, kind: e.kind, data: e.data }));
+    this._cancelled.clear();
+    for (const id of s.cancelled) this._cancelled.add(id);
   }
 
   private _push(ev: Ev): void {

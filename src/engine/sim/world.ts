@@ -3,15 +3,17 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer } from '../ft/messages';
+import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
-import { Network } from './network';
-import { Rng } from './rng';
+import { Network, type NetworkState } from './network';
+import { Rng, type RngState } from './rng';
 import type { Fault, Scenario } from './scenario';
-import { Scheduler } from './scheduler';
+import { Scheduler, type SchedulerState, type TimerId } from './scheduler';
+import { SnapshotError, crc32, decodeGraph, encodeGraph, seal, unseal } from './snapshotCodec';
 
 export type TraceListener = (ev: TraceEvent) => void;
 
@@ -27,6 +29,44 @@ export interface WorldOptions {
 }
 
 const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+
+/** A timer handle in the simulator: a scheduler event id, so a snapshot can hold it. */
+class SimTimer implements Timer {
+  constructor(
+    private readonly _sched: Scheduler,
+    readonly id: TimerId,
+  ) {}
+  cancel(): void {
+    this._sched.cancel(this.id);
+  }
+}
+
+/** A timer a node set, as scheduled data. */
+interface TimerEvent {
+  readonly node: NodeId;
+  readonly key: string;
+  readonly arg: number;
+}
+
+/**
+ * Everything that makes up a world at one instant, as plain data (see `World.saveState`). The
+ * scenario, program image and configuration are not in it: a state is restored into a world
+ * built from the same ones (the fingerprint says which).
+ */
+export interface WorldState {
+  readonly fingerprint: number;
+  readonly sched: SchedulerState;
+  readonly rng: RngState;
+  readonly net: NetworkState;
+  readonly storage: { readonly rng: RngState; readonly fields: Record<string, unknown> };
+  readonly vms: readonly { readonly id: NodeId; readonly rng: RngState; readonly machine: MachineSnapshot; readonly yieldNow: boolean; readonly fields: Record<string, unknown> }[];
+  readonly clients: readonly { readonly nodeId: NodeId; readonly rng: RngState; readonly fields: Record<string, unknown> }[];
+  readonly vmCount: number;
+  readonly maxClientId: number;
+  readonly autoClients: readonly number[];
+  readonly startup: readonly TraceEvent[];
+  readonly emitted: number;
+}
 
 export class World {
   readonly sched = new Scheduler();
@@ -47,12 +87,20 @@ export class World {
   private readonly _clientById = new Map<number, Client>();
   private _maxClientId = 0;
   private _autoClients: Client[] = [];
+  /** Who a timer event is for. */
+  private readonly _timerTargets = new Map<NodeId, TimerTarget>();
+  /** Trace events emitted so far (a restored world continues the count). */
+  private _emitted = 0;
+  private _fingerprint: number | null = null;
+  private readonly _opts: WorldOptions;
 
   constructor(
     readonly scenario: Scenario,
     opts: WorldOptions = {},
   ) {
+    this._opts = opts;
     this._record = opts.recordTrace ?? false;
+    this.sched.dispatch = (kind, data) => this._dispatch(kind, data);
     this._maxHistory = opts.maxHistoryPerClient ?? Infinity;
     this.rng = new Rng(scenario.seed);
     this.net = new Network(this.sched, this._fork(), {
@@ -64,6 +112,7 @@ export class World {
     this.image = opts.image ?? shippedProgram(scenario.program).image;
     this.storage = new SharedStorage(this._env('storage'));
     this.net.attach('storage', this.storage);
+    this._timerTargets.set('storage', this.storage);
     if (opts.noBackup) {
       this.net.macOwner = this._spawnVm('live', null).id;
     } else {
@@ -93,7 +142,144 @@ export class World {
       if (this._clientById.has(id)) continue;
       this._addClient(id, { kind: 'scripted', requests });
     }
-    for (const f of scenario.faults) this.sched.at(f.at, () => this.applyFault(f));
+    for (const f of scenario.faults) this.sched.post(f.at, 'fault', f);
+  }
+
+  /** Every scheduled event of the world is data; this runs one. */
+  private _dispatch(kind: string, data: unknown): void {
+    switch (kind) {
+      case 'timer': {
+        const t = data as TimerEvent;
+        const target = this._timerTargets.get(t.node);
+        if (!target) throw new Error(`a timer for ${t.node}, which is not in this world`);
+        target.onTimer(t.key, t.arg);
+        return;
+      }
+      case 'net/deliver':
+      case 'net/mac':
+        this.net.dispatch(kind, data);
+        return;
+      case 'fault':
+        this.applyFault(data as Fault);
+        return;
+      case 'resume':
+        this.vms.get((data as { vm: NodeId }).vm)?.resume();
+        return;
+      default:
+        throw new Error(`unknown scheduled event ${kind}`);
+    }
+  }
+
+  /** Trace events emitted since the world began (a restored world continues the count). */
+  get emitted(): number {
+    return this._emitted;
+  }
+
+  /** Which scenario, program and options this world was built from (a state restores only into the same). */
+  get fingerprint(): number {
+    if (this._fingerprint === null) {
+      const opts = { noBackup: this._opts.noBackup ?? false, maxHistory: this._opts.maxHistoryPerClient ?? null };
+      const text = JSON.stringify([this.scenario, opts, crc32(this.image)]);
+      this._fingerprint = crc32(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)) ^ text.length;
+    }
+    return this._fingerprint;
+  }
+
+  /**
+   * The whole world now, as plain data: the scheduler's queue (timers, messages in flight, faults
+   * to come), every VM (machine, hypervisor state: log buffers, held outputs, pending disk I/O),
+   * storage, the network and switch, clients with their histories, and every random source.
+   * Call it between events (not from inside one).
+   */
+  saveState(): WorldState {
+    const rngOf = (n: { env: NodeEnv }): RngState => n.env.rng.save();
+    return {
+      fingerprint: this.fingerprint,
+      sched: this.sched.save(),
+      rng: this.rng.save(),
+      net: this.net.saveState(),
+      storage: { rng: rngOf(this.storage), fields: fieldsOf(this.storage, ['env']) },
+      vms: [...this.vms.values()].map((vm) => ({
+        id: vm.id,
+        rng: rngOf(vm),
+        machine: vm.machine.snapshot(),
+        yieldNow: (vm.machine as unknown as { _yieldNow: boolean })._yieldNow,
+        fields: fieldsOf(vm, ['env', 'config', 'machine']),
+      })),
+      clients: this.clients.map((c) => ({ nodeId: c.nodeId, rng: rngOf(c), fields: fieldsOf(c, ['env']) })),
+      vmCount: this._vmCount,
+      maxClientId: this._maxClientId,
+      autoClients: this._autoClients.map((c) => c.id),
+      startup: this._startup,
+      emitted: this._emitted,
+    };
+  }
+
+  /**
+   * Put the world back to a saved state (in place: whoever holds this World keeps it). With
+   * `recordTrace`, `trace` keeps the events up to the state when it has them (a rewind), else it
+   * restarts empty.
+   */
+  loadState(s: WorldState): void {
+    if (s.fingerprint !== this.fingerprint) throw new SnapshotError('the snapshot is of another scenario, program or set of options');
+    this.sched.load(s.sched);
+    this.rng.restore(s.rng);
+    this.net.loadState(s.net);
+    Object.assign(this.storage, s.storage.fields);
+    this.storage.env.rng.restore(s.storage.rng);
+    this.vms.clear();
+    this.clients.length = 0;
+    this._clientById.clear();
+    this._timerTargets.clear();
+    this._timerTargets.set('storage', this.storage);
+    this.net.detachAll();
+    this.net.attach('storage', this.storage);
+    for (const v of s.vms) {
+      // Built by its constructor (in a world of its own), then given the saved fields: an object
+      // of the class's own shape keeps the engine's code fast.
+      const vm = new Hypervisor(inertEnv(v.id), this.config, 'live', null, null);
+      Object.assign(vm, v.fields, { env: this._env(v.id, restoredRng(v.rng)), config: this.config });
+      vm.machine.restore(v.machine);
+      (vm.machine as unknown as { _yieldNow: boolean })._yieldNow = v.yieldNow;
+      this.vms.set(v.id, vm);
+      this.net.attach(v.id, vm);
+      this._timerTargets.set(v.id, vm);
+    }
+    for (const c of s.clients) {
+      const f = c.fields as { id: number; timeoutMs: number };
+      const client = new Client(inertEnv(c.nodeId), f.id, { kind: 'scripted', requests: [] }, f.timeoutMs);
+      Object.assign(client, c.fields, { env: this._env(c.nodeId, restoredRng(c.rng)) });
+      this.clients.push(client);
+      this._clientById.set(client.id, client);
+      this.net.attach(c.nodeId, client);
+      this._timerTargets.set(c.nodeId, client);
+    }
+    this._vmCount = s.vmCount;
+    this._maxClientId = s.maxClientId;
+    this._autoClients = s.autoClients.map((id) => this._clientById.get(id)!);
+    this._startup.length = 0;
+    this._startup.push(...s.startup);
+    this.trace.length = this.trace.length >= s.emitted && this._emitted >= s.emitted ? s.emitted - (this._emitted - this.trace.length) : 0;
+    this._emitted = s.emitted;
+  }
+
+  /** The hooks that turn timer handles into scheduler ids and back. */
+  get codecHooks(): { toId(v: object): number | undefined; fromId(id: number): unknown } {
+    return {
+      toId: (v) => (v instanceof SimTimer ? v.id : undefined),
+      fromId: (id) => new SimTimer(this.sched, id),
+    };
+  }
+
+  /** The world as sealed bytes (format version, deflate, CRC-32). */
+  snapshot(): Uint8Array {
+    return seal(encodeGraph(this.saveState(), this.codecHooks));
+  }
+
+  /** Restore from `snapshot()` bytes. A damaged, cut-short or foreign snapshot throws SnapshotError and changes nothing. */
+  restore(bytes: Uint8Array): void {
+    const state = decodeGraph(unseal(bytes), this.codecHooks) as WorldState;
+    this.loadState(state);
   }
 
   /**
@@ -141,21 +327,23 @@ export class World {
   }
 
   private _emit(ev: TraceEvent): void {
+    this._emitted++;
     if (this.sched.executed === 0) this._startup.push(ev);
     if (this._record) this.trace.push(ev);
     for (const l of this._listeners) l(ev);
   }
 
-  private _env(id: NodeId): NodeEnv {
+  private _env(id: NodeId, rng = this._fork()): NodeEnv {
     const sched = this.sched;
-    const rng = this._fork();
     return {
       id,
       rng,
       now: () => sched.now,
-      after: (ms: number, fn: () => void): Timer => {
-        const t = sched.after(ms, fn);
-        return { cancel: () => sched.cancel(t) };
+      // Timers are data (node, key, arg), never the closure: a snapshot holds the whole queue.
+      after: (ms: number, _fn: () => void, key?: string, arg = 0): Timer => {
+        if (key === undefined) throw new Error(`${id} set a timer with no name: the simulator schedules only data`);
+        const ev: TimerEvent = { node: id, key, arg };
+        return new SimTimer(sched, sched.post(sched.now + Math.max(0, ms), 'timer', ev));
       },
       send: (to: NodeId, msg: Message) => this.net.send(id, to, msg),
       trace: (body: TraceBody) => this._emit({ ...body, t: sched.now }),
@@ -168,12 +356,14 @@ export class World {
     const vm = new Hypervisor(this._env(id), this.config, role, peer, image);
     this.vms.set(id, vm);
     this.net.attach(id, vm);
+    this._timerTargets.set(id, vm);
     return vm;
   }
 
   private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
     const nodeId = `client-${id}`;
     const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
+    this._timerTargets.set(nodeId, c);
     c.maxHistory = this._maxHistory;
     this.clients.push(c);
     this._clientById.set(id, c);
@@ -276,7 +466,7 @@ export class World {
         const vm = this._resolve(f.vm);
         if (!vm) return null;
         vm.pause();
-        if (f.forMs !== undefined) this.sched.after(f.forMs, () => vm.resume());
+        if (f.forMs !== undefined) this.sched.post(this.now + Math.max(0, f.forMs), 'resume', { vm: vm.id });
         return `paused ${vm.id}${f.forMs !== undefined ? ` for ${f.forMs} ms` : ''}`;
       }
       case 'resume': {
@@ -299,4 +489,22 @@ export class World {
 /** Drop keys whose value is undefined (optional scenario fields that were left out). */
 function definedOnly<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
+}
+
+/** A node's own fields as plain data, leaving out `skip` (its links to the world) and methods. */
+function fieldsOf(o: object, skip: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!skip.includes(k) && typeof v !== 'function') out[k] = v;
+  return out;
+}
+
+/** An environment that goes nowhere: nodes are built in it before their saved state is put in. */
+function inertEnv(id: NodeId): NodeEnv {
+  return { id, rng: new Rng(0), now: () => 0, after: () => ({ cancel: () => undefined }), send: () => undefined, trace: () => undefined };
+}
+
+function restoredRng(s: RngState): Rng {
+  const r = new Rng(0);
+  r.restore(s);
+  return r;
 }
