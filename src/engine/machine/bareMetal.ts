@@ -3,8 +3,13 @@
 // tests, the first page and benchmarks; the FT hypervisors replace it with logging hosts.
 
 import { Rng } from '../sim/rng';
-import { DISK_BLOCKS, DISK_BLOCK_SIZE, PORT } from './isa';
+import { DISK_BLOCKS as ISA_DISK_BLOCKS, DISK_BLOCK_SIZE as ISA_DISK_BLOCK_SIZE, PORT } from './isa';
 import { Machine, type DiskRequest, type MachineHost } from './machine';
+
+// Local copies: an imported binding is a getter under tsx and Vitest (see machine.ts).
+const DISK_BLOCKS = ISA_DISK_BLOCKS;
+const DISK_BLOCK_SIZE = ISA_DISK_BLOCK_SIZE;
+const P_CLOCK = PORT.CLOCK;
 
 export interface BareMetalOptions {
   /** Guest instructions per virtual millisecond (the machine's speed). */
@@ -49,7 +54,7 @@ export class BareMetal implements MachineHost {
   }
 
   readNondet(port: number): number {
-    if (port === PORT.CLOCK) return (this.clockBase + Math.floor(this.now)) | 0;
+    if (port === P_CLOCK) return (this.clockBase + Math.floor(this.now)) | 0;
     return this.rng.nextU32() | 0;
   }
 
