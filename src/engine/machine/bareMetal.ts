@@ -2,7 +2,7 @@
 // timer ticks, an in-memory disk, a receive queue for frames, a seeded random source. Used by
 // tests, the first page and benchmarks; the FT hypervisors replace it with logging hosts.
 
-import { Rng } from '../sim/rng';
+import { Rng } from '../util/rng';
 import { DISK_BLOCKS as ISA_DISK_BLOCKS, DISK_BLOCK_SIZE as ISA_DISK_BLOCK_SIZE, PORT } from './isa';
 import { Machine, type DiskRequest, type MachineHost } from './machine';
 

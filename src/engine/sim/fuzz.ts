@@ -10,7 +10,7 @@
 
 import type { NondetSource } from '../ft/hypervisor';
 import type { LabAction, TimedAction } from '../session/actions';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 import { runScenario, type SimResult } from './runScenario';
 import { validateScenario, type Scenario } from './scenario';
 
