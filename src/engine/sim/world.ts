@@ -6,6 +6,7 @@ import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
 import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer } from '../ft/messages';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
+import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
 import { Network } from './network';
@@ -76,7 +77,7 @@ export class World {
     for (let i = 1; i <= c.count; i++) {
       this._addClient(i, {
         kind: 'random',
-        program: scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        program: workloadProgram(scenario.program),
         thinkMs: c.thinkMs,
         keys: c.keys,
         startAt: c.startMs,
@@ -189,7 +190,7 @@ export class World {
     for (let i = 0; i < count; i++) {
       const c = this._addClient(Math.max(99, this._maxClientId) + 1, {
         kind: 'random',
-        program: this.scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        program: workloadProgram(this.scenario.program),
         thinkMs,
         keys,
         startAt: this.now,
