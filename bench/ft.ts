@@ -5,7 +5,7 @@
 //  - failover_virtual_ms p50/p99: from kill-primary to the new primary's first output, over
 //    fuzzed runs (random kill time, seed, load).
 import { runScenario } from '../src/engine/sim/runScenario';
-import { Rng } from '../src/engine/sim/rng';
+import { Rng } from '../src/engine/util/rng';
 import { validateScenario } from '../src/engine/sim/scenario';
 import { World } from '../src/engine/sim/world';
 

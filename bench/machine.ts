@@ -3,7 +3,7 @@
 import { BareMetal } from '../src/engine/machine/bareMetal';
 import { shippedProgram } from '../src/engine/programs/index';
 import { encodeFrame } from '../src/engine/programs/protocol';
-import { Rng } from '../src/engine/sim/rng';
+import { Rng } from '../src/engine/util/rng';
 
 export interface MachineBench {
   readonly mips: number;

@@ -7,7 +7,7 @@
 // `npx tsx bench/seek.ts` prints the figures and a few details.
 import { pathToFileURL } from 'node:url';
 import { HISTORY_PER_CLIENT } from '../src/engine/sim/checkers/verdicts';
-import { Rng } from '../src/engine/sim/rng';
+import { Rng } from '../src/engine/util/rng';
 import { validateScenario } from '../src/engine/sim/scenario';
 import { SimSession } from '../src/engine/session/simSession';
 

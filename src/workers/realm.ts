@@ -7,7 +7,7 @@ import type { Message, NodeEnv, NodeId, Timer } from '../engine/ft/messages';
 import { messageBytes } from '../engine/ft/messages';
 import type { TraceBody, TraceEvent } from '../engine/ft/trace';
 import type { LinkConfig } from '../engine/sim/network';
-import { Rng } from '../engine/sim/rng';
+import { Rng } from '../engine/util/rng';
 import { Scheduler } from '../engine/sim/scheduler';
 
 /** Maps wall time to virtual time: the same mapping is given to every realm. */

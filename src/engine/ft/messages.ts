@@ -2,7 +2,7 @@
 // is given to talk to the world. The simulator and the Web Worker runtime both provide NodeEnv.
 
 import type { MachineSnapshot } from '../machine/machine';
-import type { Rng } from '../sim/rng';
+import type { Rng } from '../util/rng';
 import type { TraceBody } from './trace';
 
 export type NodeId = string;

@@ -1,6 +1,6 @@
 // Shared storage: test-and-set by generation, and fencing of stale writers.
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../sim/rng';
+import { Rng } from '../util/rng';
 import { DISK_BLOCK_SIZE } from '../machine/isa';
 import type { Message, NodeEnv } from './messages';
 import { SharedStorage } from './storage';

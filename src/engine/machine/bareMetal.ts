@@ -2,9 +2,14 @@
 // timer ticks, an in-memory disk, a receive queue for frames, a seeded random source. Used by
 // tests, the first page and benchmarks; the FT hypervisors replace it with logging hosts.
 
-import { Rng } from '../sim/rng';
-import { DISK_BLOCKS, DISK_BLOCK_SIZE, PORT } from './isa';
+import { Rng } from '../util/rng';
+import { DISK_BLOCKS as ISA_DISK_BLOCKS, DISK_BLOCK_SIZE as ISA_DISK_BLOCK_SIZE, PORT } from './isa';
 import { Machine, type DiskRequest, type MachineHost } from './machine';
+
+// Local copies: an imported binding is a getter under tsx and Vitest (see machine.ts).
+const DISK_BLOCKS = ISA_DISK_BLOCKS;
+const DISK_BLOCK_SIZE = ISA_DISK_BLOCK_SIZE;
+const P_CLOCK = PORT.CLOCK;
 
 export interface BareMetalOptions {
   /** Guest instructions per virtual millisecond (the machine's speed). */
@@ -25,8 +30,10 @@ export class BareMetal implements MachineHost {
   readonly clockBase: number;
   readonly rng: Rng;
   readonly disk = new Uint8Array(DISK_BLOCKS * DISK_BLOCK_SIZE);
-  /** Everything the guest printed. */
-  console = '';
+  private _console = '';
+  /** Bytes printed since `_console` was last brought up to date (a string per byte costs GC). */
+  private _conBuf = new Uint8Array(256);
+  private _conLen = 0;
   /** Frames the guest sent, in order. */
   readonly sent: Uint8Array[] = [];
   /** Frames waiting for the guest to arm its receive buffer. */
@@ -47,14 +54,30 @@ export class BareMetal implements MachineHost {
   }
 
   readNondet(port: number): number {
-    if (port === PORT.CLOCK) return (this.clockBase + Math.floor(this.now)) | 0;
+    if (port === P_CLOCK) return (this.clockBase + Math.floor(this.now)) | 0;
     return this.rng.nextU32() | 0;
   }
 
+  /** Everything the guest printed. */
+  get console(): string {
+    if (this._conLen > 0) {
+      const buf = this._conBuf;
+      let s = '';
+      for (let i = 0; i < this._conLen; i += 4096) s += String.fromCharCode(...buf.subarray(i, Math.min(this._conLen, i + 4096)));
+      this._console += s;
+      this._conLen = 0;
+    }
+    return this._console;
+  }
+
   consoleWrite(byte: number): void {
-    const ch = String.fromCharCode(byte);
-    this.console += ch;
-    this.onConsole?.(ch);
+    if (this._conLen === this._conBuf.length) {
+      const grown = new Uint8Array(this._conBuf.length * 2);
+      grown.set(this._conBuf);
+      this._conBuf = grown;
+    }
+    this._conBuf[this._conLen++] = byte;
+    if (this.onConsole) this.onConsole(String.fromCharCode(byte));
   }
 
   netSend(frame: Uint8Array): void {

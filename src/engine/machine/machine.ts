@@ -3,20 +3,38 @@
 // inputs) or out (console, network, disk) is a call on its host: those calls are the "doors" the
 // FT hypervisor logs (FT paper §2.1). No exception ever escapes: bad guest behaviour faults.
 
-import {
-  DISK_BLOCK_SIZE,
-  DISK_CMD,
-  DISK_STATUS,
-  IRQ,
-  MEM_SIZE,
-  NUM_IRQS,
-  OP,
-  PORT,
-  PORT_BY_CODE,
-  SP,
-  STACK_LIMIT,
-  STACK_TOP,
-} from './isa';
+import * as isa from './isa';
+
+// Module-local copies of the ISA constants the interpreter reads. Under tsx and Vitest an imported
+// binding is a getter on the module object; read once per instruction it cost a third of the
+// interpreter's time (bench/machine.ts profile). Locals are constants V8 can fold.
+const MEM_SIZE = isa.MEM_SIZE;
+const SP = isa.SP;
+const STACK_LIMIT = isa.STACK_LIMIT;
+const STACK_TOP = isa.STACK_TOP;
+const NUM_IRQS = isa.NUM_IRQS;
+const DISK_BLOCK_SIZE = isa.DISK_BLOCK_SIZE;
+const DISK_READ = isa.DISK_CMD.READ;
+const DISK_WRITE = isa.DISK_CMD.WRITE;
+const DISK_READY = isa.DISK_STATUS.READY;
+const DISK_BUSY = isa.DISK_STATUS.BUSY;
+const DISK_ERROR = isa.DISK_STATUS.ERROR;
+const OP_IN = isa.OP.in;
+const OP_SETVEC = isa.OP.setvec;
+const P_CONSOLE = isa.PORT.CONSOLE;
+const P_TIMER_PERIOD = isa.PORT.TIMER_PERIOD;
+const P_NIC_RX_ADDR = isa.PORT.NIC_RX_ADDR;
+const P_NIC_RX_CAP = isa.PORT.NIC_RX_CAP;
+const P_NIC_RX_LEN = isa.PORT.NIC_RX_LEN;
+const P_NIC_TX_ADDR = isa.PORT.NIC_TX_ADDR;
+const P_NIC_TX_SEND = isa.PORT.NIC_TX_SEND;
+const P_DISK_ADDR = isa.PORT.DISK_ADDR;
+const P_DISK_BLOCK = isa.PORT.DISK_BLOCK;
+const P_DISK_CMD = isa.PORT.DISK_CMD;
+const P_DISK_STATUS = isa.PORT.DISK_STATUS;
+/** Per port code: 1 = an input port, 2 = an output port, 0 = none. */
+const PORT_DIR = new Uint8Array(0x10000);
+for (const p of isa.PORTS) PORT_DIR[p.port] = p.dir === 'in' ? 1 : 2;
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new Error('Lockstep machine needs a little-endian host');
@@ -27,6 +45,7 @@ if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
 const PAGE_SHIFT = 10;
 const PAGE_WORDS = (1 << PAGE_SHIFT) >>> 2;
 const PAGES = MEM_SIZE >>> PAGE_SHIFT;
+if ((MEM_SIZE & (MEM_SIZE - 1)) !== 0) throw new Error('the interpreter\'s address checks need a power-of-two MEM_SIZE');
 export interface DiskRequest {
   readonly op: 'read' | 'write';
   readonly block: number;
@@ -106,12 +125,12 @@ function freshDevices(): DeviceState {
     nicTxAddr: 0,
     diskAddr: 0,
     diskBlock: 0,
-    diskStatus: DISK_STATUS.READY,
+    diskStatus: DISK_READY,
     diskPending: null,
   };
 }
 
-const IRQ_BY_INPUT = { timer: IRQ.TIMER, packet: IRQ.NIC, disk: IRQ.DISK } as const;
+const IRQ_BY_INPUT = { timer: isa.IRQ.TIMER, packet: isa.IRQ.NIC, disk: isa.IRQ.DISK } as const;
 
 export class Machine {
   readonly mem = new Uint8Array(MEM_SIZE);
@@ -201,7 +220,7 @@ export class Machine {
         this.mem.set(input.data.subarray(0, DISK_BLOCK_SIZE), p.addr);
         this._touch(p.addr, DISK_BLOCK_SIZE);
       }
-      d.diskStatus = input.ok ? DISK_STATUS.READY : DISK_STATUS.ERROR;
+      d.diskStatus = input.ok ? DISK_READY : DISK_ERROR;
       d.diskPending = null;
     }
     this.pending |= 1 << IRQ_BY_INPUT[input.kind];
@@ -227,7 +246,7 @@ export class Machine {
     let ic = this.icount;
     let exit: RunExit = 'budget';
 
-    while (ic < untilIcount) {
+    outer: while (ic < untilIcount) {
       if (this.pending !== 0 && this.ie) {
         this.pc = pc;
         this.icount = ic;
@@ -240,239 +259,255 @@ export class Machine {
         exit = 'idle';
         break;
       }
-      if ((pc & 3) !== 0 || pc >>> 0 >= MEM_SIZE) {
-        this.pc = pc;
-        this.icount = ic;
-        return this._fault(`pc 0x${(pc >>> 0).toString(16)} is not a valid instruction address`);
-      }
-      const w = M32[pc >>> 2]!;
-      const rd = (w >>> 8) & 15;
-      const rs = (w >>> 12) & 15;
-      const imm = w >> 16; // sign-extended
-      let npc = pc + 4;
-      // Literal opcodes (checked against isa.ts by the table-driven tests) let V8 build a jump table.
-      switch (w & 0xff) {
-        case 0x01: // nop
-          break;
-        case 0x02: // halt
-          this.halted = true;
-          this.pc = npc;
-          this.icount = ic + 1;
-          return 'halted';
-        case 0x03: // wfi
-          this.ie = true;
-          this.waiting = true;
-          break;
-        case 0x04: // ei
-          this.ie = true;
-          break;
-        case 0x05: // di
-          this.ie = false;
-          break;
-        case 0x06: { // iret
-          const sp = R[SP]!;
-          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in iret');
-          npc = M32[sp >>> 2]!;
-          R[SP] = sp + 4;
-          this.ie = true;
-          break;
-        }
-        case 0x07: { // ret
-          const sp = R[SP]!;
-          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in ret');
-          npc = M32[sp >>> 2]!;
-          R[SP] = sp + 4;
-          break;
-        }
-        case 0x10: // mov
-          R[rd] = R[rs]!;
-          break;
-        case 0x11: // li
-          R[rd] = imm & 0xffff;
-          break;
-        case 0x12: // lui
-          R[rd] = imm << 16;
-          break;
-        case 0x13: // add
-          R[rd] = R[rs]! + R[imm & 15]!;
-          break;
-        case 0x14: // sub
-          R[rd] = R[rs]! - R[imm & 15]!;
-          break;
-        case 0x15: // mul
-          R[rd] = Math.imul(R[rs]!, R[imm & 15]!);
-          break;
-        case 0x16: { // divu
-          const b = R[imm & 15]! >>> 0;
-          if (b === 0) return this._faultAt(pc, ic, 'division by zero');
-          R[rd] = (R[rs]! >>> 0) / b;
-          break;
-        }
-        case 0x17: { // remu
-          const b = R[imm & 15]! >>> 0;
-          if (b === 0) return this._faultAt(pc, ic, 'division by zero');
-          R[rd] = (R[rs]! >>> 0) % b;
-          break;
-        }
-        case 0x18: // and
-          R[rd] = R[rs]! & R[imm & 15]!;
-          break;
-        case 0x19: // or
-          R[rd] = R[rs]! | R[imm & 15]!;
-          break;
-        case 0x1a: // xor
-          R[rd] = R[rs]! ^ R[imm & 15]!;
-          break;
-        case 0x1b: // shl
-          R[rd] = R[rs]! << R[imm & 15]!;
-          break;
-        case 0x1c: // shr
-          R[rd] = R[rs]! >>> R[imm & 15]!;
-          break;
-        case 0x1d: // sar
-          R[rd] = R[rs]! >> R[imm & 15]!;
-          break;
-        case 0x1e: // slt
-          R[rd] = R[rs]! < R[imm & 15]! ? 1 : 0;
-          break;
-        case 0x1f: // sltu
-          R[rd] = R[rs]! >>> 0 < R[imm & 15]! >>> 0 ? 1 : 0;
-          break;
-        case 0x20: // addi
-          R[rd] = R[rs]! + imm;
-          break;
-        case 0x21: // andi
-          R[rd] = R[rs]! & (imm & 0xffff);
-          break;
-        case 0x22: // ori
-          R[rd] = R[rs]! | (imm & 0xffff);
-          break;
-        case 0x23: // xori
-          R[rd] = R[rs]! ^ (imm & 0xffff);
-          break;
-        case 0x24: // shli
-          R[rd] = R[rs]! << imm;
-          break;
-        case 0x25: // shri
-          R[rd] = R[rs]! >>> imm;
-          break;
-        case 0x26: // sari
-          R[rd] = R[rs]! >> imm;
-          break;
-        case 0x27: // slti
-          R[rd] = R[rs]! < imm ? 1 : 0;
-          break;
-        case 0x30: { // lw
-          const a = R[rs]! + imm;
-          if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lw', a));
-          R[rd] = M32[a >>> 2]!;
-          break;
-        }
-        case 0x31: { // sw
-          const a = R[rs]! + imm;
-          if ((a & 3) !== 0 || a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sw', a));
-          M32[a >>> 2] = R[rd]!;
-          D[a >>> PAGE_SHIFT] = 1;
-          break;
-        }
-        case 0x32: { // lb
-          const a = R[rs]! + imm;
-          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lb', a));
-          R[rd] = (M8[a]! << 24) >> 24;
-          break;
-        }
-        case 0x33: { // lbu
-          const a = R[rs]! + imm;
-          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('lbu', a));
-          R[rd] = M8[a]!;
-          break;
-        }
-        case 0x34: { // sb
-          const a = R[rs]! + imm;
-          if (a >>> 0 >= MEM_SIZE) return this._faultAt(pc, ic, badAccess('sb', a));
-          M8[a] = R[rd]!;
-          D[a >>> PAGE_SHIFT] = 1;
-          break;
-        }
-        case 0x38: // beq
-          if (R[rd] === R[rs]) npc = imm & 0xffff;
-          break;
-        case 0x39: // bne
-          if (R[rd] !== R[rs]) npc = imm & 0xffff;
-          break;
-        case 0x3a: // blt
-          if (R[rd]! < R[rs]!) npc = imm & 0xffff;
-          break;
-        case 0x3b: // bge
-          if (R[rd]! >= R[rs]!) npc = imm & 0xffff;
-          break;
-        case 0x3c: // bltu
-          if (R[rd]! >>> 0 < R[rs]! >>> 0) npc = imm & 0xffff;
-          break;
-        case 0x3d: // bgeu
-          if (R[rd]! >>> 0 >= R[rs]! >>> 0) npc = imm & 0xffff;
-          break;
-        case 0x40: // jmp
-          npc = imm & 0xffff;
-          break;
-        case 0x41: { // call
-          const sp = R[SP]! - 4;
-          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
-          M32[sp >>> 2] = npc;
-          D[sp >>> PAGE_SHIFT] = 1;
-          R[SP] = sp;
-          npc = imm & 0xffff;
-          break;
-        }
-        case 0x42: // jr
-          npc = R[rd]!;
-          break;
-        case 0x43: { // callr
-          const sp = R[SP]! - 4;
-          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
-          M32[sp >>> 2] = npc;
-          D[sp >>> PAGE_SHIFT] = 1;
-          R[SP] = sp;
-          npc = R[rd]!;
-          break;
-        }
-        case 0x44: { // push
-          const sp = R[SP]! - 4;
-          if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
-          M32[sp >>> 2] = R[rd]!;
-          D[sp >>> PAGE_SHIFT] = 1;
-          R[SP] = sp;
-          break;
-        }
-        case 0x45: { // pop
-          const sp = R[SP]!;
-          if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in pop');
-          R[SP] = sp + 4;
-          R[rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
-          break;
-        }
-        case 0x48: // in
-        case 0x49: // out
-        case 0x4a: // setvec
-          // Doors and rare operations leave the hot loop: the host may look at pc and icount.
+      // The inner loop runs instructions that cannot change pending, ie, waiting or the vectors;
+      // those that can (wfi, ei, di, iret, the doors) go back to the checks above.
+      do {
+        if ((pc & ~(MEM_SIZE - 4)) !== 0) { // unaligned or outside memory: one test
           this.pc = pc;
           this.icount = ic;
-          if (!this._slowOp(w & 0xff, rd, imm & 0xffff)) return 'faulted';
-          if (this._yieldNow) {
-            // The host asked to stop after this door (its log buffer just filled).
-            this._yieldNow = false;
-            R[0] = 0;
+          return this._fault(`pc 0x${(pc >>> 0).toString(16)} is not a valid instruction address`);
+        }
+        const w = M32[pc >>> 2]!;
+        const rd = (w >>> 8) & 15;
+        const rs = (w >>> 12) & 15;
+        const imm = w >> 16; // sign-extended
+        let npc = pc + 4;
+        // Literal opcodes (checked against isa.ts by the table-driven tests) let V8 build a jump table.
+        switch (w & 0xff) {
+          case 0x01: // nop
+            break;
+          case 0x02: // halt
+            this.halted = true;
             this.pc = npc;
             this.icount = ic + 1;
-            return 'budget';
+            return 'halted';
+          case 0x03: // wfi
+            this.ie = true;
+            this.waiting = true;
+            pc = npc;
+            ic++;
+            continue outer;
+          case 0x04: // ei
+            this.ie = true;
+            pc = npc;
+            ic++;
+            continue outer;
+          case 0x05: // di
+            this.ie = false;
+            pc = npc;
+            ic++;
+            continue outer;
+          case 0x06: { // iret
+            const sp = R[SP]!;
+            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in iret');
+            npc = M32[sp >>> 2]!;
+            R[SP] = sp + 4;
+            this.ie = true;
+            pc = npc;
+            ic++;
+            continue outer;
           }
-          break;
-        default:
-          return this._faultAt(pc, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
-      }
-      R[0] = 0;
-      pc = npc;
-      ic++;
+          case 0x07: { // ret
+            const sp = R[SP]!;
+            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in ret');
+            npc = M32[sp >>> 2]!;
+            R[SP] = sp + 4;
+            break;
+          }
+          case 0x10: // mov
+            R[rd] = R[rs]!;
+            break;
+          case 0x11: // li
+            R[rd] = imm & 0xffff;
+            break;
+          case 0x12: // lui
+            R[rd] = imm << 16;
+            break;
+          case 0x13: // add
+            R[rd] = R[rs]! + R[imm & 15]!;
+            break;
+          case 0x14: // sub
+            R[rd] = R[rs]! - R[imm & 15]!;
+            break;
+          case 0x15: // mul
+            R[rd] = Math.imul(R[rs]!, R[imm & 15]!);
+            break;
+          case 0x16: { // divu
+            const b = R[imm & 15]! >>> 0;
+            if (b === 0) return this._faultAt(pc, ic, 'division by zero');
+            R[rd] = (R[rs]! >>> 0) / b;
+            break;
+          }
+          case 0x17: { // remu
+            const b = R[imm & 15]! >>> 0;
+            if (b === 0) return this._faultAt(pc, ic, 'division by zero');
+            R[rd] = (R[rs]! >>> 0) % b;
+            break;
+          }
+          case 0x18: // and
+            R[rd] = R[rs]! & R[imm & 15]!;
+            break;
+          case 0x19: // or
+            R[rd] = R[rs]! | R[imm & 15]!;
+            break;
+          case 0x1a: // xor
+            R[rd] = R[rs]! ^ R[imm & 15]!;
+            break;
+          case 0x1b: // shl
+            R[rd] = R[rs]! << R[imm & 15]!;
+            break;
+          case 0x1c: // shr
+            R[rd] = R[rs]! >>> R[imm & 15]!;
+            break;
+          case 0x1d: // sar
+            R[rd] = R[rs]! >> R[imm & 15]!;
+            break;
+          case 0x1e: // slt
+            R[rd] = R[rs]! < R[imm & 15]! ? 1 : 0;
+            break;
+          case 0x1f: // sltu
+            R[rd] = R[rs]! >>> 0 < R[imm & 15]! >>> 0 ? 1 : 0;
+            break;
+          case 0x20: // addi
+            R[rd] = R[rs]! + imm;
+            break;
+          case 0x21: // andi
+            R[rd] = R[rs]! & (imm & 0xffff);
+            break;
+          case 0x22: // ori
+            R[rd] = R[rs]! | (imm & 0xffff);
+            break;
+          case 0x23: // xori
+            R[rd] = R[rs]! ^ (imm & 0xffff);
+            break;
+          case 0x24: // shli
+            R[rd] = R[rs]! << imm;
+            break;
+          case 0x25: // shri
+            R[rd] = R[rs]! >>> imm;
+            break;
+          case 0x26: // sari
+            R[rd] = R[rs]! >> imm;
+            break;
+          case 0x27: // slti
+            R[rd] = R[rs]! < imm ? 1 : 0;
+            break;
+          case 0x30: { // lw
+            const a = R[rs]! + imm;
+            if ((a & ~(MEM_SIZE - 4)) !== 0) return this._faultAt(pc, ic, badAccess('lw', a));
+            R[rd] = M32[a >>> 2]!;
+            break;
+          }
+          case 0x31: { // sw
+            const a = R[rs]! + imm;
+            if ((a & ~(MEM_SIZE - 4)) !== 0) return this._faultAt(pc, ic, badAccess('sw', a));
+            M32[a >>> 2] = R[rd]!;
+            D[a >>> PAGE_SHIFT] = 1;
+            break;
+          }
+          case 0x32: { // lb
+            const a = R[rs]! + imm;
+            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('lb', a));
+            R[rd] = (M8[a]! << 24) >> 24;
+            break;
+          }
+          case 0x33: { // lbu
+            const a = R[rs]! + imm;
+            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('lbu', a));
+            R[rd] = M8[a]!;
+            break;
+          }
+          case 0x34: { // sb
+            const a = R[rs]! + imm;
+            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('sb', a));
+            M8[a] = R[rd]!;
+            D[a >>> PAGE_SHIFT] = 1;
+            break;
+          }
+          case 0x38: // beq
+            if (R[rd] === R[rs]) npc = imm & 0xffff;
+            break;
+          case 0x39: // bne
+            if (R[rd] !== R[rs]) npc = imm & 0xffff;
+            break;
+          case 0x3a: // blt
+            if (R[rd]! < R[rs]!) npc = imm & 0xffff;
+            break;
+          case 0x3b: // bge
+            if (R[rd]! >= R[rs]!) npc = imm & 0xffff;
+            break;
+          case 0x3c: // bltu
+            if (R[rd]! >>> 0 < R[rs]! >>> 0) npc = imm & 0xffff;
+            break;
+          case 0x3d: // bgeu
+            if (R[rd]! >>> 0 >= R[rs]! >>> 0) npc = imm & 0xffff;
+            break;
+          case 0x40: // jmp
+            npc = imm & 0xffff;
+            break;
+          case 0x41: { // call
+            const sp = R[SP]! - 4;
+            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
+            M32[sp >>> 2] = npc;
+            D[sp >>> PAGE_SHIFT] = 1;
+            R[SP] = sp;
+            npc = imm & 0xffff;
+            break;
+          }
+          case 0x42: // jr
+            npc = R[rd]!;
+            break;
+          case 0x43: { // callr
+            const sp = R[SP]! - 4;
+            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
+            M32[sp >>> 2] = npc;
+            D[sp >>> PAGE_SHIFT] = 1;
+            R[SP] = sp;
+            npc = R[rd]!;
+            break;
+          }
+          case 0x44: { // push
+            const sp = R[SP]! - 4;
+            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
+            M32[sp >>> 2] = R[rd]!;
+            D[sp >>> PAGE_SHIFT] = 1;
+            R[SP] = sp;
+            break;
+          }
+          case 0x45: { // pop
+            const sp = R[SP]!;
+            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in pop');
+            R[SP] = sp + 4;
+            R[rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
+            break;
+          }
+          case 0x48: // in
+          case 0x49: // out
+          case 0x4a: // setvec
+            // Doors and rare operations leave the hot loop: the host may look at pc and icount.
+            this.pc = pc;
+            this.icount = ic;
+            if (!this._slowOp(w & 0xff, rd, imm & 0xffff)) return 'faulted';
+            if (this._yieldNow) {
+              // The host asked to stop after this door (its log buffer just filled).
+              this._yieldNow = false;
+              R[0] = 0;
+              this.pc = npc;
+              this.icount = ic + 1;
+              return 'budget';
+            }
+            R[0] = 0;
+            pc = npc;
+            ic++;
+            continue outer;
+          default:
+            return this._faultAt(pc, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
+        }
+        R[0] = 0;
+        pc = npc;
+        ic++;
+      } while (ic < untilIcount);
+      break;
     }
     this.pc = pc;
     this.icount = ic;
@@ -517,21 +552,20 @@ export class Machine {
   private _slowOp(op: number, rd: number, imm: number): boolean {
     const R = this.regs;
     const d = this.dev;
-    if (op === OP.setvec) {
+    if (op === OP_SETVEC) {
       if (rd >= NUM_IRQS) return this._deny(`no interrupt source ${rd}`);
       this.vectors[rd] = imm;
       return true;
     }
-    const info = PORT_BY_CODE.get(imm);
-    const dir = op === OP.in ? 'in' : 'out';
-    if (!info || info.dir !== dir) return this._deny(`no ${dir === 'in' ? 'input' : 'output'} port 0x${imm.toString(16)}`);
-    if (op === OP.in) {
+    const isIn = op === OP_IN;
+    if (PORT_DIR[imm] !== (isIn ? 1 : 2)) return this._deny(`no ${isIn ? 'input' : 'output'} port 0x${imm.toString(16)}`);
+    if (isIn) {
       let v: number;
       switch (imm) {
-        case PORT.NIC_RX_LEN:
+        case P_NIC_RX_LEN:
           v = d.nicRxLen;
           break;
-        case PORT.DISK_STATUS:
+        case P_DISK_STATUS:
           v = d.diskStatus;
           break;
         default:
@@ -543,48 +577,48 @@ export class Machine {
     }
     const v = R[rd]!;
     switch (imm) {
-      case PORT.CONSOLE:
+      case P_CONSOLE:
         this.host.consoleWrite(v & 0xff);
         return true;
-      case PORT.TIMER_PERIOD:
+      case P_TIMER_PERIOD:
         d.timerPeriod = v >>> 0;
         this.host.timerSet(d.timerPeriod);
         return true;
-      case PORT.NIC_RX_ADDR:
+      case P_NIC_RX_ADDR:
         // Moving an armed buffer must keep it inside memory (inject DMAs there).
         if (d.nicRxArmed && (v >>> 0) + d.nicRxCap > MEM_SIZE) return this._deny(`receive buffer out of memory`);
         d.nicRxAddr = v >>> 0;
         return true;
-      case PORT.NIC_RX_CAP:
+      case P_NIC_RX_CAP:
         if (v <= 0 || d.nicRxAddr + v > MEM_SIZE) return this._deny(`receive buffer out of memory`);
         d.nicRxCap = v;
         d.nicRxArmed = true;
         return true;
-      case PORT.NIC_TX_ADDR:
+      case P_NIC_TX_ADDR:
         d.nicTxAddr = v >>> 0;
         return true;
-      case PORT.NIC_TX_SEND: {
+      case P_NIC_TX_SEND: {
         if (v < 0 || d.nicTxAddr + v > MEM_SIZE) return this._deny(`transmit frame out of memory`);
         this.host.netSend(this.mem.slice(d.nicTxAddr, d.nicTxAddr + v));
         return true;
       }
-      case PORT.DISK_ADDR:
+      case P_DISK_ADDR:
         d.diskAddr = v >>> 0;
         return true;
-      case PORT.DISK_BLOCK:
+      case P_DISK_BLOCK:
         d.diskBlock = v >>> 0;
         return true;
-      case PORT.DISK_CMD: {
+      case P_DISK_CMD: {
         if (d.diskPending) return true; // busy: ignored (the guest waits for the completion interrupt)
-        if (v !== DISK_CMD.READ && v !== DISK_CMD.WRITE) return this._deny(`bad disk command ${v}`);
+        if (v !== DISK_READ && v !== DISK_WRITE) return this._deny(`bad disk command ${v}`);
         if (d.diskAddr + DISK_BLOCK_SIZE > MEM_SIZE) return this._deny('disk buffer out of memory');
-        const op = v === DISK_CMD.READ ? 'read' : 'write';
+        const op = v === DISK_READ ? 'read' : 'write';
         const req: DiskRequest =
           op === 'write'
             ? { op, block: d.diskBlock, addr: d.diskAddr, data: this.mem.slice(d.diskAddr, d.diskAddr + DISK_BLOCK_SIZE) }
             : { op, block: d.diskBlock, addr: d.diskAddr };
         d.diskPending = req.data ? { op, block: d.diskBlock, addr: d.diskAddr, data: req.data } : { op, block: d.diskBlock, addr: d.diskAddr };
-        d.diskStatus = DISK_STATUS.BUSY;
+        d.diskStatus = DISK_BUSY;
         this.host.diskStart(req);
         return true;
       }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { DISK_BLOCKS, DISK_BLOCK_SIZE, STACK_TOP } from '../machine/isa';
-import { Rng } from '../sim/rng';
+import { Rng } from '../util/rng';
 import { decodeFrame, encodeFrame } from './protocol';
 import { Guest, blockText, writeBlock, type GuestOptions } from './testing';
 

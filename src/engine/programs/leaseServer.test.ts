@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { STACK_TOP } from '../machine/isa';
-import { Rng } from '../sim/rng';
+import { Rng } from '../util/rng';
 import { Guest } from './testing';
 
 // Timer ticks arrive at 10, 20, 30, ... ms of virtual time; a lease lasts 5 ticks after the

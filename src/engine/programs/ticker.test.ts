@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Rng } from '../sim/rng';
+import { Rng } from '../util/rng';
 import { Guest } from './testing';
 
 const LINE = /^tick (\d+) clock=(\d+) random=0x([0-9a-f]{8})$/;

@@ -3,6 +3,7 @@
 // may or may not have taken effect, e.g. lost to a failover).
 
 import { SERVICE, type Message, type NodeEnv, type NodeId } from '../ft/messages';
+import { PROGRAMS, type ServerProgramName } from '../programs/catalog';
 import { decodeFrame, encodeFrame } from '../programs/protocol';
 
 export interface ClientOp {
@@ -21,7 +22,7 @@ export type Workload =
   | { readonly kind: 'scripted'; readonly requests: readonly { readonly at: number; readonly text: string }[] }
   | {
       readonly kind: 'random';
-      readonly program: 'kv-server' | 'lease-server';
+      readonly program: ServerProgramName;
       /** Mean think time between requests (virtual ms). */
       readonly thinkMs: number;
       readonly keys: number;
@@ -164,13 +165,6 @@ export class Client {
     if (w.kind !== 'random' || this._current || this._stopped || this.env.now() >= w.stopAt) return;
     const rng = this.env.rng;
     const key = `k${rng.int(0, w.keys - 1)}`;
-    let text: string;
-    if (w.program === 'lease-server') {
-      text = rng.chance(0.8) ? `LEASE ${key}` : `RELEASE ${key}`;
-    } else {
-      const r = rng.next();
-      text = r < 0.35 ? `GET ${key}` : r < 0.65 ? `PUT ${key} v${rng.int(0, 999)}` : r < 0.9 ? `INCR ${key}` : `DEL ${key}`;
-    }
-    this.request(text);
+    this.request(PROGRAMS[w.program].client.randomRequest(rng, key));
   }
 }

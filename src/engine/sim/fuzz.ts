@@ -10,7 +10,8 @@
 
 import type { NondetSource } from '../ft/hypervisor';
 import type { LabAction, TimedAction } from '../session/actions';
-import { Rng } from './rng';
+import { clientProtocol, PROGRAMS } from '../programs/catalog';
+import { Rng } from '../util/rng';
 import { runScenario, type SimResult } from './runScenario';
 import { validateScenario, type Scenario } from './scenario';
 
@@ -74,10 +75,6 @@ export interface FuzzSummary {
   readonly virtual_ms: number;
 }
 
-const KV_TEXT = (rng: Rng): string => {
-  const key = `k${rng.int(0, 2)}`;
-  return rng.pick([`PUT ${key} v${rng.int(0, 99)}`, `GET ${key}`, `INCR ${key}`, `DEL ${key}`]);
-};
 
 function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
   const vm = (): 'primary' | 'backup' => rng.pick(['primary', 'backup'] as const);
@@ -95,7 +92,7 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
     case 'slow-backup':
       return { kind, speed: rng.pick([0.1, 0.3, 0.5, 0.8]) };
     case 'request':
-      return { kind, client: rng.int(50, 52), text: program === 'lease-server' ? `${rng.pick(['LEASE', 'RELEASE'])} k${rng.int(0, 2)}` : KV_TEXT(rng) };
+      return { kind, client: rng.int(50, 52), text: (clientProtocol(program) ?? PROGRAMS['kv-server'].client).fuzzRequest(rng) };
     case 'workload':
       return { kind, count: rng.int(0, 8), perSecond: rng.pick([5, 20, 50, 200]) };
     default:
@@ -128,12 +125,12 @@ export function fuzzCase(seed: number, opts: FuzzOptions = {}): FuzzCase {
         ...(rng.chance(0.2) ? { primaryLogCapacity: rng.pick([2, 8, 64]), backupLogCapacity: rng.pick([2, 8, 64]) } : {}),
       },
       network: { channel },
-      clients: program === 'ticker' ? { count: 0 } : { count: rng.int(1, 4), keys: rng.int(1, 3), thinkMs: rng.int(3, 30), timeoutMs },
+      clients: !clientProtocol(program) ? { count: 0 } : { count: rng.int(1, 4), keys: rng.int(1, 3), thinkMs: rng.int(3, 30), timeoutMs },
     },
     `fuzz seed ${seed}`,
   );
   // Swarm testing: this run's kinds.
-  const all = (opts.kinds ?? ACTION_KINDS).filter((k) => program !== 'ticker' || (k !== 'request' && k !== 'workload' && k !== 'partition-clients'));
+  const all = (opts.kinds ?? ACTION_KINDS).filter((k) => clientProtocol(program) !== null || (k !== 'request' && k !== 'workload' && k !== 'partition-clients'));
   let kinds = all.filter(() => rng.chance(0.5));
   if (kinds.length === 0 && all.length > 0) kinds = [rng.pick(all)];
   const actions: TimedAction[] = [];

@@ -3,7 +3,7 @@
 // the service MAC's traffic to whichever VM advertised it last.
 
 import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
-import type { Rng, RngState } from './rng';
+import type { Rng, RngState } from '../util/rng';
 import type { Scheduler } from './scheduler';
 
 export interface LinkConfig {

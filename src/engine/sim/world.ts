@@ -7,10 +7,11 @@ import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer, type Timer
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
+import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
 import { Network, type NetworkState } from './network';
-import { Rng, type RngState } from './rng';
+import { Rng, type RngState } from '../util/rng';
 import type { Fault, Scenario } from './scenario';
 import { Scheduler, type SchedulerState, type TimerId } from './scheduler';
 import { SnapshotError, crc32, decodeGraph, encodeGraph, seal, unseal } from './snapshotCodec';
@@ -125,7 +126,7 @@ export class World {
     for (let i = 1; i <= c.count; i++) {
       this._addClient(i, {
         kind: 'random',
-        program: scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        program: workloadProgram(scenario.program),
         thinkMs: c.thinkMs,
         keys: c.keys,
         startAt: c.startMs,
@@ -379,7 +380,7 @@ export class World {
     for (let i = 0; i < count; i++) {
       const c = this._addClient(Math.max(99, this._maxClientId) + 1, {
         kind: 'random',
-        program: this.scenario.program === 'lease-server' ? 'lease-server' : 'kv-server',
+        program: workloadProgram(this.scenario.program),
         thinkMs,
         keys,
         startAt: this.now,

@@ -1,6 +1,6 @@
 // The guided tour's data: chapters, each a scenario plus narration steps. A step can ask for a
 // prediction first, ask the learner to act (and wait), take actions itself, and run the
-// simulation for a while or until something happens. Chapters are plain data (chapters.ts).
+// simulation for a while or until something happens. Chapters are plain data (chapters/).
 
 import type { Role, TraceEvent } from '../ft/trace';
 import type { LabAction } from '../session/actions';

@@ -2,11 +2,11 @@
 // disk and the VMs. One function for every runtime: workers, the simulator and the CLI.
 
 import type { Client, ClientOp } from '../clients';
-import { checkKvClients, checkLeaseClients, type LinearizabilityVerdict, type TraceMonitor } from './ftCheckers';
+import { clientProtocol } from '../../programs/catalog';
+import type { LinearizabilityVerdict, TraceMonitor } from './ftCheckers';
 import { verdict, type CheckVerdict, type VerdictStatus } from './safety';
 
-/** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
-export const LEASE_VALID_MS = 35;
+export { LEASE_VALID_MS } from '../../programs/catalog';
 
 /** The most operations a lab keeps per client for its checkers (a long session stays bounded). */
 export const HISTORY_PER_CLIENT = 4_000;
@@ -63,8 +63,7 @@ export interface JudgeInput {
 /** The verdicts of one run or session: one function for the simulator, the CLI and the workers. */
 export function judge(input: JudgeInput): LabVerdicts {
   const { program, monitor, ops } = input;
-  const lin: LinearizabilityVerdict | null =
-    program === 'kv-server' ? checkKvClients(ops, input.maxStates) : program === 'lease-server' ? checkLeaseClients(ops, LEASE_VALID_MS) : null;
+  const lin: LinearizabilityVerdict | null = clientProtocol(program)?.check(ops, input.maxStates) ?? null;
   const inv = monitor.violations[0];
   let outputRequirement: CheckVerdict;
   // What the clients saw comes first; a broken protocol invariant explains a violation too.
