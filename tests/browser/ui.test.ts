@@ -113,7 +113,30 @@ describe('interface', () => {
     await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
     await page.locator('.console[data-vm=A]', { hasText: 'made by hand' }).waitFor({ timeout: 10_000 });
     await page.locator('.console[data-vm=B]', { hasText: 'made by hand' }).waitFor({ timeout: 10_000 });
+    // The Program menu names what runs; the guest ran its halt, and the panel says so, not "running".
+    assert.equal(await page.getByLabel('Program').locator('option:checked').textContent(), 'your program (editor)');
+    await page.locator('.vm[data-vm=A] .vm-state', { hasText: 'guest halted' }).waitFor({ timeout: 10_000 });
+    assert.match((await page.locator('.vm[data-vm=A] .disasm li.current').textContent()) ?? '', /halt/);
+    assert.equal(await page.locator('.vm[data-vm=A] .lag', { hasText: 'CPU' }).count(), 0);
     assert.deepEqual(errors, []);
+  });
+
+  it('keyboard: Tab leaves a VM console and the client terminal (no keyboard trap)', async () => {
+    for (const sel of ['.console[data-vm=A]', '.client-terminal']) {
+      await page.locator(sel).scrollIntoViewIfNeeded();
+      await page.locator(`${sel} textarea`).focus();
+      assert.ok(await page.locator(sel).evaluate((el) => el.contains(document.activeElement)), `${sel} has focus`);
+      await page.keyboard.press('Tab');
+      assert.ok(!(await page.locator(sel).evaluate((el) => el.contains(document.activeElement))), `Tab leaves ${sel}`);
+    }
+    // Typing a request, Tab completes it and focus stays; Escape then leaves.
+    await page.locator('.client-terminal textarea').focus();
+    await page.keyboard.type('ge');
+    await page.keyboard.press('Tab');
+    await page.locator('.client-terminal', { hasText: 'get ' }).waitFor();
+    assert.ok(await page.locator('.client-terminal').evaluate((el) => el.contains(document.activeElement)));
+    await page.keyboard.press('Escape');
+    assert.ok(!(await page.locator('.client-terminal').evaluate((el) => el.contains(document.activeElement))), 'Escape leaves');
   });
 
   it('the memory window shows the same bytes on primary and backup', async () => {
