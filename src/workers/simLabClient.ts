@@ -202,7 +202,9 @@ export class SimLabClient implements LabController, SimControls {
       if (this.trace.length > PAGE_TRACE_KEEP * 1.25) this.trace.splice(0, this.trace.length - PAGE_TRACE_KEEP);
       for (const l of this._traceListeners) l(b.events);
     }
-    for (const e of b.simEvents) if (e.kind !== 'reset') this._emit(e);
+    for (const e of b.simEvents) if (e.kind !== 'reset' && e.kind !== 'changed') this._emit(e);
+    // A new state is news, whether or not the lab said so (its first state comes before anyone listened).
+    if (b.state || b.simEvents.some((e) => e.kind === 'changed')) this._emit({ kind: 'changed' });
   }
 
   private _emit(e: SimLabEvent): void {
