@@ -58,6 +58,18 @@ export default tseslint.config(
     },
   },
   {
+    // The page talks to a runtime through LabController and runs no engine code of its own: types
+    // only. (Pure helpers it needs at once — the assembler, chapter texts, checking a link — come
+    // through src/workers/pure.ts, where the choice is written down.)
+    files: ['src/ui/**/*.{ts,tsx}', 'src/main.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/engine', '**/engine/**'], allowTypeImports: true, message: 'The UI imports engine types only: values come through src/workers (LabController, src/workers/pure.ts).' }] },
+      ],
+    },
+  },
+  {
     files: ['src/ui/**/*.{ts,tsx}', 'src/main.tsx', 'src/workers/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },

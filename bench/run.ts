@@ -93,7 +93,7 @@ const us = await benchUi(60, 'simulator');
 if (us) {
   results.ui_sim_frame_ms_p95 = round(us.frameP95, 2);
   results.ui_sim_heap_mb_after_60s = round(us.heapMbAfter60s, 1);
-  row('ui_sim_frame_ms_p95', us.frameP95.toFixed(2), `the same with Runtime: Simulator (the whole FT world on the page's thread, sliced; p50 ${us.frameP50.toFixed(2)})`);
+  row('ui_sim_frame_ms_p95', us.frameP95.toFixed(2), `the same with Runtime: Simulator (the whole FT world in its own worker, the page fed one batch a frame; p50 ${us.frameP50.toFixed(2)})`);
   row('ui_sim_heap_mb_after_60s', us.heapMbAfter60s.toFixed(1), `main-thread JS heap after GC, simulator (${us.heapMbAt10s.toFixed(1)} MB at 10 s; the session keeps its trace for recordings)`);
 }
 

@@ -14,7 +14,7 @@ export interface UiBench {
   readonly stageSamples: number;
 }
 
-/** `runtime`: the Web Worker lab (default) or the deterministic simulator in the page (recordable). */
+/** `runtime`: the Web Worker lab (default) or the deterministic simulator (recordable; in its own worker). */
 export async function benchUi(soakSeconds = 60, runtime: 'workers' | 'simulator' = 'workers'): Promise<UiBench | null> {
   if (!findChromium()) return null;
   const app = await serveBuiltApp();

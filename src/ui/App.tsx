@@ -2,7 +2,8 @@
 // clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
 import { HUMAN_SPEED } from './stage/stageModel';
-import { PROGRAM_NAMES, type ProgramName } from '../engine/programs/index';
+import type { ProgramName } from '../engine/programs/index';
+import { PROGRAM_NAMES } from '../workers/pure';
 import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';

@@ -77,9 +77,12 @@ export function ClientTerminal() {
       const cmd = parseCommand(ev.line, kind);
       switch (cmd.kind) {
         case 'request':
-          if (labActions.request(cmd.text)) term.write(`→ ${cmd.text}\r\n`);
-          else term.write('\x1b[33mstill waiting for the previous reply\x1b[0m\r\n');
-          break;
+          // (the lab answers asynchronously: the simulator runs in its own worker)
+          void labActions.request(cmd.text).then((ok) => {
+            term.write(ok ? `→ ${cmd.text}\r\n` : '\x1b[33mstill waiting for the previous reply\x1b[0m\r\n');
+            term.write(PROMPT);
+          });
+          return;
         case 'help':
           term.write(`${helpText(kind).join('\r\n')}\r\n`);
           break;

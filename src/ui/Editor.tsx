@@ -2,9 +2,8 @@
 // errors are listed with line:col; clicking one puts the cursor there. A bad program changes
 // nothing that is running.
 import { useRef, useState } from 'react';
-import { assembleProgram, PROGRAM_SOURCES } from '../engine/programs/index';
+import { assembleProgram, MAX_SOURCE_CHARS, PROGRAM_SOURCES } from '../workers/pure';
 import type { AsmError } from '../engine/machine/assembler';
-import { MAX_SOURCE_CHARS } from '../engine/session/recording';
 import { startLab, useLab } from './labStore';
 
 /** Errors listed in full; past these, a count (a 1 MB source can have tens of thousands). */

@@ -3,57 +3,11 @@
 // export a recording file, import one, copy a link that reproduces the session. Acting while
 // viewing the past forks a new run from that instant.
 import { useRef, useState } from 'react';
-import { describeAction } from '../engine/session/actions';
-import {
-  MAX_TRACE_EVENTS,
-  RECORDING_EXTENSION,
-  RecordingError,
-  decodeShareLink,
-  encodeRecording,
-  encodeShareLink,
-  recordSession,
-  type Recording,
-  type ShareLink,
-} from '../engine/session/recording';
-import { SimSession } from '../engine/session/simSession';
-import type { SimLab } from '../workers/simLab';
+import { RECORDING_EXTENSION, RecordingError, decodeShareLink, describeAction } from '../workers/pure';
 import { importRecording } from './frontDoor';
 import { currentSim, labActions, useLab } from './labStore';
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
-
-/**
- * The whole recording of a simulator session. The page keeps only the newest part of the trace;
- * the file gets all of it, from a fresh replay (deterministic, so the same run), sliced so the
- * page stays responsive.
- */
-export async function sessionRecording(lab: SimLab, title: string): Promise<Recording> {
-  const chapter = lab.player?.chapter.id ?? null;
-  const end = Math.max(lab.endMs ?? 0, lab.session.now);
-  const full = new SimSession(lab.session.spec, lab.session.actions.filter((a) => a.at <= end));
-  full.maxTrace = MAX_TRACE_EVENTS;
-  while (!full.runTo(end, sliceBudget())) await new Promise((r) => setTimeout(r, 0));
-  return recordSession(full, title, chapter);
-}
-
-function sliceBudget(): () => boolean {
-  const deadline = performance.now() + 25;
-  return () => performance.now() > deadline;
-}
-
-/** The link that reproduces this session up to the moment on screen. */
-export function shareLinkFor(lab: SimLab): string {
-  const now = lab.session.now;
-  const link: ShareLink = {
-    v: 1,
-    chapter: lab.player?.chapter.id ?? null,
-    step: lab.player?.step ?? null,
-    spec: { scenario: lab.session.spec.scenario, source: lab.session.spec.source ?? null, noBackup: lab.session.spec.noBackup ?? false },
-    actions: lab.session.actions.filter((a) => a.at <= now),
-    at: now,
-  };
-  return `${location.origin}${location.pathname}#run=${encodeShareLink(link)}`;
-}
 
 function download(bytes: Uint8Array, name: string): void {
   const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/gzip' }));
@@ -115,15 +69,15 @@ export function RecordingBar() {
     );
   }
   const end = Math.max(rec.endMs ?? 0, now, 1);
-  const actions = lab.session.actions;
-  const v = lab.verification;
+  const actions = lab.state.actions;
+  const v = lab.state.verification;
   const seekable = !tour && rec.seeking === null;
   const exportFile = async () => {
     setBusy(true);
     try {
-      const title = rec.title ?? (tour ? `tour: ${tour.chapterId}` : `${lab.spec.scenario.program} session`);
-      const r = await sessionRecording(lab, title);
-      download(encodeRecording(r), `lockstep-${r.spec.scenario.program}-${Math.round(r.endMs)}ms${RECORDING_EXTENSION}`);
+      const title = rec.title ?? (tour ? `tour: ${tour.chapterId}` : `${lab.state.spec.scenario.program} session`);
+      const r = await lab.exportRecording(title);
+      download(r.bytes, `lockstep-${r.program}-${Math.round(r.endMs)}ms${RECORDING_EXTENSION}`);
     } finally {
       setBusy(false);
     }
@@ -145,15 +99,16 @@ export function RecordingBar() {
         </button>
         <ImportButton />
         <button
-          onClick={() => {
-            const url = shareLinkFor(lab);
+          onClick={async () => {
+            const fragment = await lab.shareLink();
             try {
-              decodeShareLink(url.slice(url.indexOf('#run=') + 5)); // what the receiver's front door will check
+              decodeShareLink(fragment); // what the receiver's front door will check
             } catch (err) {
               const why = err instanceof RecordingError ? err.message.replace(/^this link is damaged: /, '') : String(err);
               useLab.setState({ notice: { text: `This session cannot be shared as a link: ${why}`, tone: 'bad', sticky: true } });
               return;
             }
+            const url = `${location.origin}${location.pathname}#run=${fragment}`;
             setLink(url);
             void navigator.clipboard?.writeText(url).catch(() => undefined);
           }}

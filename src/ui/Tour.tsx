@@ -3,11 +3,10 @@
 // every time). A step may ask for a prediction, or wait for the learner to act while the panel
 // that matters is highlighted. Presenter mode adds large type, focus and an auto-pilot.
 import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
-import { CHAPTERS, chapterById } from '../engine/tour/chapters';
-import { ChapterPlayer, describeExpectation } from '../engine/tour/player';
 import type { Chapter, PanelId, Step } from '../engine/tour/types';
+import { CHAPTERS, chapterById, describeExpectation } from '../workers/pure';
 import { learnerText } from './expectText';
-import { currentSim, startLab, startTour, useLab } from './labStore';
+import { currentSim, startLab, startTour, useLab, type TourState } from './labStore';
 
 const DONE_KEY = 'lockstep.tour.done';
 
@@ -36,8 +35,9 @@ function markDone(id: string): void {
 export function openChapter(id: string, step = 0): boolean {
   const ch = chapterById(id);
   if (!ch) return false;
-  startTour(new ChapterPlayer(ch, step));
-  history.replaceState(null, '', `#tour=${ch.id}/${step + 1}`);
+  const at = Math.max(0, Math.min(step, ch.steps.length - 1));
+  startTour(ch.id, at);
+  history.replaceState(null, '', `#tour=${ch.id}/${at + 1}`);
   return true;
 }
 
@@ -48,29 +48,28 @@ export function leaveTour(): void {
 }
 
 /** Next keeps the session going (whatever else the learner did stays); Back and jumps replay. */
-function nextStep(p: ChapterPlayer): void {
-  if (!p.next()) return;
-  currentSim()?.tourChanged();
-  history.replaceState(null, '', `#tour=${p.chapter.id}/${p.step + 1}`);
+function nextStep(): void {
+  const sim = currentSim();
+  if (!sim) return;
+  void sim.nextStep().then((moved) => {
+    const t = sim.state.tour;
+    if (moved && t && currentSim() === sim) history.replaceState(null, '', `#tour=${t.chapterId}/${t.step + 1}`);
+  });
 }
 
 /** Keyboard (and presenter clickers, which send PageDown/PageUp): the next or the previous step. */
 export function tourStep(delta: 1 | -1): boolean {
-  const p = player();
-  if (!p) return false;
+  const t = useLab.getState().tour;
+  if (!t) return false;
   if (delta === 1) {
-    if (p.phase === 'predict') return true; // a prediction comes first
-    if (p.isLast) {
-      const i = CHAPTERS.findIndex((c) => c.id === p.chapter.id);
+    if (t.phase === 'predict') return true; // a prediction comes first
+    if (t.isLast) {
+      const i = CHAPTERS.findIndex((c) => c.id === t.chapterId);
       const next = CHAPTERS[i + 1];
       if (next) openChapter(next.id);
-    } else nextStep(p);
-  } else if (p.step > 0) openChapter(p.chapter.id, p.step - 1);
+    } else nextStep();
+  } else if (t.step > 0) openChapter(t.chapterId, t.step - 1);
   return true;
-}
-
-function player(): ChapterPlayer | null {
-  return currentSim()?.player ?? null;
 }
 
 /** Narration text: blank lines split paragraphs; `code`, **strong** and *emphasis* inline. */
@@ -209,10 +208,7 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
             disabled={answered}
             aria-pressed={choice === i}
             className={answered && done ? (i === p.answer ? 'right' : choice === i ? 'wrong' : '') : choice === i ? 'chosen' : ''}
-            onClick={() => {
-              player()?.answer(i);
-              currentSim()?.tourChanged();
-            }}
+            onClick={() => void currentSim()?.answer(i)}
           >
             {c}
           </button>
@@ -229,10 +225,10 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
   );
 }
 
-function Expectations({ step, p }: { step: Step; p: ChapterPlayer }) {
+function Expectations({ step, tour }: { step: Step; tour: TourState }) {
   const list = step.expect ?? [];
   if (list.length === 0) return null;
-  const unmet = new Set(p.unmet(step));
+  const unmet = new Set(tour.unmet ?? []);
   return (
     <div className="tour-expect">
       <span className="caption">what you should see</span>
@@ -257,25 +253,21 @@ function useAutopilot(on: boolean, setOn: (v: boolean) => void): void {
   const tour = useLab((s) => s.tour);
   useEffect(() => {
     if (!on || !tour) return;
-    const p = player();
-    if (!p) return;
-    const words = p.current.text.split(/\s+/).length;
+    const step = chapterById(tour.chapterId)?.steps[tour.step];
+    if (!step) return;
+    const words = step.text.split(/\s+/).length;
     const readMs = Math.min(14_000, Math.max(3_500, words * 260));
     let t: ReturnType<typeof setTimeout> | null = null;
-    if (tour.phase === 'predict') {
-      t = setTimeout(() => {
-        p.answer(p.current.predict!.answer);
-        currentSim()?.tourChanged();
-      }, readMs);
-    } else if (tour.phase === 'ask') {
-      t = setTimeout(() => {
-        p.act(p.current.ask!.action);
-        currentSim()?.tourChanged();
-      }, Math.min(readMs, 4_000));
+    if (tour.phase === 'predict' && step.predict) {
+      const answer = step.predict.answer;
+      t = setTimeout(() => void currentSim()?.answer(answer), readMs);
+    } else if (tour.phase === 'ask' && step.ask) {
+      const action = step.ask.action;
+      t = setTimeout(() => void currentSim()?.act(action), Math.min(readMs, 4_000));
     } else if (tour.phase === 'done') {
       t = setTimeout(() => {
-        if (p.isLast) setOn(false);
-        else nextStep(p);
+        if (tour.isLast) setOn(false);
+        else nextStep();
       }, readMs);
     }
     return () => {
@@ -290,7 +282,6 @@ export function TourPanel() {
   const now = useLab((s) => s.virtualNow);
   const [auto, setAuto] = useState(false);
   useAutopilot(auto, setAuto);
-  const p = player();
   const ch: Chapter | undefined = tour ? chapterById(tour.chapterId) : undefined;
   useEffect(() => {
     document.body.classList.toggle('touring', tour !== null);
@@ -320,11 +311,11 @@ export function TourPanel() {
       el.scrollIntoView({ block: r.height > window.innerHeight ? 'start' : 'center', behavior: smooth ? 'smooth' : 'auto' });
     }
   }, [where, firstPanel]);
-  const finished = tour !== null && p !== null && p.isLast && tour.phase === 'done' ? tour.chapterId : null;
+  const finished = tour !== null && tour.isLast && tour.phase === 'done' ? tour.chapterId : null;
   useEffect(() => {
     if (finished) markDone(finished);
   }, [finished]);
-  if (!tour || !ch || !p) return null;
+  if (!tour || !ch) return null;
   const step = ch.steps[tour.step]!;
   const index = CHAPTERS.findIndex((c) => c.id === ch.id);
   const nextChapter = CHAPTERS[index + 1];
@@ -339,10 +330,7 @@ export function TourPanel() {
         <strong>Your turn:</strong> {step.ask.prompt}
         <button
           className="link"
-          onClick={() => {
-            p.act(step.ask!.action);
-            currentSim()?.tourChanged();
-          }}
+          onClick={() => void currentSim()?.act(step.ask!.action)}
         >
           do it for me
         </button>
@@ -354,10 +342,7 @@ export function TourPanel() {
         <span className="spinner" aria-hidden="true" /> Running… {now.toFixed(2)} ms
         <button
           className="link"
-          onClick={() => {
-            p.advance();
-            currentSim()?.tourChanged();
-          }}
+          onClick={() => void currentSim()?.skipStep()}
         >
           skip to the end of this step
         </button>
@@ -390,13 +375,13 @@ export function TourPanel() {
         <Narration text={step.text} />
         <Prediction step={step} choice={tour.choice} done={tour.phase === 'done'} />
         {status}
-        {tour.phase === 'done' && <Expectations step={step} p={p} />}
+        {tour.phase === 'done' && <Expectations step={step} tour={tour} />}
       </section>
       <nav className="tour-nav">
         <button onClick={() => go(tour.step - 1)} disabled={tour.step === 0}>
           ← Back
         </button>
-        {p.isLast ? (
+        {tour.isLast ? (
           nextChapter ? (
             <button className="primary" onClick={() => (setAuto(false), openChapter(nextChapter.id))}>
               Next chapter →
@@ -407,7 +392,7 @@ export function TourPanel() {
             </button>
           )
         ) : (
-          <button className="primary" onClick={() => nextStep(p)} disabled={tour.phase === 'predict'} title={tour.phase === 'predict' ? 'Make a prediction first' : undefined}>
+          <button className="primary" onClick={() => nextStep()} disabled={tour.phase === 'predict'} title={tour.phase === 'predict' ? 'Make a prediction first' : undefined}>
             Next →
           </button>
         )}

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAPTERS } from '../engine/tour/chapters';
-import { describeExpectation } from '../engine/tour/player';
+import { CHAPTERS, describeExpectation } from '../workers/pure';
 import { learnerText } from './expectText';
 
 describe('what you should see, in a learner’s words', () => {

@@ -5,9 +5,8 @@
 // fresh page, the default lab). A link pasted into a tab whose session has recorded actions asks
 // first, in a small dialog: Replace or Keep.
 import { create } from 'zustand';
-import { decodeRecording, decodeShareLink, linkHasChecksum, RecordingError, type Recording, type ShareLink } from '../engine/session/recording';
-import { chapterById } from '../engine/tour/chapters';
-import { ChapterPlayer } from '../engine/tour/player';
+import type { Recording, ShareLink } from '../engine/session/recording';
+import { chapterById, decodeRecording, decodeShareLink, linkHasChecksum, RecordingError } from '../workers/pure';
 import { currentSim, startLab, startSim, startTour, useLab } from './labStore';
 import { openChapter } from './Tour';
 
@@ -45,7 +44,7 @@ function admitLink(fragment: string): Admitted | string {
     what: `a shared session (${summary})`,
     open: () => {
       const ch = link.chapter ? chapterById(link.chapter) : undefined;
-      if (ch && link.step !== null) startTour(ChapterPlayer.restore(ch, link.step, link.actions, link.at));
+      if (ch && link.step !== null) startTour(ch.id, link.step, { actions: link.actions, at: link.at });
       else startSim({ spec: link.spec, actions: link.actions, endMs: link.at, paused: true }, { title: 'shared link', seekTo: link.at });
       useLab.setState({ notice: { text: `Opened a shared session: ${summary}.${unchecked}`, tone: 'info' } });
     },
@@ -72,7 +71,7 @@ function admitHash(hash: string): Admitted | string | null {
 /** Has the session on screen anything the learner would lose (recorded actions)? */
 function sessionWorthKeeping(): boolean {
   const sim = currentSim();
-  return sim !== null && sim.session.actions.length > 0;
+  return sim !== null && sim.state.actions.length > 0;
 }
 
 /**

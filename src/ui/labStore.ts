@@ -4,15 +4,17 @@
 import { create, type StateCreator } from 'zustand';
 import type { NondetSource } from '../engine/ft/hypervisor';
 import type { TraceEvent } from '../engine/ft/trace';
-import { PROGRAM_SOURCES, assembleProgram, type ProgramName } from '../engine/programs/index';
-import { validateScenario } from '../engine/sim/scenario';
-import type { ChapterPlayer, Phase } from '../engine/tour/player';
+import type { ProgramName } from '../engine/programs/index';
+import type { TimedAction } from '../engine/session/actions';
+import type { Checkpoint, SessionSpec } from '../engine/session/simSession';
+import type { Phase } from '../engine/tour/player';
 import type { PanelId } from '../engine/tour/types';
 import { FtLab, type LabVerdicts } from '../workers/ftLab';
-import type { LabController } from '../workers/labController';
+import type { LabController, SimControls, SimLabEvent } from '../workers/labController';
 import type { VmInspect } from '../workers/protocol';
 import { ConsoleChunk, notShown } from '../workers/flow';
-import { SimLab, type SimLabEvent, type SimLabOptions } from '../workers/simLab';
+import { PROGRAM_SOURCES, assembleProgram, chapterById, validateScenario } from '../workers/pure';
+import { SimLabClient } from '../workers/simLabClient';
 import { describeEvent } from './describe';
 import { completedOperations } from './verdictView';
 
@@ -25,6 +27,9 @@ export interface TourState {
   readonly step: number;
   readonly phase: Phase;
   readonly choice: number | null;
+  readonly isLast: boolean;
+  /** The current step's expectations that do not hold, once it is done. */
+  readonly unmet: readonly string[] | null;
   /** The panels the current step points at. */
   readonly highlight: readonly string[];
 }
@@ -230,9 +235,9 @@ export function currentLab(): LabController | null {
   return lab;
 }
 
-/** The simulator lab, when that runtime is on. */
-export function currentSim(): SimLab | null {
-  return lab instanceof SimLab ? lab : null;
+/** The simulator's controls (time travel, recordings, the tour), when that runtime is on. */
+export function currentSim(): SimControls | null {
+  return lab?.sim ?? null;
 }
 
 /** The typed client's requests that timed out (the newest 64): a reply to one of them is late. */
@@ -306,7 +311,7 @@ function resetView(announce: string | null): void {
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
 }
 
-function onSimEvent(l: SimLab, e: SimLabEvent): void {
+function onSimEvent(l: LabController, e: SimLabEvent): void {
   if (l !== lab) return;
   switch (e.kind) {
     case 'reset':
@@ -316,21 +321,23 @@ function onSimEvent(l: SimLab, e: SimLabEvent): void {
       useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: [...s.feed, { t: l.virtualNow, text: e.text, tone: 'warn' as const }].slice(-60) }));
       break;
     case 'seek':
-      useLab.setState((s) => ({ recording: { ...s.recording, seeking: e.progress === null ? null : (l.seeking ?? null) } }));
+      useLab.setState((s) => ({ recording: { ...s.recording, seeking: e.progress === null ? null : (l.sim?.state.seeking ?? null) } }));
       break;
     case 'changed':
-      syncSimState(l);
+      if (l.sim) syncSimState(l.sim);
       break;
   }
 }
 
-function syncSimState(l: SimLab): void {
-  const p = l.player;
+function syncSimState(sim: SimControls): void {
+  const st = sim.state;
+  const t = st.tour;
+  const step = t ? chapterById(t.chapterId)?.steps[t.step] : undefined;
   useLab.setState((s) => ({
-    running: !l.clock.paused,
-    speed: l.clock.speed,
-    recording: { ...s.recording, endMs: l.endMs, seeking: l.seeking, actions: l.session.actions.length },
-    tour: p ? { chapterId: p.chapter.id, step: p.step, phase: p.phase, choice: p.choice, highlight: p.current.highlight ?? [] } : null,
+    running: !st.paused,
+    speed: st.speed,
+    recording: { ...s.recording, endMs: st.endMs, seeking: st.seeking, actions: st.actions.length },
+    tour: t ? { chapterId: t.chapterId, step: t.step, phase: t.phase, choice: t.choice, isLast: t.isLast, unmet: t.unmet, highlight: step?.highlight ?? [] } : null,
   }));
 }
 
@@ -342,14 +349,12 @@ function attach(next: LabController, state: Partial<LabState>): void {
   timedOut.clear();
   resetView(had ? 'a new run' : null);
   next.onTrace(onTrace);
-  if (next instanceof SimLab) {
-    next.onEvent((e) => onSimEvent(next, e));
-  }
+  next.sim?.onEvent((e) => onSimEvent(next, e));
   // Hooks for the browser tests and benchmarks.
   Object.assign(globalThis, { __lab: next, __startLab: startLab });
   const sticky = useLab.getState().notice?.sticky ? useLab.getState().notice : null;
   useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: sticky, tour: null, ...state });
-  if (next instanceof SimLab) syncSimState(next);
+  if (next.sim) syncSimState(next.sim);
   if (poll === null) {
     let last = performance.now();
     let next = 0;
@@ -373,7 +378,7 @@ function attach(next: LabController, state: Partial<LabState>): void {
         if (l === lab) {
           const verdicts = l.verdicts();
           // (the verdicts are recomputed now and then; count the operations they rest on when they are)
-          const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : completedOperations(l.history());
+          const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : (l.completedOps ?? completedOperations(l.history()));
           useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts, completedOps, frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
         }
       }
@@ -402,7 +407,7 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
   const sw = useLab.getState().switches;
   const base = { program, customSource: source ?? null, runtime, recording: { endMs: null, seeking: null, actions: 0, title: null } };
   if (runtime === 'simulator') {
-    attach(new SimLab({ spec: { scenario: freeScenario(program), source: source ?? null, noBackup: opts.noBackup ?? false }, speed: Math.min(speed, 1) }), base);
+    startSim({ spec: { scenario: freeScenario(program), source: source ?? null, noBackup: opts.noBackup ?? false }, speed: Math.min(speed, 1) }, {}, base);
     return true;
   }
   attach(
@@ -422,29 +427,41 @@ export function startLab(program: ProgramName, source?: string, opts: { noBackup
   return true;
 }
 
-/** Start a simulator session from a spec and actions (a recording, a share link) or a tour chapter. */
-export function startSim(opts: SimLabOptions, state: { title?: string | null; seekTo?: number } = {}): SimLab {
-  const l = new SimLab(opts);
-  const sc = l.spec.scenario;
+/** What starts a simulator session: a spec and actions (a recording, a share link), or a tour chapter by name. */
+export interface SimStart {
+  readonly spec: SessionSpec;
+  readonly actions?: readonly TimedAction[];
+  readonly endMs?: number | null;
+  readonly speed?: number;
+  readonly paused?: boolean;
+  readonly checkpoints?: readonly Checkpoint[];
+  readonly tour?: { readonly chapterId: string; readonly step: number; readonly restore?: { readonly actions: readonly TimedAction[]; readonly at: number } };
+}
+
+/** Start a simulator session (it runs in the simulator's worker; the page holds its mirror). */
+export function startSim(opts: SimStart, state: { title?: string | null; seekTo?: number } = {}, extra: Partial<LabState> = {}): LabController {
+  const l = new SimLabClient(opts);
+  const sc = opts.spec.scenario;
+  const ft = sc.ft ?? {};
   attach(l, {
     program: sc.program,
-    customSource: l.spec.source ?? null,
+    customSource: opts.spec.source ?? null,
     runtime: 'simulator',
-    switches: { outputRule: l.config.outputRule, testAndSet: l.config.testAndSet, unlogged: [...l.config.unlogged] },
-    recording: { endMs: opts.endMs ?? null, seeking: null, actions: l.session.actions.length, title: state.title ?? null },
+    switches: { outputRule: ft.outputRule ?? SAFE_SWITCHES.outputRule, testAndSet: ft.testAndSet ?? SAFE_SWITCHES.testAndSet, unlogged: [...(ft.unlogged ?? [])] },
+    recording: { endMs: opts.endMs ?? null, seeking: null, actions: opts.actions?.length ?? 0, title: state.title ?? null },
+    ...extra,
   });
-  if (state.seekTo !== undefined && !opts.player) void l.seek(state.seekTo);
+  if (state.seekTo !== undefined && !opts.tour) void l.seek(state.seekTo);
   return l;
 }
 
-/** A tour chapter's player on the simulator. */
-export function startTour(player: ChapterPlayer): SimLab {
-  const l = startSim({ spec: player.session.spec, player, paused: true });
-  l.tourChanged();
-  return l;
+/** A tour chapter at a step (or a shared moment of it) on the simulator. */
+export function startTour(chapterId: string, step: number, restore?: { readonly actions: readonly TimedAction[]; readonly at: number }): LabController | null {
+  const ch = chapterById(chapterId);
+  if (!ch) return null;
+  const spec: SessionSpec = { scenario: validateScenario(ch.scenario, `chapter ${ch.id}`), source: ch.source ?? null };
+  return startSim({ spec, paused: true, tour: { chapterId, step, ...(restore ? { restore } : {}) } });
 }
-
-
 
 export const labActions = {
   /** Teaching switches take effect from a fresh start of the same program. */
@@ -461,32 +478,33 @@ export const labActions = {
       feed: [...st.feed, { t: 0, text: `Restarted with ${unsafe.length ? unsafe.join(', ') : 'every safety mechanism on'}`, tone: unsafe.length ? 'bad' : 'good' }],
     }));
   },
+  // (on the simulator, `running` follows the state the lab pushes once the command took effect)
   pause(): void {
-    lab?.pause();
-    useLab.setState({ running: false });
+    void lab?.pause();
+    if (!lab?.sim) useLab.setState({ running: false });
   },
   resume(): void {
     // In the tour the clock belongs to the step (Next runs it): running on would spoil the narration.
     if (useLab.getState().tour) return;
-    lab?.resume();
-    useLab.setState({ running: true });
+    void lab?.resume();
+    if (!lab?.sim) useLab.setState({ running: true });
   },
   step(): void {
     if (useLab.getState().tour) return;
-    lab?.step();
-    useLab.setState({ running: false });
+    void lab?.step();
+    if (!lab?.sim) useLab.setState({ running: false });
   },
   setSpeed(speed: number): void {
-    lab?.setSpeed(speed);
+    void lab?.setSpeed(speed);
     useLab.setState({ speed });
   },
   /** `count` automatic clients, each sending about `perSecond` requests per virtual second. */
   setWorkload(count: number, perSecond = useLab.getState().workloadRate): void {
-    lab?.setWorkload(count, 1000 / perSecond, 4);
+    void lab?.setWorkload(count, 1000 / perSecond, 4);
     useLab.setState({ workload: count, workloadRate: perSecond });
   },
-  request(text: string): boolean {
-    return lab?.request(text) ?? false;
+  request(text: string): Promise<boolean> {
+    return Promise.resolve(lab?.request(text) ?? false);
   },
   setRuntime(runtime: Runtime): void {
     const s = useLab.getState();

@@ -1,14 +1,18 @@
 // What the page needs of a running lab, whichever runtime drives it: the Web Worker runtime
 // (FtLab: each VM in its own worker, real threads) or the deterministic simulator (SimLab:
-// recordable, seekable, used by the guided tour). The UI only reads the trace and sends commands.
+// recordable, seekable, used by the guided tour). The UI only reads the trace and views and sends
+// commands; a simulator lab adds `sim` (time travel, recordings, share links, the tour), whose
+// state it pushes: the page never reaches into a session or a tour player.
 
 import type { FtConfig } from '../engine/ft/hypervisor';
 import type { VmInspect } from '../engine/ft/inspect';
 import type { NodeId } from '../engine/ft/messages';
-import type { SharedStorage } from '../engine/ft/storage';
 import type { TraceEvent } from '../engine/ft/trace';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
+import type { LabAction, TimedAction } from '../engine/session/actions';
+import type { Checkpoint, SessionSpec } from '../engine/session/simSession';
+import type { Phase } from '../engine/tour/player';
 import type { ClockState } from './realm';
 
 export type VmRef = 'primary' | 'backup';
@@ -17,7 +21,8 @@ export interface LabController {
   readonly kind: 'workers' | 'simulator';
   readonly trace: readonly TraceEvent[];
   readonly config: FtConfig;
-  readonly storage: SharedStorage;
+  /** Shared-storage blocks written so far. */
+  readonly storage: { readonly touched: ReadonlySet<number> };
   readonly macOwner: NodeId | null;
   readonly virtualNow: number;
   readonly clock: ClockState;
@@ -26,11 +31,14 @@ export interface LabController {
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void;
   inspect(memAddr?: number): Promise<(VmInspect | null)[]>;
   verdicts(): LabVerdicts;
-  history(): ClientOp[];
-  pause(): void;
-  resume(): void;
-  step(ms?: number): void;
-  setSpeed(speed: number): void;
+  history(): readonly ClientOp[];
+  /** Client operations completed with a reply (as of the last verdicts), where the runtime counts them itself. */
+  readonly completedOps?: number;
+  // Commands: a runtime in another thread resolves them once they took effect.
+  pause(): void | Promise<void>;
+  resume(): void | Promise<void>;
+  step(ms?: number): void | Promise<void>;
+  setSpeed(speed: number): void | Promise<void>;
   kill(ref: VmRef): unknown;
   powerOffPrimary(): void;
   cutChannel(direction?: 'both' | 'to-backup' | 'to-primary'): void;
@@ -40,7 +48,67 @@ export interface LabController {
   slowChannel(latencyMs: number, bandwidthMbps?: number): void;
   pauseVm(ref: VmRef): void;
   restartBackup(): unknown;
-  request(text: string, id?: number): boolean;
+  /** Whether client `id` took it (false: still waiting for its previous reply). */
+  request(text: string, id?: number): boolean | Promise<boolean>;
   setWorkload(count: number, thinkMs?: number, keys?: number): void;
   dispose(): void;
+  /** Present on the simulator: everything that rests on a deterministic, recorded session. */
+  readonly sim?: SimControls;
+}
+
+/** The tour's position as the lab pushes it (the chapter's texts are data the page has). */
+export interface TourView {
+  readonly chapterId: string;
+  readonly step: number;
+  readonly phase: Phase;
+  readonly choice: number | null;
+  readonly isLast: boolean;
+  /** The current step's expectations that do not hold, once it is done (null before). */
+  readonly unmet: readonly string[] | null;
+}
+
+/** A simulator lab's state, pushed with the view updates (never polled from its session). */
+export interface SimState {
+  readonly spec: SessionSpec;
+  readonly paused: boolean;
+  readonly speed: number;
+  /** End of the loaded recording, or null for a live session (or once forked). */
+  readonly endMs: number | null;
+  /** Set while a seek is replaying: the target virtual time. */
+  readonly seeking: number | null;
+  /** Every action, including those still ahead when replaying a recording. */
+  readonly actions: readonly TimedAction[];
+  /** How the replay compares with the loaded recording's checkpoints so far. */
+  readonly verification: { readonly checked: number; readonly expected: number; readonly mismatch: string | null };
+  readonly tour: TourView | null;
+}
+
+export type SimLabEvent =
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'notice'; readonly text: string }
+  | { readonly kind: 'changed' }
+  | { readonly kind: 'seek'; readonly progress: number | null };
+
+export interface SimControls {
+  readonly state: SimState;
+  /** Resets (a seek backwards replays from the start), notices (a fork, a recording's end), state changes, seek progress. */
+  onEvent(l: (e: SimLabEvent) => void): () => void;
+  /** Take an action now (in the tour the player sees it: it may be the awaited one); resolves to whether it had an effect. */
+  act(action: LabAction): Promise<boolean>;
+  /** Show the run at virtual time `t` (replays with progress events); leaves the clock paused. */
+  seek(t: number): Promise<void>;
+  /** The tour: the learner's prediction. */
+  answer(choice: number): Promise<void>;
+  /** The tour: on to the next step (this one finished as written first); false on the last. */
+  nextStep(): Promise<boolean>;
+  /** The tour: run the current step to its end now. */
+  skipStep(): Promise<void>;
+  /** The whole session as a recording file (a fresh replay, so the trace is complete). */
+  exportRecording(title: string): Promise<{ bytes: Uint8Array; endMs: number; program: string }>;
+  /** The share link's fragment (after `#run=`) for the session up to the moment on screen. */
+  shareLink(): Promise<string>;
+  /** Both VMs' state hashes now (tests compare runs with them). */
+  stateHashes(): Promise<Checkpoint['vms']>;
+  /** The checkpoints taken so far. */
+  checkpoints(): Promise<readonly Checkpoint[]>;
 }

@@ -3,19 +3,22 @@
 // Everything the learner does is an action stamped with its virtual time, so the session is
 // always recorded: it can be exported, shared as a link, sought back and forth (a replay from
 // the start; the run is bit-for-bit the same), and forked by acting while viewing the past.
-// The guided tour drives it through a ChapterPlayer.
+// The guided tour drives it through a ChapterPlayer. It runs in the simulator's worker
+// (simWorkerApi.ts); the page sees it through SimLabClient (simLabClient.ts).
 
 import { inspectVm, type VmInspect } from '../engine/ft/inspect';
 import type { TraceEvent } from '../engine/ft/trace';
 import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
+import { encodeShareLink, MAX_TRACE_EVENTS, recordSession, type Recording, type ShareLink } from '../engine/session/recording';
 import { checkpointMismatch, SimSession, type Checkpoint, type SessionSpec } from '../engine/session/simSession';
 import { HISTORY_PER_CLIENT, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
-import type { ChapterPlayer } from '../engine/tour/player';
-import type { LabController, VmRef } from './labController';
+import { chapterById } from '../engine/tour/chapters';
+import { ChapterPlayer } from '../engine/tour/player';
+import type { SimLabEvent, SimState, TourView, VmRef } from './labController';
 import { reanchor, virtualAt, wallNow, type ClockState } from './realm';
 
-/** Wall-clock budget of one slice of simulation, so the page stays responsive. */
+/** Wall-clock budget of one slice of simulation, so the thread stays responsive (to the page's frame requests). */
 const SLICE_BUDGET_MS = 6;
 /** Checkers run at most this often, and spend at most a twentieth of the time (they grow with the history). */
 const VERDICT_EVERY_MS = 250;
@@ -37,17 +40,28 @@ export interface SimLabOptions {
   readonly paused?: boolean;
   /** A tour chapter playing on this lab (its session is used). */
   readonly player?: ChapterPlayer;
+  /** A tour chapter to play, by name (at a step; or a shared moment of it: the learner's actions up to `at`). */
+  readonly tour?: { readonly chapterId: string; readonly step: number; readonly restore?: { readonly actions: readonly TimedAction[]; readonly at: number } };
+  /** Wall-clock budget of one slice (ms) and the pause between slices (ms). */
+  readonly sliceMs?: number;
+  readonly idleMs?: number;
   /** A recording's checkpoints: the replay is checked against them as it reaches each one. */
   readonly checkpoints?: readonly Checkpoint[];
 }
 
-export type SimLabEvent =
-  | { readonly kind: 'reset' }
-  | { readonly kind: 'notice'; readonly text: string }
-  | { readonly kind: 'changed' }
-  | { readonly kind: 'seek'; readonly progress: number | null };
+export type { SimLabEvent };
 
-export class SimLab implements LabController {
+/** The tour player for a SimLab's options (a chapter by name), or null. */
+function tourPlayer(opts: SimLabOptions): ChapterPlayer | null {
+  if (opts.player) return opts.player;
+  if (!opts.tour) return null;
+  const ch = chapterById(opts.tour.chapterId);
+  if (!ch) throw new Error(`the tour has no chapter called “${opts.tour.chapterId}”`);
+  const r = opts.tour.restore;
+  return r ? ChapterPlayer.restore(ch, opts.tour.step, r.actions, r.at) : new ChapterPlayer(ch, opts.tour.step);
+}
+
+export class SimLab {
   readonly kind = 'simulator' as const;
   session: SimSession;
   player: ChapterPlayer | null;
@@ -69,9 +83,14 @@ export class SimLab implements LabController {
   /** How the replay compares with the recording's checkpoints so far. */
   readonly verification = { checked: 0, expected: 0, mismatch: null as string | null };
 
+  private readonly _sliceMs: number;
+  private readonly _idleMs: number;
+
   constructor(opts: SimLabOptions) {
-    this.player = opts.player ?? null;
-    this.session = opts.player?.session ?? new SimSession(opts.spec, opts.actions ?? [], SESSION_OPTIONS);
+    this._sliceMs = opts.sliceMs ?? SLICE_BUDGET_MS;
+    this._idleMs = opts.idleMs ?? 16;
+    this.player = tourPlayer(opts);
+    this.session = this.player?.session ?? new SimSession(opts.spec, opts.actions ?? [], SESSION_OPTIONS);
     this.session.maxTrace = Math.min(this.session.maxTrace, SIM_TRACE_KEEP);
     this.endMs = opts.endMs ?? null;
     for (const c of opts.checkpoints ?? []) this._expected.set(c.at, c);
@@ -80,10 +99,91 @@ export class SimLab implements LabController {
     this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
     // Events of a player's fast-forward are already in its session's trace: hand them over too.
     this._pending.push(...this.session.trace);
+    // A tour waits for its step (a prediction, an action) or runs it at the step's pace.
+    if (this.player) this._syncTourClock();
     this._schedule();
   }
 
-  // ------------------------------------------------------------ LabController
+  /** What the page shows of this lab besides the trace (pushed with the view updates). */
+  state(): SimState {
+    return {
+      spec: this.session.spec,
+      paused: this._clock.paused,
+      speed: this._clock.speed,
+      endMs: this.endMs,
+      seeking: this.seeking,
+      actions: this.session.actions,
+      verification: { ...this.verification },
+      tour: this._tourView(),
+    };
+  }
+
+  private _tourView(): TourView | null {
+    const p = this.player;
+    if (!p) return null;
+    const key = `${p.step}/${p.phase}/${this.session.actions.length}`;
+    if (p.phase === 'done' && this._unmet?.key !== key) this._unmet = { key, list: p.unmet() };
+    return { chapterId: p.chapter.id, step: p.step, phase: p.phase, choice: p.choice, isLast: p.isLast, unmet: p.phase === 'done' ? this._unmet!.list : null };
+  }
+  private _unmet: { key: string; list: string[] } | null = null;
+
+  // ------------------------------------------------------------ the tour
+
+  /** The learner's prediction. */
+  answer(choice: number): void {
+    this.player?.answer(choice);
+    this.tourChanged();
+  }
+
+  /** On to the next step (finishing this one as written first). False on the last step or outside the tour. */
+  nextStep(): boolean {
+    const moved = this.player?.next() ?? false;
+    this.tourChanged();
+    return moved;
+  }
+
+  /** Run the current step to its end now. */
+  skipStep(): void {
+    this.player?.advance();
+    this.tourChanged();
+  }
+
+  // ------------------------------------------------------------ recordings, links
+
+  /**
+   * The whole recording of this session. The lab keeps only the newest part of the trace; the
+   * file gets all of it, from a fresh replay (deterministic, so the same run), sliced so the
+   * thread keeps answering.
+   */
+  async recording(title: string): Promise<Recording> {
+    const chapter = this.player?.chapter.id ?? null;
+    const end = Math.max(this.endMs ?? 0, this.session.now);
+    const full = new SimSession(this.session.spec, this.session.actions.filter((a) => a.at <= end));
+    full.maxTrace = MAX_TRACE_EVENTS;
+    for (;;) {
+      const deadline = performance.now() + 25;
+      if (full.runTo(end, () => performance.now() > deadline)) break;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    return recordSession(full, title, chapter);
+  }
+
+  /** A share link's fragment (after `#run=`): this session up to the moment on screen. */
+  shareLink(): string {
+    const now = this.session.now;
+    const spec = this.session.spec;
+    const link: ShareLink = {
+      v: 1,
+      chapter: this.player?.chapter.id ?? null,
+      step: this.player?.step ?? null,
+      spec: { scenario: spec.scenario, source: spec.source ?? null, noBackup: spec.noBackup ?? false },
+      actions: this.session.actions.filter((a) => a.at <= now),
+      at: now,
+    };
+    return encodeShareLink(link);
+  }
+
+  // ------------------------------------------------------------ what the lab controller serves
 
   get trace(): readonly TraceEvent[] {
     return this.session.trace;
@@ -119,8 +219,13 @@ export class SimLab implements LabController {
   }
 
   inspect(memAddr = 0): Promise<(VmInspect | null)[]> {
+    return Promise.resolve(this.views(memAddr));
+  }
+
+  /** Each VM's registers, a window of memory and its state, now. */
+  views(memAddr = 0): VmInspect[] {
     const clock = { virtualMs: this.session.now, behindMs: this.behindMs };
-    return Promise.resolve([...this.session.world.vms.values()].map((hv) => inspectVm(hv, clock, memAddr, 64)));
+    return [...this.session.world.vms.values()].map((hv) => inspectVm(hv, clock, memAddr, 64));
   }
 
   verdicts(): LabVerdicts {
@@ -262,7 +367,7 @@ export class SimLab implements LabController {
     this.seeking = t;
     const from = this.session.now;
     while (!this._disposed && gen === this._seekGen) {
-      const deadline = performance.now() + SLICE_BUDGET_MS * 2;
+      const deadline = performance.now() + this._sliceMs * 2;
       const reached = this.session.runTo(t, () => performance.now() > deadline);
       this._flush();
       this._emit({ kind: 'seek', progress: reached ? null : (this.session.now - from) / Math.max(1e-9, t - from) });
@@ -297,7 +402,7 @@ export class SimLab implements LabController {
     this._schedule(0);
   }
 
-  private _schedule(delay = 16): void {
+  private _schedule(delay = this._idleMs): void {
     if (this._disposed) return;
     if (this._timer !== null) clearTimeout(this._timer);
     this._timer = setTimeout(() => {
@@ -310,7 +415,7 @@ export class SimLab implements LabController {
   private _slice(): void {
     if (this.seeking !== null) return;
     const target = virtualAt(this._clock, wallNow());
-    const deadline = performance.now() + SLICE_BUDGET_MS;
+    const deadline = performance.now() + this._sliceMs;
     const budget = (): boolean => performance.now() > deadline;
     const p = this.player;
     if (p && p.phase === 'run') {

@@ -15,7 +15,7 @@ type Lab = {
   virtualNow: number;
   seeking: number | null;
   __mark?: number;
-  session: { actions: { kind: string; at: number }[] };
+  state: { actions: { kind: string; at: number }[] };
 };
 
 const scenario = validateScenario({ name: 'free session', program: 'kv-server', seed: 1, durationMs: 600_000 });
@@ -124,7 +124,7 @@ describe('the front door', () => {
     await page.getByRole('button', { name: 'Cut logging channel' }).click();
     await page.getByRole('button', { name: 'Heal' }).click();
     await lab(page, '(l.__mark = 42)');
-    const actions = await lab<string>(page, 'JSON.stringify(l.session.actions)');
+    const actions = await lab<string>(page, 'JSON.stringify(l.state.actions)');
     assert.equal(JSON.parse(actions).length, 3);
     for (const [name, text, message] of HOSTILE_LINKS) {
       const before = await lab<number>(page, 'l.virtualNow');
@@ -135,7 +135,7 @@ describe('the front door', () => {
       assert.match((await alert.textContent()) ?? '', /Your session is still here, unchanged/);
       // The same lab, its actions kept, and it carries on running.
       assert.equal(await lab(page, 'l.__mark'), 42, `${name}: the session was not replaced`);
-      assert.equal(await lab(page, 'JSON.stringify(l.session.actions)'), actions, `${name}: its actions are kept`);
+      assert.equal(await lab(page, 'JSON.stringify(l.state.actions)'), actions, `${name}: its actions are kept`);
       await page.waitForFunction((t) => (globalThis as unknown as { __lab: Lab }).__lab.virtualNow > t + 50, before);
       await alert.getByRole('button', { name: 'Dismiss' }).click();
       await alert.waitFor({ state: 'detached' });
@@ -160,7 +160,7 @@ describe('the front door', () => {
     await dialog.getByRole('button', { name: 'Keep my session' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await lab(page, 'l.__mark'), 7, 'Keep: the session stays');
-    assert.deepEqual(await lab(page, 'l.session.actions.map((a) => a.kind)'), ['kill-backup']);
+    assert.deepEqual(await lab(page, 'l.state.actions.map((a) => a.kind)'), ['kill-backup']);
 
     await page.evaluate(() => (location.hash = ''));
     await page.evaluate((h) => (location.hash = h), `#run=${goodText}`);
@@ -170,7 +170,7 @@ describe('the front door', () => {
       const l = (globalThis as unknown as { __lab: Lab }).__lab;
       return l.__mark === undefined && l.kind === 'simulator' && l.seeking === null && l.virtualNow === 300;
     });
-    assert.deepEqual(await lab(page, 'l.session.actions.map((a) => a.kind)'), ['workload', 'kill-backup']);
+    assert.deepEqual(await lab(page, 'l.state.actions.map((a) => a.kind)'), ['workload', 'kill-backup']);
     await page.getByRole('status').filter({ hasText: 'Opened a shared session: 2 actions' }).waitFor();
     await page.close();
     assert.deepEqual(errors, []);

@@ -17,7 +17,9 @@ type Sim = {
   endMs: number | null;
   seeking: number | null;
   verification: { checked: number; expected: number; mismatch: string | null };
-  session: { checkpoints: Cp[]; actions: { kind: string; at: number }[]; stateHashes(): Cp['vms'] };
+  state: { actions: { kind: string; at: number }[] };
+  checkpoints(): Promise<Cp[]>;
+  stateHashes(): Promise<Cp['vms']>;
   pause(): void;
   seek(t: number): Promise<void>;
 };
@@ -34,7 +36,7 @@ async function liveSession(page: Page): Promise<{ checkpoints: Cp[]; now: number
   await page.waitForFunction(() => (globalThis as unknown as { __lab: Sim }).__lab.virtualNow > 900);
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByRole('button', { name: 'Resume' }).waitFor();
-  return lab(page, '({ checkpoints: l.session.checkpoints, now: l.virtualNow, actions: l.session.actions.length })');
+  return lab(page, 'l.checkpoints().then((checkpoints) => ({ checkpoints, now: l.virtualNow, actions: l.state.actions.length }))');
 }
 
 async function seekTo(page: Page, t: number): Promise<void> {
@@ -67,13 +69,13 @@ describe('recordings and time travel', () => {
     await page.getByLabel('Recording file').setInputFiles({ name: 'session.lockstep', mimeType: 'application/gzip', buffer: bytes });
     await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor();
     assert.equal(await lab(page, 'l.endMs'), live.now, 'the recording ends where the live run was paused');
-    assert.equal(await lab(page, 'l.session.actions.length'), live.actions);
+    assert.equal(await lab(page, 'l.state.actions.length'), live.actions);
 
     // Seek to three checkpoints, forwards then backwards: both VMs match the live run there.
     const picks = [live.checkpoints[Math.floor(live.checkpoints.length * 0.8)]!, live.checkpoints[3]!, live.checkpoints[Math.floor(live.checkpoints.length / 2)]!];
     for (const cp of picks) {
       await seekTo(page, cp.at);
-      assert.deepEqual(await lab(page, 'l.session.stateHashes()'), cp.vms, `state at ${cp.at} ms`);
+      assert.deepEqual(await lab(page, 'l.stateHashes()'), cp.vms, `state at ${cp.at} ms`);
       assert.equal(await lab(page, 'l.virtualNow'), cp.at);
     }
     // The time bar itself: Home seeks to the start, End back to the end.
@@ -103,7 +105,7 @@ describe('recordings and time travel', () => {
 
   it('a malformed recording is refused with a message, and the session on screen is untouched', async () => {
     await liveSession(page);
-    const before = await lab<string>(page, 'JSON.stringify([l.virtualNow, l.session.actions, l.session.stateHashes()])');
+    const before = await lab<string>(page, 'l.stateHashes().then((h) => JSON.stringify([l.virtualNow, l.state.actions, h]))');
     const bad: [string, Buffer][] = [
       ['garbage.lockstep', Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])],
       ['wrong.json', Buffer.from(JSON.stringify({ format: 'lockstep-recording', version: 1, title: 'x', chapter: null, spec: {}, actions: [], endMs: 0, checkpoints: [], trace: [] }))],
@@ -114,7 +116,7 @@ describe('recordings and time travel', () => {
       const alert = page.getByRole('alert').filter({ hasText: 'Not loaded' });
       await alert.waitFor();
       assert.match((await alert.textContent()) ?? '', new RegExp(name.replace('.', '\\.')), 'the message names the file');
-      assert.equal(await lab<string>(page, 'JSON.stringify([l.virtualNow, l.session.actions, l.session.stateHashes()])'), before, `${name}: nothing lost`);
+      assert.equal(await lab<string>(page, 'l.stateHashes().then((h) => JSON.stringify([l.virtualNow, l.state.actions, h]))'), before, `${name}: nothing lost`);
       await alert.getByRole('button', { name: 'Dismiss' }).click();
     }
     assert.deepEqual(errors, []);
@@ -132,8 +134,8 @@ describe('recordings and time travel', () => {
       const l = (globalThis as unknown as { __lab?: Sim }).__lab;
       return l?.kind === 'simulator' && l.seeking === null && l.virtualNow === t;
     }, live.now);
-    assert.deepEqual(await lab(other, 'l.session.stateHashes()'), await lab(page, 'l.session.stateHashes()'));
-    assert.equal(await lab(other, 'l.session.actions.length'), live.actions);
+    assert.deepEqual(await lab(other, 'l.stateHashes()'), await lab(page, 'l.stateHashes()'));
+    assert.equal(await lab(other, 'l.state.actions.length'), live.actions);
     await other.close();
     assert.deepEqual(errors, []);
   });
@@ -144,7 +146,7 @@ describe('recordings and time travel', () => {
     await seekTo(page, kill.at);
     await page.getByRole('button', { name: 'Kill backup', exact: true }).click();
     await page.getByRole('status').filter({ hasText: /Forked at .* killed the backup/ }).waitFor();
-    const kinds = await lab<string[]>(page, 'l.session.actions.map((a) => a.kind)');
+    const kinds = await lab<string[]>(page, 'l.state.actions.map((a) => a.kind)');
     assert.ok(!kinds.includes('kill-primary'), 'the recorded kill of the primary, later than the fork, is gone');
     assert.equal(kinds.at(-1), 'kill-backup');
     assert.equal(await lab(page, 'l.endMs'), null, 'a fork is a live run');

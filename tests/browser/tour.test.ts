@@ -126,8 +126,8 @@ describe('guided tour', () => {
       await settled();
       assert.match(page.url(), new RegExp(`#tour=${ch.id}/${k + 1}$`));
       const state = () => page.evaluate(() => {
-        const l = (globalThis as unknown as { __lab: { virtualNow: number; session: { stateHashes(): unknown } } }).__lab;
-        return JSON.stringify([l.virtualNow, l.session.stateHashes()]);
+        const l = (globalThis as unknown as { __lab: { virtualNow: number; stateHashes(): Promise<unknown> } }).__lab;
+        return l.stateHashes().then((h) => JSON.stringify([l.virtualNow, h]));
       });
       const first = await state();
       await page.locator('.tour-steps button').nth(k - 1).click();

@@ -4,7 +4,6 @@
 import { useEffect, useRef } from 'react';
 import type { LabController, VmRef } from '../../workers/labController';
 import type { VmInspect } from '../../workers/protocol';
-import { SimLab } from '../../workers/simLab';
 import { currentLab, useLab } from '../labStore';
 
 export type MenuTarget = { kind: 'vm'; id: string } | { kind: 'channel' } | { kind: 'storage-link'; id: string };
@@ -32,8 +31,8 @@ export function faultAvailability(vms: readonly VmInspect[]): { primary: boolean
 
 function resumeVm(lab: LabController, v: VmInspect): void {
   const ref = refOf(v);
-  if (lab instanceof SimLab) {
-    if (ref) lab.act({ kind: 'resume', vm: ref });
+  if (lab.sim) {
+    if (ref) void lab.sim.act({ kind: 'resume', vm: ref });
   } else (lab as LabController & { resumeVm?: (id: string) => void }).resumeVm?.(v.id);
 }
 

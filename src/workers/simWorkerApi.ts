@@ -1,0 +1,210 @@
+// The simulator's worker side: one SimLab (the deterministic session, paced by the wall clock)
+// and what the page asks of it. The page pulls a view batch once per animation frame (`frame`):
+// the trace since the last batch, VM views, verdicts when recomputed, the lab's state when it
+// changed. Every command's reply carries a batch too, flushed after the command took effect, so
+// the page's mirror is up to date when a command resolves. A thin adapter: the session, the
+// tour player and recordings are the engine's; pacing is SimLab's.
+
+import { encodeRecording } from '../engine/session/recording';
+import type { LabAction } from '../engine/session/actions';
+import type { TraceEvent } from '../engine/ft/trace';
+import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
+import type { ClientOp } from '../engine/sim/clients';
+import type { FtConfig } from '../engine/ft/hypervisor';
+import type { SimLabEvent, SimState } from './labController';
+import type { VmInspect } from './protocol';
+import type { ClockState } from './realm';
+import { SimLab, type SimLabOptions } from './simLab';
+
+/** What starts a simulator lab: plain data (a tour chapter by name, not a player). */
+export type SimLabInit = Omit<SimLabOptions, 'player'>;
+
+/** Trace events a batch holds at most: a page that stops asking (a hidden tab) costs bounded memory; the oldest go. */
+const BATCH_TRACE_MAX = 100_000;
+
+/** One view update for the page's mirror. */
+export interface SimBatch {
+  /** The session was replaced (a seek backwards replays from the start): drop the old trace first. */
+  readonly reset: boolean;
+  readonly events: TraceEvent[];
+  /** Events of the old trace dropped because the page did not ask for a while. */
+  readonly dropped: number;
+  readonly simEvents: SimLabEvent[];
+  readonly now: number;
+  readonly clock: ClockState;
+  readonly macOwner: string | null;
+  readonly vms?: VmInspect[];
+  /** Blocks written on shared storage, when their number changed. */
+  readonly touched?: number[];
+  readonly verdicts?: LabVerdicts;
+  readonly completedOps?: number;
+  readonly history?: ClientOp[];
+  readonly state?: SimState;
+}
+
+export type SimCommand =
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'resume' }
+  | { readonly kind: 'step'; readonly ms?: number }
+  | { readonly kind: 'speed'; readonly speed: number }
+  | { readonly kind: 'act'; readonly action: LabAction }
+  | { readonly kind: 'seek'; readonly t: number }
+  | { readonly kind: 'answer'; readonly choice: number }
+  | { readonly kind: 'next-step' }
+  | { readonly kind: 'skip-step' }
+  | { readonly kind: 'share-link' }
+  | { readonly kind: 'export'; readonly title: string }
+  | { readonly kind: 'state-hashes' }
+  | { readonly kind: 'checkpoints' };
+
+export interface FrameRequest {
+  readonly memAddr: number;
+  /** Include every client's history (the page asked for it since the last batch). */
+  readonly history: boolean;
+}
+
+export class SimWorkerApi {
+  private _lab: SimLab | null = null;
+  private _gen = 0;
+  private _events: TraceEvent[] = [];
+  private _dropped = 0;
+  private _simEvents: SimLabEvent[] = [];
+  private _reset = false;
+  private _dirty = true;
+  private _sentVerdicts: LabVerdicts | null = null;
+  private _sentTouched = -1;
+  private _memAddr = 0;
+  private readonly _slice: { sliceMs?: number; idleMs?: number };
+
+  /** In a worker the slices can be longer and closer together: the page's thread is not the one waiting. */
+  constructor(slice: { sliceMs?: number; idleMs?: number } = {}) {
+    this._slice = slice;
+  }
+
+  /** Start a lab (replacing any): returns its generation (every later call names it) and the config. */
+  start(init: SimLabInit): { gen: number; config: FtConfig; batch: SimBatch } {
+    this._lab?.dispose();
+    this._lab = null;
+    const gen = ++this._gen;
+    this._events = [];
+    this._simEvents = [];
+    this._dropped = 0;
+    this._reset = false;
+    this._dirty = true;
+    this._sentVerdicts = null;
+    this._sentTouched = -1;
+    const lab = new SimLab({ ...this._slice, ...init });
+    this._lab = lab;
+    lab.onTrace((events) => this._take(events));
+    lab.onEvent((e) => {
+      if (e.kind === 'reset') {
+        this._reset = true;
+        this._events = [];
+        this._dropped = 0;
+        this._simEvents = this._simEvents.filter((x) => x.kind === 'notice');
+      }
+      this._simEvents.push(e);
+      this._dirty = true;
+    });
+    return { gen, config: lab.config, batch: this._batch(lab, false) };
+  }
+
+  /** The view update for one frame of the page. Null for a lab since replaced. */
+  frame(gen: number, req: FrameRequest): SimBatch | null {
+    const lab = this._live(gen);
+    if (!lab) return null;
+    this._memAddr = req.memAddr;
+    return this._batch(lab, req.history);
+  }
+
+  async command(gen: number, c: SimCommand): Promise<{ result: unknown; batch: SimBatch } | null> {
+    const lab = this._live(gen);
+    if (!lab) return null;
+    const result = await this._run(lab, c);
+    if (this._lab !== lab) return null;
+    this._dirty = true;
+    return { result, batch: this._batch(lab, false) };
+  }
+
+  dispose(gen: number): void {
+    if (!this._live(gen)) return;
+    this._lab?.dispose();
+    this._lab = null;
+  }
+
+  private async _run(lab: SimLab, c: SimCommand): Promise<unknown> {
+    switch (c.kind) {
+      case 'pause':
+        return lab.pause();
+      case 'resume':
+        return lab.resume();
+      case 'step':
+        return lab.step(c.ms);
+      case 'speed':
+        return lab.setSpeed(c.speed);
+      case 'act':
+        return lab.act(c.action);
+      case 'seek':
+        return lab.seek(c.t);
+      case 'answer':
+        return lab.answer(c.choice);
+      case 'next-step':
+        return lab.nextStep();
+      case 'skip-step':
+        return lab.skipStep();
+      case 'share-link':
+        return lab.shareLink();
+      case 'export': {
+        const r = await lab.recording(c.title);
+        return { bytes: encodeRecording(r), endMs: r.endMs, program: r.spec.scenario.program };
+      }
+      case 'state-hashes':
+        return lab.session.stateHashes();
+      case 'checkpoints':
+        return [...lab.session.checkpoints];
+    }
+  }
+
+  private _live(gen: number): SimLab | null {
+    return gen === this._gen ? this._lab : null;
+  }
+
+  private _take(events: readonly TraceEvent[]): void {
+    for (const ev of events) this._events.push(ev);
+    if (this._events.length > BATCH_TRACE_MAX * 1.25) {
+      const drop = this._events.length - BATCH_TRACE_MAX;
+      this._events.splice(0, drop);
+      this._dropped += drop;
+    }
+  }
+
+  private _batch(lab: SimLab, history: boolean): SimBatch {
+    const verdicts = lab.verdicts();
+    const fresh = verdicts !== this._sentVerdicts;
+    this._sentVerdicts = verdicts;
+    const ops = fresh || history ? lab.history() : null;
+    const touched = lab.storage.touched;
+    const b: SimBatch = {
+      reset: this._reset,
+      events: this._events,
+      dropped: this._dropped,
+      simEvents: this._simEvents,
+      now: lab.virtualNow,
+      clock: lab.clock,
+      macOwner: lab.macOwner,
+      vms: lab.views(this._memAddr),
+      ...(touched.size !== this._sentTouched ? { touched: [...touched] } : {}),
+      ...(fresh ? { verdicts, completedOps: ops!.reduce((n, o) => n + (o.status === 'ok' ? 1 : 0), 0) } : {}),
+      ...(history ? { history: ops! } : {}),
+      ...(this._dirty ? { state: lab.state() } : {}),
+    };
+    this._sentTouched = touched.size;
+    this._events = [];
+    this._simEvents = [];
+    this._dropped = 0;
+    this._reset = false;
+    this._dirty = false;
+    return b;
+  }
+
+}
