@@ -315,7 +315,7 @@ function onSimEvent(l: LabController, e: SimLabEvent): void {
   if (l !== lab) return;
   switch (e.kind) {
     case 'reset':
-      resetView('replaying from the start to seek');
+      resetView('seeking: back to the nearest snapshot, then running on');
       break;
     case 'notice':
       useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: [...s.feed, { t: l.virtualNow, text: e.text, tone: 'warn' as const }].slice(-60) }));

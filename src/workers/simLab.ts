@@ -352,16 +352,14 @@ export class SimLab {
     if (this.player) throw new Error('seek is not available during a tour; use its steps');
     const gen = ++this._seekGen;
     this._clock = reanchor(this._clock, wallNow(), { paused: true });
-    if (t < this.session.now) {
+    // Restore the newest snapshot the session kept at or before t, and run on from there.
+    const before = this.session.now;
+    const at = this.session.rewindTo(t);
+    if (at !== before) {
       // The run as far as it went stays reachable: seeking back turns it into a recording to replay.
-      this.endMs = Math.max(this.endMs ?? 0, this.session.now);
-      const actions = this.session.actions;
-      this._unsubscribe();
-      this.session = new SimSession(this.session.spec, actions, SESSION_OPTIONS);
-      this.session.maxTrace = Math.min(this.session.maxTrace, SIM_TRACE_KEEP);
-      this._pending = [];
+      if (t < before) this.endMs = Math.max(this.endMs ?? 0, before);
+      this._pending = [...this.session.trace];
       this._checkedIndex = 0;
-      this._unsubscribe = this.session.onTrace((ev) => this._pending.push(ev));
       this._emit({ kind: 'reset' });
     }
     this.seeking = t;
