@@ -42,6 +42,19 @@ describe('SimLabClient', () => {
     expect(l.trace.every((ev) => ev.t <= 10)).toBe(true);
   });
 
+  it('a guest printing in a loop reaches the page as one bounded console event per VM and frame', async () => {
+    const source = 'start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n';
+    const api = new SimWorkerApi();
+    const { gen } = api.start({ spec: { ...spec, source }, paused: true });
+    const b = (await api.command(gen, { kind: 'seek', t: 20 }))!.batch;
+    const consoles = b.events.filter((e) => e.type === 'console');
+    expect(consoles.length).toBeGreaterThan(0);
+    expect(new Set(consoles.map((e) => `${e.vm}|${e.suppressed}`)).size).toBe(consoles.length);
+    for (const c of consoles) expect(c.text.length).toBeLessThan(4096 + 80);
+    expect(consoles.some((c) => /not shown/.test(c.text))).toBe(true);
+    api.dispose(gen);
+  });
+
   it('a tour: its first state is announced, and Next moves the step the page sees', async () => {
     const host = inThreadHost(new SimWorkerApi());
     const l = new SimLabClient({ spec, paused: true, tour: { chapterId: 'failover', step: 0 } }, host);

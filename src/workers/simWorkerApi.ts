@@ -14,6 +14,7 @@ import type { FtConfig } from '../engine/ft/hypervisor';
 import type { SimLabEvent, SimState } from './labController';
 import type { VmInspect } from './protocol';
 import type { ClockState } from './realm';
+import { ConsoleChunk, WORKER_OUTBOX } from './flow';
 import { SimLab, type SimLabOptions } from './simLab';
 
 /** What starts a simulator lab: plain data (a tour chapter by name, not a player). */
@@ -87,6 +88,7 @@ export class SimWorkerApi {
     this._lab = null;
     const gen = ++this._gen;
     this._events = [];
+    this._console.clear();
     this._simEvents = [];
     this._dropped = 0;
     this._reset = false;
@@ -100,6 +102,7 @@ export class SimWorkerApi {
       if (e.kind === 'reset') {
         this._reset = true;
         this._events = [];
+        this._console.clear();
         this._dropped = 0;
         this._simEvents = this._simEvents.filter((x) => x.kind === 'notice');
       }
@@ -169,8 +172,22 @@ export class SimWorkerApi {
     return gen === this._gen ? this._lab : null;
   }
 
+  /** Console output since the last batch, per VM and kind, coalesced and bounded as a VM worker's is (flow.ts). */
+  private _console = new Map<string, { vm: string; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
+
   private _take(events: readonly TraceEvent[]): void {
-    for (const ev of events) this._events.push(ev);
+    for (const ev of events) {
+      if (ev.type !== 'console') {
+        this._events.push(ev);
+        continue;
+      }
+      // A guest printing as fast as it can would otherwise send the page thousands of events a frame.
+      const key = `${ev.vm}|${ev.suppressed}`;
+      let c = this._console.get(key);
+      if (!c) this._console.set(key, (c = { vm: ev.vm, suppressed: ev.suppressed, t: ev.t, chunk: new ConsoleChunk(WORKER_OUTBOX.consoleChars, WORKER_OUTBOX.consoleLines) }));
+      if (c.chunk.empty) c.t = ev.t;
+      c.chunk.add(ev.text);
+    }
     if (this._events.length > BATCH_TRACE_MAX * 1.25) {
       const drop = this._events.length - BATCH_TRACE_MAX;
       this._events.splice(0, drop);
@@ -184,6 +201,7 @@ export class SimWorkerApi {
     this._sentVerdicts = verdicts;
     const ops = fresh || history ? lab.history() : null;
     const touched = lab.storage.touched;
+    for (const c of this._console.values()) if (!c.chunk.empty) this._events.push({ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t });
     const b: SimBatch = {
       reset: this._reset,
       events: this._events,
