@@ -150,6 +150,8 @@ describe('the front door', () => {
     await page.getByLabel('Runtime').selectOption('simulator');
     await page.waitForFunction(() => (globalThis as unknown as { __lab: Lab }).__lab.kind === 'simulator');
     await page.getByRole('button', { name: 'Kill backup', exact: true }).click();
+    // The action is recorded once the simulator's worker has taken it.
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: Lab }).__lab.state.actions.length === 1);
     await lab(page, '(l.__mark = 7)');
     await page.evaluate((h) => (location.hash = h), `#run=${goodText}`);
     const dialog = page.getByTestId('replace-dialog');
