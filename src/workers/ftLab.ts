@@ -12,7 +12,7 @@ import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
-import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { DEFAULT_LINKS, Network, describeLink, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import type { LabController } from './labController';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, wallNow, type ClockState, type Envelope } from './realm';
@@ -264,6 +264,7 @@ export class FtLab implements LabController {
       return;
     }
     if (this.blocked.has(`${env.from}>${env.to}`)) return;
+    if (this._lost(env.from, env.to)) return;
     if (env.msg.t === 'frame' && env.to.startsWith('client-')) {
       // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
       const queued = this._switchQueue.get(env.to) ?? 0;
@@ -278,6 +279,12 @@ export class FtLab implements LabController {
     this.realm.deliver(env, this.links[Network.classify(env.from, env.to)], Math.random());
   }
 
+  /** Loss on the clients' network (the logging channel and storage are reliable), as the simulator's Network does. */
+  private _lost(from: NodeId, to: NodeId): boolean {
+    const cls = Network.classify(from, to);
+    return cls === 'clients' && this.links.clients.loss > 0 && Math.random() < this.links.clients.loss;
+  }
+
   /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
   framesDropped = 0;
   private readonly _switchQueue = new Map<NodeId, number>();
@@ -290,6 +297,7 @@ export class FtLab implements LabController {
       dest = this.macOwner;
     }
     if (this.blocked.has(`${from}>${dest}`)) return;
+    if (this._lost(from, dest)) return;
     const link = this.links[Network.classify(from, dest)];
     const now = this.realm.sched.now;
     const key = `${from}>${dest}`;
@@ -444,6 +452,15 @@ export class FtLab implements LabController {
     if (bandwidthMbps !== undefined) this.links.channel.bandwidthMbps = bandwidthMbps;
     for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
     this._note({ type: 'fault', kind: 'slow-channel', detail: `logging channel now ${latencyMs} ms` });
+  }
+
+  /** The stage's link sliders: a link's latency, and loss on the clients' network. */
+  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void {
+    const l = this.links[link];
+    if (change.latencyMs !== undefined) l.latencyMs = change.latencyMs;
+    if (change.loss !== undefined && link === 'clients') l.loss = change.loss;
+    if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...l });
+    this._note({ type: 'fault', kind: 'set-link', detail: describeLink(link, l) });
   }
 
   pauseVm(ref: 'primary' | 'backup'): void {

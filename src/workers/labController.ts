@@ -8,6 +8,7 @@ import type { FtConfig } from '../engine/ft/hypervisor';
 import type { VmInspect } from '../engine/ft/inspect';
 import type { NodeId } from '../engine/ft/messages';
 import type { TraceEvent } from '../engine/ft/trace';
+import type { LinkClass } from '../engine/sim/network';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
 import type { LabAction, TimedAction } from '../engine/session/actions';
@@ -16,6 +17,7 @@ import type { Phase } from '../engine/tour/player';
 import type { ClockState } from './realm';
 
 export type VmRef = 'primary' | 'backup';
+export type LinkSettings = Readonly<Record<LinkClass, { readonly latencyMs: number; readonly loss: number }>>;
 
 export interface LabController {
   readonly kind: 'workers' | 'simulator';
@@ -26,6 +28,8 @@ export interface LabController {
   readonly macOwner: NodeId | null;
   readonly virtualNow: number;
   readonly clock: ClockState;
+  /** Each link's settings now (the stage's sliders show them). */
+  readonly links: LinkSettings;
   /** Frames the switch dropped (addressed to no client, or a port's queue full), where the runtime counts them. */
   readonly framesDropped?: number;
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void;
@@ -46,6 +50,8 @@ export interface LabController {
   partitionFromStorage(ref: VmRef): void;
   partitionFromClients(ref: VmRef): void;
   slowChannel(latencyMs: number, bandwidthMbps?: number): void;
+  /** A link's latency (and loss, on the clients' network): the stage's sliders. */
+  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void;
   pauseVm(ref: VmRef): void;
   restartBackup(): unknown;
   /** Whether client `id` took it (false: still waiting for its previous reply). */
@@ -81,6 +87,7 @@ export interface SimState {
   /** How the replay compares with the loaded recording's checkpoints so far. */
   readonly verification: { readonly checked: number; readonly expected: number; readonly mismatch: string | null };
   readonly tour: TourView | null;
+  readonly links: LinkSettings;
 }
 
 export type SimLabEvent =

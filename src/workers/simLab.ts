@@ -7,6 +7,7 @@
 // (simWorkerApi.ts); the page sees it through SimLabClient (simLabClient.ts).
 
 import { inspectVm, type VmInspect } from '../engine/ft/inspect';
+import type { LinkClass } from '../engine/sim/network';
 import type { TraceEvent } from '../engine/ft/trace';
 import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
 import { encodeShareLink, MAX_TRACE_EVENTS, recordSession, type Recording, type ShareLink } from '../engine/session/recording';
@@ -15,7 +16,7 @@ import { HISTORY_PER_CLIENT, type LabVerdicts } from '../engine/sim/checkers/ver
 import type { ClientOp } from '../engine/sim/clients';
 import { chapterById } from '../engine/tour/chapters';
 import { ChapterPlayer } from '../engine/tour/player';
-import type { SimLabEvent, SimState, TourView, VmRef } from './labController';
+import type { LinkSettings, SimLabEvent, SimState, TourView, VmRef } from './labController';
 import { reanchor, virtualAt, wallNow, type ClockState } from './realm';
 
 /** Wall-clock budget of one slice of simulation, so the thread stays responsive (to the page's frame requests). */
@@ -115,6 +116,7 @@ export class SimLab {
       actions: this.session.actions,
       verification: { ...this.verification },
       tour: this._tourView(),
+      links: this.links,
     };
   }
 
@@ -196,6 +198,10 @@ export class SimLab {
   }
   get macOwner() {
     return this.session.world.net.macOwner;
+  }
+  get links(): LinkSettings {
+    const l = this.session.world.net.links;
+    return { channel: { latencyMs: l.channel.latencyMs, loss: 0 }, storage: { latencyMs: l.storage.latencyMs, loss: 0 }, clients: { latencyMs: l.clients.latencyMs, loss: l.clients.loss } };
   }
   get virtualNow(): number {
     return this.session.now;
@@ -291,6 +297,9 @@ export class SimLab {
   }
   slowChannel(latencyMs: number, bandwidthMbps?: number): void {
     this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
+  }
+  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void {
+    this.act({ kind: 'set-link', link, ...change });
   }
   pauseVm(vm: VmRef): void {
     this.act({ kind: 'pause', vm });

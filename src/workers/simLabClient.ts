@@ -9,12 +9,13 @@ import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
 import type { VmInspect } from '../engine/ft/inspect';
 import type { NodeId } from '../engine/ft/messages';
+import type { LinkClass } from '../engine/sim/network';
 import type { TraceEvent } from '../engine/ft/trace';
 import type { LabAction } from '../engine/session/actions';
 import type { Checkpoint } from '../engine/session/simSession';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
-import type { LabController, SimControls, SimLabEvent, SimState, VmRef } from './labController';
+import type { LabController, LinkSettings, SimControls, SimLabEvent, SimState, VmRef } from './labController';
 import type { ClockState } from './realm';
 import type { SimBatch, SimCommand, SimLabInit, SimWorkerApi } from './simWorkerApi';
 
@@ -88,6 +89,7 @@ export class SimLabClient implements LabController, SimControls {
       actions: init.actions ?? [],
       verification: EMPTY_VERIFICATION,
       tour: null,
+      links: { channel: { latencyMs: 0, loss: 0 }, storage: { latencyMs: 0, loss: 0 }, clients: { latencyMs: 0, loss: 0 } },
     };
     this._gen = host.start(init).then((r) => {
       this._config = r.config;
@@ -123,6 +125,9 @@ export class SimLabClient implements LabController, SimControls {
   }
   get sim(): SimControls {
     return this;
+  }
+  get links(): LinkSettings {
+    return this._state.links;
   }
   get state(): SimState {
     return this._state;
@@ -257,6 +262,9 @@ export class SimLabClient implements LabController, SimControls {
   }
   slowChannel(latencyMs: number, bandwidthMbps?: number): Promise<boolean> {
     return this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
+  }
+  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): Promise<boolean> {
+    return this.act({ kind: 'set-link', link, ...change });
   }
   pauseVm(vm: VmRef): Promise<boolean> {
     return this.act({ kind: 'pause', vm });

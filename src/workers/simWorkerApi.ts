@@ -72,6 +72,7 @@ export class SimWorkerApi {
   private _simEvents: SimLabEvent[] = [];
   private _reset = false;
   private _dirty = true;
+  private _sentLinks = '';
   private _sentVerdicts: LabVerdicts | null = null;
   private _sentTouched = -1;
   private _memAddr = 0;
@@ -201,6 +202,10 @@ export class SimWorkerApi {
     this._sentVerdicts = verdicts;
     const ops = fresh || history ? lab.history() : null;
     const touched = lab.storage.touched;
+    // A replayed or recorded link change updates the sliders too.
+    const links = JSON.stringify(lab.links);
+    if (links !== this._sentLinks) this._dirty = true;
+    this._sentLinks = links;
     for (const c of this._console.values()) if (!c.chunk.empty) this._events.push({ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t });
     const b: SimBatch = {
       reset: this._reset,

@@ -60,5 +60,10 @@ export function describeAction(a: LabAction): string {
       return `slowed the backup to ${a.speed}×`;
     case 'restart-backup':
       return 'restarted a backup';
+    case 'set-link': {
+      const name = a.link === 'channel' ? 'the logging channel' : a.link === 'storage' ? 'the storage link' : "the clients' network";
+      const parts = [a.latencyMs !== undefined ? `${a.latencyMs} ms` : null, a.loss !== undefined ? `${Math.round(a.loss * 100)}% loss` : null].filter(Boolean);
+      return `set ${name} to ${parts.join(', ') || 'as it was'}`;
+    }
   }
 }

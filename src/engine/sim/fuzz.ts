@@ -12,6 +12,7 @@ import type { NondetSource } from '../ft/hypervisor';
 import type { LabAction, TimedAction } from '../session/actions';
 import { clientProtocol, PROGRAMS } from '../programs/catalog';
 import { Rng } from '../util/rng';
+import { DEFAULT_LINKS } from './network';
 import { runScenario, type SimResult } from './runScenario';
 import { validateScenario, type Scenario } from './scenario';
 
@@ -39,6 +40,7 @@ export const ACTION_KINDS = [
   'slow-backup',
   'request',
   'workload',
+  'set-link',
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -95,6 +97,12 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
       return { kind, client: rng.int(50, 52), text: (clientProtocol(program) ?? PROGRAMS['kv-server'].client).fuzzRequest(rng) };
     case 'workload':
       return { kind, count: rng.int(0, 8), perSecond: rng.pick([5, 20, 50, 200]) };
+    case 'set-link': {
+      // The stage's sliders: any link slower, the clients' network lossy too.
+      const link = rng.pick(['channel', 'storage', 'clients'] as const);
+      const latencyMs = rng.pick([0, 0.2, 1, 5, 20]);
+      return link === 'clients' ? { kind, link, latencyMs, loss: rng.pick([0, 0.1, 0.3]) } : { kind, link, latencyMs };
+    }
     default:
       return { kind };
   }
@@ -153,6 +161,8 @@ export function fuzzCase(seed: number, opts: FuzzOptions = {}): FuzzCase {
     { at: end, kind: 'resume', vm: 'backup' },
     { at: end, kind: 'slow-channel', latencyMs: channel.latencyMs, bandwidthMbps: channel.bandwidthMbps },
     { at: end, kind: 'slow-backup', speed: 1 },
+    { at: end, kind: 'set-link', link: 'storage', latencyMs: DEFAULT_LINKS.storage.latencyMs },
+    { at: end, kind: 'set-link', link: 'clients', latencyMs: DEFAULT_LINKS.clients.latencyMs, loss: 0 },
   );
   const quiet = end - faultEnd;
   return { scenario: quiet > 0 ? { ...scenario, durationMs: scenario.durationMs + quiet } : scenario, actions };

@@ -24,6 +24,12 @@ export const DEFAULT_LINKS: Readonly<Record<LinkClass, LinkConfig>> = {
   clients: { latencyMs: 0.5, jitterMs: 0.2, loss: 0, bandwidthMbps: 1000 },
 };
 
+/** A link's settings in words (the fault event's detail, the same in both runtimes). */
+export function describeLink(link: LinkClass, l: LinkConfig): string {
+  const name = link === 'channel' ? 'logging channel' : link === 'storage' ? 'storage link' : "clients' network";
+  return `${name} now ${l.latencyMs} ms${link === 'clients' ? `, ${Math.round(l.loss * 100)}% loss` : ''}`;
+}
+
 export interface Receiver {
   receive(msg: Message, from: NodeId): void;
 }

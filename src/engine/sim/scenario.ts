@@ -31,7 +31,11 @@ export const FAULT_KINDS = [
   'pause',
   'resume',
   'restart-backup',
+  'set-link',
 ] as const;
+
+/** The links a learner can tune (docs/scenarios.md): the logging channel, storage, the clients' network. */
+export const LINK_CLASSES = ['channel', 'storage', 'clients'] as const;
 
 export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('kill-primary') }).strict(),
@@ -46,6 +50,12 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('pause'), vm: vmRef, forMs: z.number().min(0).optional() }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('resume'), vm: vmRef }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('restart-backup') }).strict(),
+  // A link's latency, and loss on the clients' network: the logging channel (TCP) and the
+  // storage link (iSCSI/FC) are reliable, so they only get slower.
+  z
+    .object({ at: z.number().min(0), kind: z.literal('set-link'), link: z.enum(LINK_CLASSES), latencyMs: z.number().min(0).max(1000).optional(), loss: z.number().min(0).max(0.9).optional() })
+    .strict()
+    .refine((f) => f.loss === undefined || f.loss === 0 || f.link === 'clients', { message: 'loss applies only to the clients link: the logging channel and storage are reliable', path: ['loss'] }),
 ]);
 
 /** A request typed at the client terminal (a learner action). */

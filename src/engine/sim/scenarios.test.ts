@@ -114,3 +114,27 @@ describe('learner workload', () => {
     expect(first!.t).toBeLessThan(520);
   });
 });
+
+describe('set-link (the stage sliders)', () => {
+  const base = { program: 'kv-server', durationMs: 900, clients: { count: 2, thinkMs: 5, timeoutMs: 200 } };
+  it('a slower logging channel delays every output by the Output Rule; the checkers still hold', () => {
+    const fast = runScenario(validateScenario(base), {}).result.stats.outputDelayMsMean;
+    const r = runScenario(validateScenario(base), { actions: [{ at: 100, kind: 'set-link', link: 'channel', latencyMs: 5 }] }).result;
+    expect(r.ok).toBe(true);
+    // Each held output waits for the ack of its entry: about a round trip of the slower channel.
+    expect(r.stats.outputDelayMsMean).toBeGreaterThan(fast + 3);
+  });
+
+  it("loss on the clients' network loses requests (clients retry) but never breaks the Output Requirement", () => {
+    const { result: r, world } = runScenario(validateScenario(base), { actions: [{ at: 50, kind: 'set-link', link: 'clients', latencyMs: 2, loss: 0.3 }], recordTrace: true });
+    expect(r.checkers.outputRequirement.status).toBe('pass');
+    expect(world.net.links.clients).toMatchObject({ latencyMs: 2, loss: 0.3 });
+    expect(world.trace.some((e) => e.type === 'client/timeout')).toBe(true);
+    expect(world.trace.find((e) => e.type === 'fault' && e.kind === 'set-link')).toMatchObject({ detail: "clients' network now 2 ms, 30% loss" });
+  });
+
+  it('refuses loss on the reliable links', () => {
+    expect(() => validateScenario({ ...base, faults: [{ at: 1, kind: 'set-link', link: 'channel', loss: 0.1 }] })).toThrow(/loss applies only to the clients link/);
+    expect(() => validateScenario({ ...base, faults: [{ at: 1, kind: 'set-link', link: 'storage', latencyMs: 2 }] })).not.toThrow();
+  });
+});

@@ -10,7 +10,7 @@ import type { TraceBody, TraceEvent } from '../ft/trace';
 import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
-import { Network, type NetworkState } from './network';
+import { Network, describeLink, type NetworkState } from './network';
 import { Rng, type RngState } from '../util/rng';
 import type { Fault, Scenario } from './scenario';
 import { Scheduler, type SchedulerState, type TimerId } from './scheduler';
@@ -457,6 +457,12 @@ export class World {
         if (f.latencyMs !== undefined) this.net.links.channel.latencyMs = f.latencyMs;
         if (f.bandwidthMbps !== undefined) this.net.links.channel.bandwidthMbps = f.bandwidthMbps;
         return `logging channel now ${this.net.links.channel.latencyMs} ms, ${this.net.links.channel.bandwidthMbps} Mbit/s`;
+      case 'set-link': {
+        const l = this.net.links[f.link];
+        if (f.latencyMs !== undefined) l.latencyMs = f.latencyMs;
+        if (f.loss !== undefined) l.loss = f.loss;
+        return describeLink(f.link, l);
+      }
       case 'slow-backup': {
         const b = this.backup;
         if (!b) return null;

@@ -410,6 +410,9 @@ export function Stage() {
             <line x1={sw.x + sw.w} y1={sw.y + sw.h / 2} x2={SLOTS[0]!.x} y2={sw.y + sw.h / 2} className={mac && slots.current.get(mac) === 0 ? 'active' : ''} />
             <polyline points={`${sw.x + sw.w / 2},${sw.y} ${sw.x + sw.w / 2},14 ${SLOTS[1]!.x + SLOTS[1]!.w / 2},14 ${SLOTS[1]!.x + SLOTS[1]!.w / 2},${SLOTS[1]!.y}`} className={mac && slots.current.get(mac) === 1 ? 'active' : ''} fill="none" />
           </g>
+          <Hot target={{ kind: 'clients-link' }} label="The clients' network: open its menu (partition, latency, loss)" onOpen={open} hl={false} className="clients-link">
+            <rect x={CLIENTS_BOX.x + CLIENTS_BOX.w} y={sw.y + sw.h / 2 - 12} width={sw.x - CLIENTS_BOX.x - CLIENTS_BOX.w} height={24} className="hit" />
+          </Hot>
           {/* Clients */}
           <g data-panel="client" className={hl('client') ? 'hl' : undefined} role="group" aria-label="Clients">
             <rect className="frame" x={CLIENTS_BOX.x} y={CLIENTS_BOX.y} width={CLIENTS_BOX.w} height={CLIENTS_BOX.h} rx={10} />

@@ -1,12 +1,86 @@
 // The stage's click menus: a VM (kill, pause/resume, power off, restart a backup, partition), the
-// logging channel (cut either way, heal) and a VM's storage link (partition). Each item calls the
-// same LabController method as the toolbar's button does.
-import { useEffect, useRef } from 'react';
-import type { LabController, VmRef } from '../../workers/labController';
+// logging channel (cut either way, heal, its latency), a VM's storage link (partition, latency) and
+// the clients' network (partition, latency, loss). Each item calls the same LabController method
+// as the toolbar's button does.
+import { useEffect, useRef, useState } from 'react';
+import type { LabController, LinkSettings, VmRef } from '../../workers/labController';
 import type { VmInspect } from '../../workers/protocol';
 import { currentLab, useLab } from '../labStore';
 
-export type MenuTarget = { kind: 'vm'; id: string } | { kind: 'channel' } | { kind: 'storage-link'; id: string };
+export type MenuTarget = { kind: 'vm'; id: string } | { kind: 'channel' } | { kind: 'storage-link'; id: string } | { kind: 'clients-link' };
+type LinkName = keyof LinkSettings;
+
+/** Slider stops (ms): from the link's default to slow enough to watch the Output Rule wait. */
+const LATENCY_STOPS: Record<LinkName, readonly number[]> = {
+  channel: [0.045, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
+  storage: [0.2, 0.5, 1, 2, 5, 10, 20],
+  clients: [0.5, 1, 2, 5, 10, 20, 50],
+};
+const LOSS_STOPS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.3, 0.5];
+
+/** The stops with the current value among them (a scenario may set one between stops). */
+export function stopsWith(stops: readonly number[], v: number): number[] {
+  return stops.includes(v) ? [...stops] : [...stops, v].sort((a, b) => a - b);
+}
+
+/** A slider over fixed stops; the change is applied once the learner lets go (one action, not one per pixel). */
+function StopSlider({ label, stops, value, format, onCommit }: { label: string; stops: readonly number[]; value: number; format: (v: number) => string; onCommit: (v: number) => void }) {
+  const all = stopsWith(stops, value);
+  const [draft, setDraft] = useState<number | null>(null);
+  const shown = draft ?? value;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const commit = (v: number): void => {
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      setDraft(null);
+      if (v !== value) onCommit(v);
+    }, 300);
+  };
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  return (
+    <label className="link-slider">
+      <span>{label}</span>
+      <input
+        type="range"
+        min={0}
+        max={all.length - 1}
+        step={1}
+        value={all.indexOf(shown) < 0 ? 0 : all.indexOf(shown)}
+        aria-valuetext={format(shown)}
+        onChange={(e) => {
+          const v = all[Number(e.target.value)]!;
+          setDraft(v);
+          commit(v);
+        }}
+      />
+      <output>{format(shown)}</output>
+    </label>
+  );
+}
+
+const ms = (v: number): string => `${v} ms`;
+const pct = (v: number): string => `${Math.round(v * 100)}%`;
+
+/** A link's sliders: latency, and loss on the clients' network (the channel and storage are reliable). */
+function LinkSliders({ link }: { link: LinkName }) {
+  useLab((s) => s.frame); // follow changes made elsewhere (a replay, the other menu)
+  const lab = currentLab();
+  if (!lab) return null;
+  const now = lab.links[link];
+  return (
+    <div className="link-sliders" role="group" aria-label={`${LINK_TITLE[link]} settings`}>
+      <StopSlider label="Latency" stops={LATENCY_STOPS[link]} value={now.latencyMs} format={ms} onCommit={(v) => currentLab()?.setLink(link, { latencyMs: v })} />
+      {link === 'clients' ? (
+        <StopSlider label="Loss" stops={LOSS_STOPS} value={now.loss} format={pct} onCommit={(v) => currentLab()?.setLink(link, { loss: v })} />
+      ) : (
+        <small className="muted">reliable: slower, never lossy</small>
+      )}
+    </div>
+  );
+}
+
+const LINK_TITLE: Record<LinkName, string> = { channel: 'Logging channel', storage: 'Storage link', clients: "Clients' network" };
 
 interface Item {
   readonly label: string;
@@ -36,11 +110,23 @@ function resumeVm(lab: LabController, v: VmInspect): void {
   } else (lab as LabController & { resumeVm?: (id: string) => void }).resumeVm?.(v.id);
 }
 
-function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; items: Item[] } {
+function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; items: Item[]; link?: LinkName } {
   const can = faultAvailability(vms);
+  if (target.kind === 'clients-link')
+    return {
+      title: "Clients' network",
+      link: 'clients',
+      items: [
+        ...vms
+          .filter((v) => refOf(v))
+          .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => l.partitionFromClients(refOf(v)!) })),
+        { label: 'Heal every cut and partition', run: (l) => l.heal() },
+      ],
+    };
   if (target.kind === 'channel')
     return {
       title: 'Logging channel',
+      link: 'channel',
       items: [
         { label: 'Cut both ways', run: (l) => l.cutChannel('both'), disabled: !can.pair && 'needs a primary and a backup' },
         { label: 'Cut primary → backup only', run: (l) => l.cutChannel('to-backup'), disabled: !can.pair && 'needs a primary and a backup' },
@@ -54,6 +140,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
   if (target.kind === 'storage-link')
     return {
       title: `VM ${target.id} ↔ shared storage`,
+      link: 'storage',
       items: [
         { label: `Partition VM ${target.id} from shared storage`, run: (l) => ref && l.partitionFromStorage(ref), disabled: gone },
         { label: 'Heal every cut and partition', run: (l) => l.heal() },
@@ -106,7 +193,7 @@ export function StageMenu({ menu, onClose }: { menu: { target: MenuTarget; at: D
   return (
     <div
       className="stage-menu"
-      role="menu"
+      role="dialog"
       aria-label={m.title}
       ref={ref}
       style={{ left, top }}
@@ -116,6 +203,7 @@ export function StageMenu({ menu, onClose }: { menu: { target: MenuTarget; at: D
           close();
         } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
+          if ((e.target as HTMLElement).tagName === 'INPUT') return; // a slider's own arrow keys
           const all = [...(ref.current?.querySelectorAll<HTMLButtonElement>('button:not([disabled])') ?? [])];
           const i = all.indexOf(document.activeElement as HTMLButtonElement);
           all[(i + (e.key === 'ArrowDown' ? 1 : all.length - 1)) % all.length]?.focus();
@@ -123,6 +211,7 @@ export function StageMenu({ menu, onClose }: { menu: { target: MenuTarget; at: D
       }}
     >
       <strong className="stage-menu-title">{m.title}</strong>
+      <div role="menu" aria-label={m.title} className="stage-menu-items">
       {m.items.map((it) => (
         <button
           key={it.label}
@@ -139,7 +228,9 @@ export function StageMenu({ menu, onClose }: { menu: { target: MenuTarget; at: D
           {it.disabled && <small> — {it.disabled}</small>}
         </button>
       ))}
-      <button role="menuitem" className="link" onClick={close}>
+      </div>
+      {m.link && <LinkSliders link={m.link} />}
+      <button className="link" onClick={close}>
         Close
       </button>
     </div>
