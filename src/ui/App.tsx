@@ -8,7 +8,7 @@ import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
 import { Switches } from './Switches';
-import { currentLab, labActions, startLab, useLab, type Runtime } from './labStore';
+import { currentLab, faultLab, labActions, startLab, useLab, type Runtime } from './labStore';
 import { ReplaceDialog, openLocation } from './frontDoor';
 import { RecordingBar } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
@@ -29,6 +29,7 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const program = useLab((s) => s.program);
   const edited = useLab((s) => s.customSource !== null);
   const speed = useLab((s) => s.speed);
+  const slowMotion = useLab((s) => s.slowMotion);
   const workload = useLab((s) => s.workload);
   const rate = useLab((s) => s.workloadRate);
   const runtime = useLab((s) => s.runtime);
@@ -81,26 +82,30 @@ function Controls({ onHelp }: { onHelp: () => void }) {
         />{' '}
         <output>{speedLabel(speed)}</output>
       </label>
+      <label className="slowmo" title="Slow down to human pace when a fault, failure detection, test-and-set or go-live happens, then return to this speed">
+        <input type="checkbox" checked={slowMotion} onChange={(e) => labActions.setSlowMotion(e.target.checked)} /> slow motion
+      </label>
+
       <span className="sep" />
       <button onClick={startOver} title="Start this program again from the beginning (in the tour: this step again)">
         ↺ Start over
       </button>
       <span className="sep" />
       <span className="faults" role="group" aria-label="Faults" data-panel="faults">
-        <button className="danger" disabled={!can.primary} onClick={() => lab()?.kill('primary')}>
+        <button className="danger" disabled={!can.primary} onClick={() => faultLab('you killed the primary')?.kill('primary')}>
           Kill primary
         </button>
-        <button className="danger" disabled={!can.backup} onClick={() => lab()?.kill('backup')}>
+        <button className="danger" disabled={!can.backup} onClick={() => faultLab('you killed the backup')?.kill('backup')}>
           Kill backup
         </button>
-        <button disabled={!can.primary} onClick={() => lab()?.powerOffPrimary()}>
+        <button disabled={!can.primary} onClick={() => faultLab('you powered off the primary')?.powerOffPrimary()}>
           Power off primary
         </button>
-        <button disabled={!can.pair} onClick={() => lab()?.cutChannel('both')}>
+        <button disabled={!can.pair} onClick={() => faultLab('you cut the logging channel')?.cutChannel('both')}>
           Cut logging channel
         </button>
         <button onClick={() => lab()?.heal()}>Heal</button>
-        <button disabled={!can.live} title={can.live ? undefined : 'Only after a failover, when a live VM runs alone'} onClick={() => lab()?.restartBackup()}>
+        <button disabled={!can.live} title={can.live ? undefined : 'Only after a failover, when a live VM runs alone'} onClick={() => faultLab('you restarted a backup')?.restartBackup()}>
           Restart backup
         </button>
       </span>
@@ -269,6 +274,13 @@ function initialSpeed(): number {
   return Number.isFinite(q) && q > 0 ? q : HUMAN_SPEED;
 }
 
+/** Slow motion is on unless the address asks for a speed (tests, benchmarks): `?slowmo=1|0` says so outright. */
+function initialSlowMotion(): boolean {
+  const q = new URLSearchParams(location.search);
+  const s = q.get('slowmo');
+  return s !== null ? s !== '0' : q.get('speed') === null;
+}
+
 export function App() {
   const vms = useLab((s) => s.vms);
   const errors = useLab((s) => s.errors);
@@ -278,7 +290,7 @@ export function App() {
   useShortcuts(setHelp);
   useEffect(() => {
     // What the address names (a chapter, a shared session) or the default lab; all through one front door.
-    useLab.setState({ speed: initialSpeed() });
+    useLab.setState({ speed: initialSpeed(), slowMotion: initialSlowMotion() });
     openLocation(location.hash, true);
     // A link pasted into this tab changes only the hash: open what it names (asking first if that replaces recorded actions).
     const onHash = (): void => openLocation(location.hash, false);

@@ -1,17 +1,17 @@
 // Keyboard shortcuts and the help overlay (? opens it).
 import { useEffect, useState } from 'react';
-import { currentLab, labActions, useLab } from './labStore';
+import { currentLab, faultLab, labActions, useLab } from './labStore';
 import { tourStep } from './Tour';
 
 export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
   { keys: 'Space', what: 'pause / resume', run: () => (useLab.getState().running ? labActions.pause() : labActions.resume()) },
   { keys: '→', what: 'step (one slice of virtual time)', run: () => labActions.step() },
-  { keys: 'k', what: 'kill the primary', run: () => currentLab()?.kill('primary') },
-  { keys: 'b', what: 'kill the backup', run: () => currentLab()?.kill('backup') },
-  { keys: 'o', what: 'power off the primary', run: () => currentLab()?.powerOffPrimary() },
-  { keys: 'c', what: 'cut the logging channel', run: () => currentLab()?.cutChannel('both') },
+  { keys: 'k', what: 'kill the primary', run: () => faultLab('you killed the primary')?.kill('primary') },
+  { keys: 'b', what: 'kill the backup', run: () => faultLab('you killed the backup')?.kill('backup') },
+  { keys: 'o', what: 'power off the primary', run: () => faultLab('you powered off the primary')?.powerOffPrimary() },
+  { keys: 'c', what: 'cut the logging channel', run: () => faultLab('you cut the logging channel')?.cutChannel('both') },
   { keys: 'h', what: 'heal every cut', run: () => currentLab()?.heal() },
-  { keys: 'r', what: 'restart a backup (after a failover)', run: () => void currentLab()?.restartBackup() },
+  { keys: 'r', what: 'restart a backup (after a failover)', run: () => void faultLab('you restarted a backup')?.restartBackup() },
   { keys: '+ / −', what: 'faster / slower', run: () => undefined },
   { keys: 'PageDown / n', what: 'guided tour: next step (a presenter clicker works too)', run: () => void tourStep(1) },
   { keys: 'PageUp / p', what: 'guided tour: previous step', run: () => void tourStep(-1) },

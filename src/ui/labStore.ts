@@ -80,6 +80,10 @@ export interface SessionSlice {
   presenter: boolean;
   /** Presenter mode's focus outside the tour: one panel, or null for all. */
   focusPanel: PanelId | null;
+  /** Slow motion around events: a fault, failure detection, test-and-set or go-live slows the run to human pace for a while. */
+  slowMotion: boolean;
+  /** While slowed down: why, and the virtual time the learner's own speed comes back. */
+  slowedFor: { reason: string; until: number } | null;
 }
 
 /** What the VMs look like, polled once per frame. */
@@ -125,6 +129,8 @@ const createSessionSlice: StateCreator<LabState, [], [], SessionSlice> = () => (
   notice: null,
   presenter: false,
   focusPanel: null,
+  slowMotion: true,
+  slowedFor: null,
 });
 
 const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
@@ -240,6 +246,71 @@ export function currentSim(): SimControls | null {
   return lab?.sim ?? null;
 }
 
+/** The pace slow motion drops to: a failover over several seconds (as the stage opens at). */
+export const SLOW_MOTION_SPEED = 0.02;
+/** Virtual ms kept slow after a test-and-set answer or a go-live (a fault: the failure timeout and this). */
+const SLOW_MOTION_SPAN_MS = 40;
+/** The learner's speed while slow motion holds the lab at SLOW_MOTION_SPEED. */
+let slowedFrom: number | null = null;
+
+/** Slow the run down around `ev` (if it is a moment worth watching and the learner runs faster than human pace). */
+function slowAround(ev: TraceEvent): void {
+  let reason: string | null = null;
+  let span = SLOW_MOTION_SPAN_MS;
+  switch (ev.type) {
+    case 'fault':
+      if (ev.kind === 'set-link' || ev.kind === 'slow-channel' || ev.kind === 'heal' || ev.detail === 'no effect') return;
+      reason = ev.detail;
+      // Long enough to watch the failure detector's countdown run out.
+      span += lab?.config.failureTimeoutMs ?? 60;
+      break;
+    case 'failure/suspected':
+      reason = `${ev.vm} stopped hearing ${ev.peer}`;
+      break;
+    case 'storage/tas':
+      reason = ev.won ? `${ev.asker} won test-and-set` : `${ev.asker} lost test-and-set`;
+      break;
+    case 'vm/went-live':
+      reason = `${ev.vm} went live`;
+      break;
+    default:
+      return;
+  }
+  slowDown(reason, ev.t + span);
+}
+
+/** The lab, slowed down first when slow motion is on: a fault the learner is about to inject is worth watching from its start. */
+export function faultLab(what: string): LabController | null {
+  if (lab) slowDown(what, lab.virtualNow + SLOW_MOTION_SPAN_MS + lab.config.failureTimeoutMs);
+  return lab;
+}
+
+function slowDown(reason: string, until: number): void {
+  const s = useLab.getState();
+  const from = slowedFrom ?? s.speed;
+  if (!lab || !s.slowMotion || s.tour || from <= SLOW_MOTION_SPEED) return;
+  until = Math.max(s.slowedFor?.until ?? 0, until);
+  if (slowedFrom === null) {
+    slowedFrom = from;
+    void lab.setSpeed(SLOW_MOTION_SPEED);
+  }
+  useLab.setState({ slowedFor: { reason, until } });
+}
+
+/** Once a frame: back to the learner's speed once the slowed stretch has run. */
+function maybeSpeedUp(l: LabController): void {
+  const slowed = useLab.getState().slowedFor;
+  if (slowedFrom === null || !slowed || l.virtualNow < slowed.until) return;
+  void l.setSpeed(slowedFrom);
+  endSlowMotion();
+}
+
+function endSlowMotion(): void {
+  const from = slowedFrom;
+  slowedFrom = null;
+  if (useLab.getState().slowedFor || from !== null) useLab.setState({ slowedFor: null, ...(from !== null ? { speed: from } : {}) });
+}
+
 /** The typed client's requests that timed out (the newest 64): a reply to one of them is late. */
 const timedOut = new Set<number>();
 
@@ -291,6 +362,7 @@ function onTrace(events: readonly TraceEvent[]): void {
     }
     const d = describeEvent(ev);
     if (d) feed.push({ t: ev.t, ...d });
+    slowAround(ev);
   }
   const s = useLab.getState();
   useLab.setState({
@@ -335,7 +407,7 @@ function syncSimState(sim: SimControls): void {
   const step = t ? chapterById(t.chapterId)?.steps[t.step] : undefined;
   useLab.setState((s) => ({
     running: !st.paused,
-    speed: st.speed,
+    speed: slowedFrom ?? st.speed,
     recording: { ...s.recording, endMs: st.endMs, seeking: st.seeking, actions: st.actions.length },
     tour: t ? { chapterId: t.chapterId, step: t.step, phase: t.phase, choice: t.choice, isLast: t.isLast, unmet: t.unmet, highlight: step?.highlight ?? [] } : null,
   }));
@@ -347,13 +419,14 @@ function attach(next: LabController, state: Partial<LabState>): void {
   lab?.dispose();
   lab = next;
   timedOut.clear();
+  slowedFrom = null;
   resetView(had ? 'a new run' : null);
   next.onTrace(onTrace);
   next.sim?.onEvent((e) => onSimEvent(next, e));
   // Hooks for the browser tests and benchmarks.
   Object.assign(globalThis, { __lab: next, __startLab: startLab });
   const sticky = useLab.getState().notice?.sticky ? useLab.getState().notice : null;
-  useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: sticky, tour: null, ...state });
+  useLab.setState({ ...EMPTY_TRACE, running: true, verdicts: null, errors: [], workload: 0, notice: sticky, tour: null, slowedFor: null, ...state });
   if (next.sim) syncSimState(next.sim);
   if (poll === null) {
     let last = performance.now();
@@ -380,6 +453,7 @@ function attach(next: LabController, state: Partial<LabState>): void {
           // (the verdicts are recomputed now and then; count the operations they rest on when they are)
           const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : (l.completedOps ?? completedOperations(l.history()));
           useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts, completedOps, frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
+          maybeSpeedUp(l);
         }
       }
       poll = requestAnimationFrame(() => void tick());
@@ -495,8 +569,17 @@ export const labActions = {
     if (!lab?.sim) useLab.setState({ running: false });
   },
   setSpeed(speed: number): void {
+    // The learner's choice ends a slow-motion stretch.
+    slowedFrom = null;
     void lab?.setSpeed(speed);
-    useLab.setState({ speed });
+    useLab.setState({ speed, slowedFor: null });
+  },
+  setSlowMotion(on: boolean): void {
+    useLab.setState({ slowMotion: on });
+    if (!on && slowedFrom !== null) {
+      void lab?.setSpeed(slowedFrom);
+      endSlowMotion();
+    }
   },
   /** `count` automatic clients, each sending about `perSecond` requests per virtual second. */
   setWorkload(count: number, perSecond = useLab.getState().workloadRate): void {

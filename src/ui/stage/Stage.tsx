@@ -256,6 +256,7 @@ export function Stage() {
   const channel = useLab((s) => s.channel);
   const workload = useLab((s) => s.workload);
   const diskBlocks = useLab((s) => s.diskBlocks);
+  const slowedFor = useLab((s) => s.slowedFor);
   const layer = useRef<SVGGElement>(null);
   const wrap = useRef<HTMLDivElement>(null);
   const fold = useRef<StageFold>(emptyFold());
@@ -539,6 +540,11 @@ export function Stage() {
           <g className="flights" ref={layer} />
         </svg>
         <StageMenu menu={menu} onClose={closeMenu} />
+        {slowedFor && (
+          <div className="slowmo-badge" role="status" data-testid="slow-motion">
+            slow motion: {slowedFor.reason}
+          </div>
+        )}
       </div>
       <StageNews />
     </section>

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { LabController, LinkSettings, VmRef } from '../../workers/labController';
 import type { VmInspect } from '../../workers/protocol';
-import { currentLab, useLab } from '../labStore';
+import { currentLab, faultLab, useLab } from '../labStore';
 
 export type MenuTarget = { kind: 'vm'; id: string } | { kind: 'channel' } | { kind: 'storage-link'; id: string } | { kind: 'clients-link' };
 type LinkName = keyof LinkSettings;
@@ -86,6 +86,8 @@ interface Item {
   readonly label: string;
   readonly run: (lab: LabController) => unknown;
   readonly disabled?: string | false;
+  /** Heals or shows: no slow motion for it. */
+  readonly calm?: boolean;
 }
 
 /** The role a fault names a VM by ('primary' covers a live VM too). */
@@ -120,7 +122,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
         ...vms
           .filter((v) => refOf(v))
           .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => l.partitionFromClients(refOf(v)!) })),
-        { label: 'Heal every cut and partition', run: (l) => l.heal() },
+        { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
   if (target.kind === 'channel')
@@ -131,7 +133,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
         { label: 'Cut both ways', run: (l) => l.cutChannel('both'), disabled: !can.pair && 'needs a primary and a backup' },
         { label: 'Cut primary → backup only', run: (l) => l.cutChannel('to-backup'), disabled: !can.pair && 'needs a primary and a backup' },
         { label: 'Cut backup → primary only', run: (l) => l.cutChannel('to-primary'), disabled: !can.pair && 'needs a primary and a backup' },
-        { label: 'Heal every cut and partition', run: (l) => l.heal() },
+        { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
   const v = vms.find((x) => x.id === target.id);
@@ -143,7 +145,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       link: 'storage',
       items: [
         { label: `Partition VM ${target.id} from shared storage`, run: (l) => ref && l.partitionFromStorage(ref), disabled: gone },
-        { label: 'Heal every cut and partition', run: (l) => l.heal() },
+        { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
   return {
@@ -159,6 +161,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       { label: `Partition VM ${target.id} from the clients`, run: (l) => ref && l.partitionFromClients(ref), disabled: gone },
       {
         label: 'Show its registers, memory and console',
+        calm: true,
         run: () => document.querySelector(`.vms [data-vm="${target.id}"]`)?.scrollIntoView({ block: 'start', behavior: 'smooth' }),
       },
     ],
@@ -219,7 +222,8 @@ export function StageMenu({ menu, onClose }: { menu: { target: MenuTarget; at: D
           disabled={Boolean(it.disabled)}
           title={it.disabled || undefined}
           onClick={() => {
-            const l = currentLab();
+            // (breaking something starts slow motion first; healing and looking do not)
+            const l = it.calm ? currentLab() : faultLab(`you: ${it.label.toLowerCase()}`);
             if (l) it.run(l);
             close();
           }}
