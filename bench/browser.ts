@@ -3,6 +3,13 @@
 //  - browser_guest_mips: the primary's guest instructions per wall second, FT on, running the
 //    CPU-bound `primes` guest (timer interrupts logged, state hashes checked).
 //  - browser_ft_throughput_ratio: FT on over FT off (one VM, no backup), same page, same guest.
+//  - browser_ft_ratio_to_limit: that ratio over this machine's limit for it. FT runs two VM
+//    workers at once (primary and backup); on a machine with few or busy cores two workers run
+//    slower each than one alone, whatever FT does. The limit is measured with the bare machine
+//    (bench/bareWorker.ts: no FT, no page work) in two workers at once against one alone: each
+//    one's instructions per second, two at once over alone. 1 means FT costs nothing beyond
+//    what running a second worker costs here.
+import { fileURLToPath } from 'node:url';
 import { findChromium, launchChromium, serveBuiltApp } from '../tests/browser/browser';
 
 export interface BrowserBench {
@@ -11,14 +18,37 @@ export interface BrowserBench {
   readonly ratio: number;
   readonly speedOn: number;
   readonly speedOff: number;
+  /** The bare machine's instructions per second in one worker alone, and per worker with two at once. */
+  readonly bareAlone: number;
+  readonly bareEachOfTwo: number;
+  /** bareEachOfTwo / bareAlone: the most the FT ratio could be on this machine. */
+  readonly limit: number;
+  /** ratio / limit. */
+  readonly ratioToLimit: number;
 }
 
 const MAX_SPEED = 1000;
 const WARMUP_S = 8;
 const SECONDS = 5;
+const BARE_WARMUP_S = 2;
+
+/** bench/bareWorker.ts as one classic script, for a blob worker (the app's policy allows `blob:` workers). */
+async function bareWorkerScript(): Promise<string> {
+  const { build } = await import('vite');
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: { write: false, minify: false, lib: { entry: fileURLToPath(new URL('./bareWorker.ts', import.meta.url)), formats: ['iife'], name: 'bareWorker' } },
+  });
+  const first = (Array.isArray(out) ? out[0] : out) as { output: readonly { type: string; code?: string }[] };
+  const chunk = first.output.find((o) => o.type === 'chunk');
+  if (!chunk?.code) throw new Error('bundling bench/bareWorker.ts gave no code');
+  return chunk.code;
+}
 
 export async function benchBrowser(): Promise<BrowserBench | null> {
   if (!findChromium()) return null;
+  const bareScript = await bareWorkerScript();
   const app = await serveBuiltApp();
   const browser = await launchChromium();
   try {
@@ -58,7 +88,35 @@ export async function benchBrowser(): Promise<BrowserBench | null> {
       );
     const on = await measure(false);
     const off = await measure(true);
-    return { mipsOn: on.ips / 1e6, mipsOff: off.ips / 1e6, ratio: on.ips / off.ips, speedOn: on.speed, speedOff: off.speed };
+    // The limit: the lab paused (its workers idle), then the bare machine in one worker, in two.
+    const bare = (workers: number) =>
+      page.evaluate(
+        async ({ script, workers, warmupMs, ms }) => {
+          (globalThis as unknown as { __lab: { pause(): unknown } }).__lab.pause();
+          const url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+          const runs = Array.from({ length: workers }, () => new Worker(url)).map(
+            (w) =>
+              new Promise<number>((resolve, reject) => {
+                w.onmessage = (e: MessageEvent<{ ips?: number; error?: string }>) => {
+                  w.terminate();
+                  if (e.data.ips === undefined) reject(new Error(e.data.error));
+                  else resolve(e.data.ips);
+                };
+                w.onerror = (e) => reject(new Error(e.message));
+                w.postMessage({ warmupMs, ms });
+              }),
+          );
+          const ips = await Promise.all(runs);
+          URL.revokeObjectURL(url);
+          return ips.reduce((a, b) => a + b, 0) / ips.length;
+        },
+        { script: bareScript, workers, warmupMs: BARE_WARMUP_S * 1000, ms: SECONDS * 1000 },
+      );
+    const bareAlone = await bare(1);
+    const bareEachOfTwo = await bare(2);
+    const ratio = on.ips / off.ips;
+    const limit = bareEachOfTwo / bareAlone;
+    return { mipsOn: on.ips / 1e6, mipsOff: off.ips / 1e6, ratio, speedOn: on.speed, speedOff: off.speed, bareAlone, bareEachOfTwo, limit, ratioToLimit: ratio / limit };
   } finally {
     await browser.close();
     app.close();

@@ -75,6 +75,9 @@ if (b) {
   results.browser_ft_throughput_ratio = round(b.ratio, 3);
   row('browser_guest_mips', b.mipsOn.toFixed(1), `primary in a Web Worker, FT on, primes guest at full speed (clock ${b.speedOn.toFixed(0)}× real time)`);
   row('browser_ft_throughput_ratio', b.ratio.toFixed(3), `FT on / FT off in headless Chromium (off: ${b.mipsOff.toFixed(1)} MIPS at ${b.speedOff.toFixed(0)}×; goal ≥ 0.9)`);
+  results.browser_ft_ratio_to_limit = round(b.ratioToLimit, 3);
+  results.browser_two_worker_limit = round(b.limit, 3);
+  row('browser_ft_ratio_to_limit', b.ratioToLimit.toFixed(3), `browser_ft_throughput_ratio / this machine's two-worker limit ${b.limit.toFixed(3)} (bare machine, per worker: ${(b.bareEachOfTwo / 1e6).toFixed(1)} MIPS two at once, ${(b.bareAlone / 1e6).toFixed(1)} alone)`);
 } else {
   row('browser_*', 'skipped', 'no Chromium found (set CHROMIUM_PATH or install chromium)');
 }

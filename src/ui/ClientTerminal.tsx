@@ -1,11 +1,11 @@
-// The client terminal (xterm.js): type `put k v`, `get k`, `incr k`, `del k` (or `lease n`,
-// `release n`), with history (↑/↓), Tab completion and `help`. Requests go out as client 1; each
-// reply is printed with the VM that sent it.
+// The client terminal (xterm.js): type the running program's commands (the program table's: `put
+// k v`, `lease n`…), with history (↑/↓), Tab completion and `help`. Requests go out as client 1;
+// each reply is printed with the VM that sent it.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { useEffect, useRef } from 'react';
 import { labActions, setClientSink, useLab } from './labStore';
-import { complete, helpText, parseCommand, type ClientProgram } from './terminal/commands';
+import { complete, greeting, helpText, parseCommand } from '../workers/pure';
 import { emptyLine, feed, replaceLine } from './terminal/lineEditor';
 
 const PROMPT = '\x1b[36mclient>\x1b[0m ';
@@ -17,7 +17,6 @@ export function ClientTerminal() {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const kind: ClientProgram = program === 'kv-server' || program === 'lease-server' ? program : 'other';
     const term = new Terminal({ fontSize: 14, rows: 8, scrollback: 500, cursorBlink: true, theme: { background: '#0b1220', foreground: '#e2e8f0' } });
     const fit = new FitAddon();
     term.loadAddon(fit);
@@ -50,11 +49,7 @@ export function ClientTerminal() {
         waiting -= out.length;
       });
     };
-    term.write(
-      kind === 'other'
-        ? `${program} takes no client requests. Pick kv-server or lease-server.\r\n${PROMPT}`
-        : `Type a request for ${program}, e.g. ${kind === 'kv-server' ? '"put x 5", "incr x"' : '"lease chunk42"'}; "help" lists them.\r\n${PROMPT}`,
-    );
+    term.write(`${greeting(program)}\r\n${PROMPT}`);
     setClientSink((line, tone) => println(tone === 'ok' ? `\x1b[32m${line}\x1b[0m` : `\x1b[33m${line}\x1b[0m`));
     const sub = term.onData((data) => {
       const r = feed(state, data);
@@ -63,7 +58,7 @@ export function ClientTerminal() {
       const ev = r.event;
       if (!ev) return;
       if (ev.kind === 'tab') {
-        const c = complete(ev.line, kind);
+        const c = complete(ev.line, program);
         if (c.candidates.length > 1) println(c.candidates.join('  '));
         const rr = replaceLine(state, c.line);
         state = rr.state;
@@ -74,7 +69,7 @@ export function ClientTerminal() {
         term.write(PROMPT);
         return;
       }
-      const cmd = parseCommand(ev.line, kind);
+      const cmd = parseCommand(ev.line, program);
       switch (cmd.kind) {
         case 'request':
           // (the lab answers asynchronously: the simulator runs in its own worker)
@@ -84,7 +79,7 @@ export function ClientTerminal() {
           });
           return;
         case 'help':
-          term.write(`${helpText(kind).join('\r\n')}\r\n`);
+          term.write(`${helpText(program).join('\r\n')}\r\n`);
           break;
         case 'clear':
           term.clear();

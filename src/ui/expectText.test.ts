@@ -4,9 +4,12 @@ import { learnerText } from './expectText';
 
 describe('what you should see, in a learner’s words', () => {
   it('says who won test-and-set, not the event text the harness matches', () => {
-    expect(learnerText({ kind: 'event', type: 'tas/won', vm: 'B' })).toBe('B won test-and-set');
-    expect(learnerText({ kind: 'event', type: 'storage/tas', text: '"holder":"B"' })).toBe('the test-and-set word now names B');
-    expect(learnerText({ kind: 'event', type: 'vm/went-live', vm: 'B', text: '"receivedSeq":26,"consumedSeq":26' })).toBe('B went live after replaying every entry up to #26');
+    expect(learnerText({ kind: 'event', event: { type: 'tas/won', vm: 'B' } })).toBe('B won test-and-set');
+    expect(learnerText({ kind: 'event', event: { type: 'storage/tas', holder: 'B' } })).toBe('the test-and-set word now names B');
+    expect(learnerText({ kind: 'event', event: { type: 'vm/went-live', vm: 'B', receivedSeq: 26, consumedSeq: 26 } })).toBe('B went live after replaying every entry up to #26');
+    expect(learnerText({ kind: 'event', event: { type: 'fault', kind: 'kill-primary', detail: 'killed A' } })).toBe('A was killed');
+    expect(learnerText({ kind: 'event', event: { type: 'console', vm: 'B', text: { includes: 'Goodbye' } } })).toBe('B printed “Goodbye”');
+    expect(learnerText({ kind: 'event', event: { type: 'tas/won', vm: { oneOf: ['B', 'C'] } } })).toBe('B or C won test-and-set');
     expect(learnerText({ kind: 'verdict', which: 'splitBrain', ok: true })).toBe('the Split brain checker passes ✔');
   });
 

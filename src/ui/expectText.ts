@@ -1,29 +1,59 @@
 // "What you should see", in a learner's words ("B won test-and-set"), from a step's expectation
-// (which the tests match against the trace as `type` + a fragment of the event's JSON).
-import type { Expectation } from '../engine/tour/types';
+// (which the tests match against the trace's events on their fields: an EventPattern).
+import type { EventPattern, Expectation } from '../engine/tour/types';
 
 const CHECKER: Record<string, string> = { outputRequirement: 'Output Requirement', splitBrain: 'Split brain', replay: 'Replay' };
 const ENTRY: Record<string, string> = { packet: 'packet', timer: 'timer interrupt', nondet: 'clock/random value', disk: 'disk completion', output: 'output', hash: 'hash check', control: 'control' };
 
-/** The fields an expectation's text names (`"holder":"B"` → {holder: 'B'}); {} if it is not JSON. */
-function fields(text: string | undefined): Record<string, unknown> {
-  if (!text || !text.includes('":')) return {};
-  try {
-    const v: unknown = JSON.parse(`{${text}}`);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+type Fields = Readonly<Record<string, unknown>>;
+
+/** The fields a pattern names with one value (`{holder: 'B'}`); a predicate is read where it helps (`either`, `containing`). */
+function fields(p: EventPattern): Fields {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v !== 'object' || v === null));
 }
+
+/** The text a string field must contain or equal, for quoting it. */
+function textOf(p: EventPattern, key: string): string | undefined {
+  const v = (p as Fields)[key];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && 'includes' in v && typeof v.includes === 'string') return v.includes;
+  return undefined;
+}
+
+/** The number a numeric field must equal or be near. */
+function numberOf(p: EventPattern, key: string): number | undefined {
+  const v = (p as Fields)[key];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'object' && v !== null && 'near' in v && typeof v.near === 'number') return v.near;
+  return undefined;
+}
+
+/** A field's alternatives, `A or B`, when the pattern gives `oneOf`. */
+function either(p: EventPattern, key: string): string | undefined {
+  const v = (p as Fields)[key];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && 'oneOf' in v && Array.isArray(v.oneOf)) return v.oneOf.map(String).join(' or ');
+  return undefined;
+}
+
+const FAULT: Record<string, string> = {
+  'kill-primary': 'the primary was killed',
+  'kill-backup': 'the backup was killed',
+  'slow-channel': 'the logging channel was slowed down',
+  'slow-backup': 'the backup was slowed down',
+  'cut-channel': 'the logging channel was cut',
+  'power-off': 'the primary was powered off',
+};
 
 const what = (output: unknown, to?: unknown): string => (output === 'disk-write' ? 'a disk write' : output === 'net' ? `a reply${typeof to === 'string' && to.startsWith('client-') ? ` to client ${to.slice(7)}` : ''}` : 'an output');
 
-function eventText(type: string, vm: string | undefined, text: string | undefined): string {
-  const f = fields(text);
-  const who = vm ?? 'a VM';
-  switch (type) {
+function eventText(p: EventPattern): string {
+  const f = fields(p);
+  const who = either(p, 'vm') ?? 'a VM';
+  switch (p.type) {
     case 'client/reply': {
-      const body = typeof f.text === 'string' ? ` “${f.text}”` : '';
+      const text = textOf(p, 'text');
+      const body = text !== undefined ? ` “${text}”` : '';
       return `a client got the reply${body}${typeof f.from === 'string' ? ` from ${f.from}` : ''}`;
     }
     case 'client/timeout':
@@ -55,13 +85,13 @@ function eventText(type: string, vm: string | undefined, text: string | undefine
       return `${who}'s ${f.output === 'disk-write' ? 'disk write' : f.output === 'net' ? 'reply' : 'output'}${typeof f.seq === 'number' ? ` #${f.seq}` : ''} went nowhere (a backup's outputs are suppressed)`;
     case 'mac/advertised':
       return `${who} advertised the service MAC: the switch sends clients to it`;
-    case 'fault':
-      if (text === 'kill-primary' || text === 'kill-backup') return `the ${text.slice(5)} was killed`;
-      if (text?.startsWith('killed ')) return `${text.slice(7)} was killed`;
-      if (text === 'slow-channel') return 'the logging channel was slowed down';
-      if (text === 'slow-backup') return 'the backup was slowed down';
-      if (text?.startsWith('cut the logging channel')) return `the logging channel was cut${text.includes('both ways') ? ' both ways' : ''}`;
-      return `the fault “${text ?? 'any'}”`;
+    case 'fault': {
+      const detail = textOf(p, 'detail');
+      if (detail?.startsWith('killed ')) return `${detail.slice(7)} was killed`;
+      if (f.kind === 'cut-channel') return `the logging channel was cut${detail?.includes('both ways') ? ' both ways' : ''}`;
+      const kind = either(p, 'kind');
+      return typeof f.kind === 'string' && FAULT[f.kind] ? FAULT[f.kind]! : kind ? `the fault ${kind}` : 'a fault';
+    }
     case 'failure/suspected':
       return `${who} suspected ${typeof f.peer === 'string' ? f.peer : 'its peer'} had failed (silence past the timeout)`;
     case 'entry/replayed': {
@@ -74,13 +104,16 @@ function eventText(type: string, vm: string | undefined, text: string | undefine
     case 'io/reissued':
       return `${who} re-issued the pending disk ${typeof f.op === 'string' ? f.op : 'operation'}${typeof f.block === 'number' ? ` of block ${f.block}` : ''}`;
     case 'vm/stall':
-      if (text === 'log-full') return `${who} stalled: its log buffer is full`;
-      if (text === 'log-empty') return `${who} waited for the log`;
-      if (text === 'paused') return `${who} was paused`;
+      if (f.reason === 'log-full') return `${who} stalled: its log buffer is full`;
+      if (f.reason === 'log-empty') return `${who} waited for the log`;
+      if (f.reason === 'paused') return `${who} was paused`;
+      if (f.reason === 'waiting-tas') return `${who} waited for test-and-set`;
       if ('reason' in f && f.reason === null) return `${who} ran on again`;
       return `${who} stalled`;
-    case 'vm/throttle':
-      return typeof f.cpu === 'number' ? `${who}'s CPU share cut to ${Math.round(f.cpu * 100)}%` : `${who} was slowed down`;
+    case 'vm/throttle': {
+      const cpu = numberOf(p, 'cpu');
+      return cpu !== undefined ? `${who}'s CPU share set to ${Math.round(cpu * 100)}%` : `${who} was slowed down`;
+    }
     case 'entry/appended': {
       const kind = typeof f.kind === 'string' ? `a ${ENTRY[f.kind] ?? f.kind} entry` : 'an entry';
       return `${who} logged ${kind}${typeof f.icount === 'number' ? ` at icount ${f.icount}` : ''}`;
@@ -93,18 +126,22 @@ function eventText(type: string, vm: string | undefined, text: string | undefine
       return `${who} got an acknowledgement from its backup`;
     case 'heartbeat':
       return `${who} sent a heartbeat`;
-    case 'console':
-      return `${who} printed${typeof f.text === 'string' ? ` “${f.text.trim()}”` : ' something'}`;
+    case 'console': {
+      const text = textOf(p, 'text');
+      return `${who} printed${text !== undefined ? ` “${text.trim()}”` : ' something'}`;
+    }
     case 'divergence':
-      return `${who} diverged from the primary`;
+      return `${who} diverged from the primary${typeof f.icount === 'number' ? ` at icount ${f.icount}` : ''}`;
     case 'vm/role':
       return `${who} became ${typeof f.role === 'string' ? f.role : 'something else'}`;
     case 'vm/fault':
       return `${who}'s guest program faulted`;
-    case 'client/invoke':
-      return `a client sent a request${typeof f.text === 'string' ? ` “${f.text}”` : ''}`;
+    case 'client/invoke': {
+      const text = textOf(p, 'text');
+      return `a client sent a request${text !== undefined ? ` “${text}”` : ''}`;
+    }
     default:
-      return `${who}: ${type.replace('/', ' ')}`;
+      return `${who}: ${p.type.replace('/', ' ')}`;
   }
 }
 
@@ -124,12 +161,14 @@ const NONE: Record<string, string> = {
 export function learnerText(e: Expectation): string {
   switch (e.kind) {
     case 'event':
-      return eventText(e.type, e.vm, e.text);
+      return eventText(e.event);
     case 'no-event': {
-      const verb = NONE[e.type] ?? `had a ${e.type} event`;
-      if (e.type === 'console' && e.vm) return `${e.vm} printed nothing`;
-      if (e.type === 'fault' && !e.vm) return 'no fault happened';
-      return e.vm ? `${e.vm} never ${verb}` : `no VM ${verb}`;
+      const type = e.event.type;
+      const vm = either(e.event, 'vm');
+      const verb = NONE[type] ?? `had a ${type} event`;
+      if (type === 'console' && vm) return `${vm} printed nothing`;
+      if (type === 'fault') return 'no fault happened';
+      return vm ? `${vm} never ${verb}` : `no VM ${verb}`;
     }
     case 'verdict':
       return `the ${CHECKER[e.which] ?? e.which} checker ${e.ok ? 'passes ✔' : 'fails ✖'}`;

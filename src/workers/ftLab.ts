@@ -9,6 +9,7 @@ import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
 import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
+import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
@@ -536,7 +537,7 @@ export class FtLab implements LabController {
         this._clientEnv(nodeId),
         id,
         // (startAt is the delay before the first request, from now)
-        { kind: 'random', program: this.opts.program === 'lease-server' ? 'lease-server' : 'kv-server', thinkMs, keys, startAt: 0, stopAt: Infinity },
+        { kind: 'random', program: workloadProgram(this.opts.program), thinkMs, keys, startAt: 0, stopAt: Infinity },
         CLIENT_TIMEOUT_MS,
       );
       c.maxHistory = HISTORY_PER_CLIENT;

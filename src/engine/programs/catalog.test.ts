@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientOp } from '../sim/clients';
 import { Rng } from '../util/rng';
-import { clientProtocol, PROGRAMS, workloadProgram } from './catalog';
+import { clientProtocol, fuzzProgram, PROGRAMS, workloadProgram } from './catalog';
 import { PROGRAM_NAMES } from './index';
 
 const op = (client: number, reqId: number, text: string, invoke: number, complete: number, reply: string): ClientOp => ({
@@ -37,6 +37,22 @@ describe('the program table', () => {
         }
       }
     }
+  });
+
+  it('every program has terminal commands: a server its own, others none (the terminal says so)', () => {
+    for (const name of PROGRAM_NAMES) {
+      const c = PROGRAMS[name].client;
+      if (!c) continue;
+      expect(c.commands.length, name).toBeGreaterThan(0);
+      for (const cmd of c.commands) expect(cmd.doc.length, `${name} ${cmd.name}`).toBeGreaterThan(0);
+      expect(new Set(c.commands.map((x) => x.name)).size, name).toBe(c.commands.length);
+    }
+  });
+
+  it("the fuzzer's program draw follows the shares (55 / 30 / 15, as before the table held them)", () => {
+    const total = PROGRAM_NAMES.reduce((n, p) => n + PROGRAMS[p].fuzzShare, 0);
+    expect(total).toBe(100);
+    expect([0, 0.5499, 0.55, 0.8499, 0.85, 0.9999].map(fuzzProgram)).toEqual(['kv-server', 'kv-server', 'lease-server', 'lease-server', 'ticker', 'ticker']);
   });
 
   it("each server's checker passes a correct history and fails a wrong one", () => {

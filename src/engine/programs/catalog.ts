@@ -5,7 +5,7 @@
 import { checkKvClients, checkLeaseClients, type LinearizabilityVerdict } from '../sim/checkers/ftCheckers';
 import type { ClientOp } from '../sim/clients';
 import type { Rng } from '../util/rng';
-import { PROGRAM_SOURCES, type ProgramName } from './index';
+import { PROGRAM_NAMES, PROGRAM_SOURCES, type ProgramName } from './index';
 
 /** How long a lease-server client trusts a grant, from its request: under the server's 40-50 ms. */
 export const LEASE_VALID_MS = 35;
@@ -32,6 +32,8 @@ export interface ClientProtocol {
 export interface ProgramInfo {
   readonly source: string;
   readonly client: ClientProtocol | null;
+  /** Percent of fuzzed runs that run this program (the table's shares add up to 100). */
+  readonly fuzzShare: number;
 }
 
 const KV_CLIENT: ClientProtocol = {
@@ -65,11 +67,12 @@ const LEASE_CLIENT: ClientProtocol = {
 };
 
 export const PROGRAMS = {
-  hello: { source: PROGRAM_SOURCES.hello, client: null },
-  'kv-server': { source: PROGRAM_SOURCES['kv-server'], client: KV_CLIENT },
-  'lease-server': { source: PROGRAM_SOURCES['lease-server'], client: LEASE_CLIENT },
-  ticker: { source: PROGRAM_SOURCES.ticker, client: null },
-  primes: { source: PROGRAM_SOURCES.primes, client: null },
+  hello: { source: PROGRAM_SOURCES.hello, client: null, fuzzShare: 0 },
+  'kv-server': { source: PROGRAM_SOURCES['kv-server'], client: KV_CLIENT, fuzzShare: 55 },
+  'lease-server': { source: PROGRAM_SOURCES['lease-server'], client: LEASE_CLIENT, fuzzShare: 30 },
+  // (a program that takes no requests: the fuzzer's client actions are left out)
+  ticker: { source: PROGRAM_SOURCES.ticker, client: null, fuzzShare: 15 },
+  primes: { source: PROGRAM_SOURCES.primes, client: null, fuzzShare: 0 },
 } as const satisfies Readonly<Record<ProgramName, ProgramInfo>>;
 
 /** The programs that take client requests. */
@@ -86,4 +89,16 @@ export function clientProtocol(program: string): ClientProtocol | null {
  */
 export function workloadProgram(program: string): ServerProgramName {
   return clientProtocol(program) ? (program as ServerProgramName) : 'kv-server';
+}
+
+/** The program of a fuzzed run, from a draw `r` in [0, 1): each program for its share of draws. */
+export function fuzzProgram(r: number): ProgramName {
+  const fuzzed = PROGRAM_NAMES.filter((name) => PROGRAMS[name].fuzzShare > 0);
+  let upTo = 0;
+  for (const name of fuzzed) {
+    upTo += PROGRAMS[name].fuzzShare;
+    // (whole percents, so the bounds are the same numbers as the literals 0.55, 0.85)
+    if (r < upTo / 100) return name;
+  }
+  return fuzzed[fuzzed.length - 1]!;
 }

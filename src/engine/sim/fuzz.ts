@@ -10,7 +10,7 @@
 
 import type { NondetSource } from '../ft/hypervisor';
 import type { LabAction, TimedAction } from '../session/actions';
-import { clientProtocol, PROGRAMS } from '../programs/catalog';
+import { clientProtocol, fuzzProgram, PROGRAMS, workloadProgram } from '../programs/catalog';
 import { Rng } from '../util/rng';
 import { DEFAULT_LINKS } from './network';
 import { runScenario, type SimResult } from './runScenario';
@@ -94,7 +94,7 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
     case 'slow-backup':
       return { kind, speed: rng.pick([0.1, 0.3, 0.5, 0.8]) };
     case 'request':
-      return { kind, client: rng.int(50, 52), text: (clientProtocol(program) ?? PROGRAMS['kv-server'].client).fuzzRequest(rng) };
+      return { kind, client: rng.int(50, 52), text: PROGRAMS[workloadProgram(program)].client.fuzzRequest(rng) };
     case 'workload':
       return { kind, count: rng.int(0, 8), perSecond: rng.pick([5, 20, 50, 200]) };
     case 'set-link': {
@@ -112,7 +112,7 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
 export function fuzzCase(seed: number, opts: FuzzOptions = {}): FuzzCase {
   const rng = new Rng(seed);
   const r = rng.next();
-  const program = r < 0.55 ? 'kv-server' : r < 0.85 ? 'lease-server' : 'ticker';
+  const program = fuzzProgram(r);
   const failureTimeoutMs = rng.pick([30, 60]);
   const channel = { latencyMs: rng.pick([0.045, 0.5, 2]), bandwidthMbps: rng.pick([0.5, 10, 10000]) };
   const timeoutMs = rng.pick([100, 200]);

@@ -1,6 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { chapterById } from './chapters';
-import { ChapterPlayer } from './player';
+import type { TraceEvent } from '../ft/trace';
+import { ChapterPlayer, describeExpectation, matchesEvent } from './player';
+
+describe('event patterns (a step expectation matched on fields)', () => {
+  const lost: TraceEvent = { type: 'tas/lost', vm: 'A', holder: 'B', t: 101.4 };
+  const line: TraceEvent = { type: 'console', vm: 'B', text: 'lease chunk42 expired (was c1)\n', suppressed: true, t: 80 };
+  const throttle: TraceEvent = { type: 'vm/throttle', vm: 'A', cpu: 0.6999999999999997, lagMs: 42.5, t: 110 };
+
+  it('match on the type and every field named, by equality', () => {
+    expect(matchesEvent(lost, { type: 'tas/lost' })).toBe(true);
+    expect(matchesEvent(lost, { type: 'tas/lost', vm: 'A', holder: 'B' })).toBe(true);
+    expect(matchesEvent(lost, { type: 'tas/lost', holder: 'C' })).toBe(false);
+    expect(matchesEvent(lost, { type: 'tas/won', vm: 'A' })).toBe(false);
+    expect(matchesEvent(lost, { type: 'tas/lost', holder: null })).toBe(false);
+    // A fragment of the JSON is no longer enough: `"holder":"B"` is a field, not text.
+    expect(matchesEvent(line, { type: 'console', text: 'lease chunk42 expired' })).toBe(false);
+  });
+
+  it('take oneOf, includes (text) and near (a number summed in steps)', () => {
+    expect(matchesEvent(lost, { type: 'tas/lost', holder: { oneOf: ['B', 'C'] } })).toBe(true);
+    expect(matchesEvent(lost, { type: 'tas/lost', holder: { oneOf: ['C', null] } })).toBe(false);
+    expect(matchesEvent(line, { type: 'console', text: { includes: 'expired (was c1)' } })).toBe(true);
+    expect(matchesEvent(line, { type: 'console', text: { includes: 'expired (was c2)' } })).toBe(false);
+    expect(matchesEvent(throttle, { type: 'vm/throttle', cpu: 0.7 })).toBe(false);
+    expect(matchesEvent(throttle, { type: 'vm/throttle', cpu: { near: 0.7 } })).toBe(true);
+    // The old text match found "cpu":0.6 inside 0.6999999999999997: near does not.
+    expect(matchesEvent(throttle, { type: 'vm/throttle', cpu: { near: 0.6 } })).toBe(false);
+  });
+
+  it('are described in the harness words', () => {
+    expect(describeExpectation({ kind: 'event', event: { type: 'tas/lost', vm: 'A', holder: 'B' } })).toBe('a tas/lost event from A with holder "B"');
+    expect(describeExpectation({ kind: 'no-event', event: { type: 'vm/throttle', cpu: { near: 0.7 }, lagMs: { oneOf: [1, 2] } } })).toBe('no vm/throttle event with cpu near 0.7, lagMs one of 1, 2');
+  });
+});
 
 describe('ChapterPlayer.restore (a shared moment of a tour)', () => {
   it('replays the learner\'s own actions to the shared instant and shows the step as done', () => {

@@ -7,7 +7,7 @@ import type { TraceEvent } from '../ft/trace';
 import type { LabAction, TimedAction } from '../session/actions';
 import { SimSession } from '../session/simSession';
 import { validateScenario } from '../sim/scenario';
-import type { Chapter, Expectation, Step } from './types';
+import type { Chapter, EventPattern, Expectation, Step } from './types';
 
 export type Phase = 'predict' | 'ask' | 'run' | 'done';
 
@@ -18,8 +18,26 @@ export function sameAction(asked: LabAction, taken: LabAction): boolean {
   return Object.keys(a).every((k) => JSON.stringify(a[k]) === JSON.stringify(t[k]));
 }
 
-function matches(ev: TraceEvent, type: string, vm: string | undefined): boolean {
-  return ev.type === type && (vm === undefined || ('vm' in ev && ev.vm === vm));
+type Pattern = { readonly oneOf: readonly unknown[] } | { readonly includes: string } | { readonly near: number };
+
+/** How far a `near` number may be off: rounding, not a tolerance a chapter could lean on. */
+const NEAR = 1e-9;
+
+/** Is the pattern one of the predicates rather than a value? (No event field holds an object.) */
+const isPredicate = (want: unknown): want is Pattern => typeof want === 'object' && want !== null;
+
+function fieldMatches(value: unknown, want: unknown): boolean {
+  if (!isPredicate(want)) return value === want;
+  if ('oneOf' in want) return want.oneOf.some((w) => w === value);
+  if ('near' in want) return typeof value === 'number' && Math.abs(value - want.near) <= NEAR * Math.max(1, Math.abs(want.near));
+  return typeof value === 'string' && value.includes(want.includes);
+}
+
+/** Does the event have the pattern's type and every field the pattern names? */
+export function matchesEvent(ev: TraceEvent, pattern: EventPattern): boolean {
+  if (ev.type !== pattern.type) return false;
+  const fields = ev as unknown as Readonly<Record<string, unknown>>;
+  return Object.entries(pattern).every(([k, want]) => k === 'type' || want === undefined || fieldMatches(fields[k], want));
 }
 
 export class ChapterPlayer {
@@ -121,9 +139,9 @@ export class ChapterPlayer {
     this._unsubscribe = null;
     // Subscribed before any action is taken: an action can emit the awaited event itself.
     if (s.until) {
-      const { type, vm } = s.until;
+      const until = s.until;
       this._unsubscribe = this.session.onTrace((ev) => {
-        if (this._found === null && matches(ev, type, vm)) this._found = ev.t;
+        if (this._found === null && matchesEvent(ev, until)) this._found = ev.t;
       });
     }
     if (asked) this.session.act(asked);
@@ -182,9 +200,9 @@ export class ChapterPlayer {
 function holds(session: SimSession, e: Expectation): boolean {
   switch (e.kind) {
     case 'event':
-      return session.trace.some((ev) => matches(ev, e.type, e.vm) && (e.text === undefined || JSON.stringify(ev).includes(e.text)));
+      return session.trace.some((ev) => matchesEvent(ev, e.event));
     case 'no-event':
-      return !session.trace.some((ev) => matches(ev, e.type, e.vm));
+      return !session.trace.some((ev) => matchesEvent(ev, e.event));
     case 'verdict':
       return (session.verdicts()[e.which].ok === true) === e.ok;
     case 'role':
@@ -192,12 +210,28 @@ function holds(session: SimSession, e: Expectation): boolean {
   }
 }
 
+/** A pattern in the harness's words: `a tas/lost event from A with holder "B"`. */
+export function describePattern(p: EventPattern): string {
+  const fields = Object.entries(p).filter(([k, want]) => k !== 'type' && k !== 'vm' && want !== undefined);
+  const said = fields.map(([k, want]) =>
+    !isPredicate(want)
+      ? `${k} ${JSON.stringify(want)}`
+      : 'oneOf' in want
+        ? `${k} one of ${want.oneOf.map((w) => JSON.stringify(w)).join(', ')}`
+        : 'near' in want
+          ? `${k} near ${want.near}`
+          : `${k} containing ${JSON.stringify(want.includes)}`,
+  );
+  const vm = 'vm' in p && p.vm !== undefined ? ` from ${!isPredicate(p.vm) ? p.vm : 'oneOf' in p.vm ? p.vm.oneOf.join(' or ') : `a VM whose name contains "${p.vm.includes}"`}` : '';
+  return `${p.type} event${vm}${said.length > 0 ? ` with ${said.join(', ')}` : ''}`;
+}
+
 export function describeExpectation(e: Expectation): string {
   switch (e.kind) {
     case 'event':
-      return `a ${e.type} event${e.vm ? ` from ${e.vm}` : ''}${e.text ? ` mentioning "${e.text}"` : ''}`;
+      return `a ${describePattern(e.event)}`;
     case 'no-event':
-      return `no ${e.type} event${e.vm ? ` from ${e.vm}` : ''}`;
+      return `no ${describePattern(e.event)}`;
     case 'verdict':
       return `the ${e.which} checker ${e.ok ? 'passing' : 'failing'}`;
     case 'role':

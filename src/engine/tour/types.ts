@@ -2,7 +2,7 @@
 // prediction first, ask the learner to act (and wait), take actions itself, and run the
 // simulation for a while or until something happens. Chapters are plain data (chapters/).
 
-import type { Role, TraceEvent } from '../ft/trace';
+import type { Role, TraceEvent, TraceType } from '../ft/trace';
 import type { LabAction } from '../session/actions';
 import type { ScenarioInput } from '../sim/scenario';
 
@@ -29,10 +29,31 @@ export type PanelId =
   | 'channel-stats'
   | 'switches';
 
+/**
+ * What a field of an event must be: this value, one of these values, (text) contain this text, or
+ * (a number) be this number up to rounding: the throttle's CPU share is summed in steps of 0.05, so
+ * it is 0.6999999999999997 where the narration says 70%.
+ */
+export type FieldPattern<V> =
+  | V
+  | { readonly oneOf: readonly V[] }
+  | (V extends string ? { readonly includes: string } : never)
+  | (V extends number ? { readonly near: number } : never);
+
+type EventOf<T extends TraceType> = Extract<TraceEvent, { readonly type: T }>;
+
+/**
+ * Trace events by their fields: the type, and whichever other fields it names, each matched as a
+ * FieldPattern (`{type: 'storage/tas', holder: 'B'}`; `{type: 'fault', kind: {oneOf: ['kill-primary', 'kill-backup']}}`).
+ */
+export type EventPattern = {
+  [T in TraceType]: { readonly type: T } & { readonly [K in Exclude<keyof EventOf<T>, 'type' | 't'>]?: FieldPattern<EventOf<T>[K]> };
+}[TraceType];
+
 /** Something that must hold once a step has run: the tests check it, the page can show it. */
 export type Expectation =
-  | { readonly kind: 'event'; readonly type: TraceEvent['type']; readonly vm?: string; readonly text?: string }
-  | { readonly kind: 'no-event'; readonly type: TraceEvent['type']; readonly vm?: string }
+  | { readonly kind: 'event'; readonly event: EventPattern }
+  | { readonly kind: 'no-event'; readonly event: EventPattern }
   | { readonly kind: 'verdict'; readonly which: 'outputRequirement' | 'splitBrain' | 'replay'; readonly ok: boolean }
   | { readonly kind: 'role'; readonly vm: string; readonly role: Role };
 
@@ -62,8 +83,8 @@ export interface Step {
   readonly do?: readonly LabAction[];
   /** Run this many virtual ms... */
   readonly runMs?: number;
-  /** ...or until the first trace event of this type (and VM), at most `runMs` (required then). */
-  readonly until?: { readonly type: TraceEvent['type']; readonly vm?: string };
+  /** ...or until the first trace event that matches, at most `runMs` (required then). */
+  readonly until?: EventPattern;
   /** Animation speed of the run, virtual ms per wall second (the chapter's by default). */
   readonly pace?: number;
   readonly expect?: readonly Expectation[];

@@ -24,11 +24,11 @@ export const channel: Chapter = {
       highlight: ['log-buffer', 'channel-stats', 'metrics'],
       runMs: 30,
       expect: [
-        { kind: 'event', type: 'entry/flushed', vm: 'A' },
-        { kind: 'event', type: 'entry/received', vm: 'B' },
-        { kind: 'event', type: 'entry/acked', vm: 'A', text: '"lagMs":9.5' },
-        { kind: 'no-event', type: 'vm/throttle' },
-        { kind: 'no-event', type: 'vm/stall', vm: 'A' },
+        { kind: 'event', event: { type: 'entry/flushed', vm: 'A' } },
+        { kind: 'event', event: { type: 'entry/received', vm: 'B' } },
+        { kind: 'event', event: { type: 'entry/acked', vm: 'A', lagMs: 9.5 } },
+        { kind: 'no-event', event: { type: 'vm/throttle' } },
+        { kind: 'no-event', event: { type: 'vm/stall', vm: 'A' } },
       ],
     },
     {
@@ -45,9 +45,9 @@ export const channel: Chapter = {
       until: { type: 'vm/throttle', vm: 'A' },
       runMs: 60,
       expect: [
-        { kind: 'event', type: 'fault', text: 'slow-backup' },
-        { kind: 'event', type: 'entry/acked', vm: 'A', text: '"lagMs":19.25' },
-        { kind: 'event', type: 'vm/throttle', vm: 'A', text: '"cpu":0.95' },
+        { kind: 'event', event: { type: 'fault', kind: 'slow-backup' } },
+        { kind: 'event', event: { type: 'entry/acked', vm: 'A', lagMs: 19.25 } },
+        { kind: 'event', event: { type: 'vm/throttle', vm: 'A', cpu: 0.95 } },
       ],
     },
     {
@@ -57,8 +57,8 @@ export const channel: Chapter = {
       until: { type: 'vm/stall', vm: 'A' },
       runMs: 100,
       expect: [
-        { kind: 'event', type: 'vm/stall', vm: 'A', text: 'log-full' },
-        { kind: 'event', type: 'vm/throttle', vm: 'A', text: '"cpu":0.7' },
+        { kind: 'event', event: { type: 'vm/stall', vm: 'A', reason: 'log-full' } },
+        { kind: 'event', event: { type: 'vm/throttle', vm: 'A', cpu: { near: 0.7 } } },
       ],
     },
     {
@@ -73,8 +73,8 @@ export const channel: Chapter = {
       },
       runMs: 100,
       expect: [
-        { kind: 'event', type: 'vm/stall', vm: 'A', text: '"reason":null' },
-        { kind: 'event', type: 'entry/acked', vm: 'A', text: '"lagMs":0.225' },
+        { kind: 'event', event: { type: 'vm/stall', vm: 'A', reason: null } },
+        { kind: 'event', event: { type: 'entry/acked', vm: 'A', lagMs: 0.225 } },
         { kind: 'role', vm: 'A', role: 'primary' },
       ],
     },
@@ -85,7 +85,7 @@ export const channel: Chapter = {
       runMs: 200,
       pace: 40,
       expect: [
-        { kind: 'event', type: 'vm/throttle', vm: 'A', text: '"cpu":0.6' },
+        { kind: 'event', event: { type: 'vm/throttle', vm: 'A', cpu: { near: 0.6 } } },
         { kind: 'role', vm: 'A', role: 'primary' },
         { kind: 'verdict', which: 'replay', ok: true },
       ],

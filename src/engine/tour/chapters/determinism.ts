@@ -31,8 +31,8 @@ export const determinism: Chapter = {
       until: { type: 'console', vm: 'A' },
       runMs: 10,
       expect: [
-        { kind: 'event', type: 'console', vm: 'A', text: 'Hello from the tiny machine!' },
-        { kind: 'no-event', type: 'console', vm: 'B' },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: 'Hello from the tiny machine!\n' } },
+        { kind: 'no-event', event: { type: 'console', vm: 'B' } },
       ],
     },
     {
@@ -41,8 +41,8 @@ export const determinism: Chapter = {
       highlight: ['vm-backup', 'console'],
       runMs: 10,
       expect: [
-        { kind: 'event', type: 'console', vm: 'B', text: 'Hello from the tiny machine!' },
-        { kind: 'event', type: 'console', vm: 'B', text: '"suppressed":true' },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'Hello from the tiny machine!\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', suppressed: true } },
         { kind: 'role', vm: 'B', role: 'backup' },
       ],
     },
@@ -58,10 +58,10 @@ export const determinism: Chapter = {
       },
       runMs: 35,
       expect: [
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"kind":"hash"' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"hash","icount":800,"atIcount":800' },
-        { kind: 'event', type: 'console', vm: 'A', text: '89 144' },
-        { kind: 'no-event', type: 'divergence' },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', kind: 'hash' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'hash', icount: 800, atIcount: 800 } },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: '1 1 2 3 5 8 13 21 34 55 89 144 \n' } },
+        { kind: 'no-event', event: { type: 'divergence' } },
         { kind: 'verdict', which: 'replay', ok: true },
       ],
     },
@@ -71,7 +71,7 @@ export const determinism: Chapter = {
       highlight: ['vm-primary', 'vm-backup', 'verdicts'],
       runMs: 15,
       expect: [
-        { kind: 'event', type: 'console', vm: 'B', text: '1 1 2 3 5 8 13 21 34 55 89 144' },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: '1 1 2 3 5 8 13 21 34 55 89 144 \n' } },
         { kind: 'verdict', which: 'replay', ok: true },
       ],
     },

@@ -28,10 +28,10 @@ export const disk: Chapter = {
       },
       runMs: 2,
       expect: [
-        { kind: 'event', type: 'storage/disk', text: '"op":"read","block":0,"from":"A"' },
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"kind":"disk"' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"disk","icount":19,"atIcount":19' },
-        { kind: 'no-event', type: 'output/held' },
+        { kind: 'event', event: { type: 'storage/disk', op: 'read', block: 0, from: 'A' } },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', kind: 'disk' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'disk', icount: 19, atIcount: 19 } },
+        { kind: 'no-event', event: { type: 'output/held' } },
       ],
     },
     {
@@ -41,8 +41,8 @@ export const disk: Chapter = {
       runMs: 10,
       pace: 10,
       expect: [
-        { kind: 'event', type: 'console', vm: 'A', text: 'kv-server: recovered 0 records' },
-        { kind: 'event', type: 'console', vm: 'B', text: 'kv-server: recovered 0 records' },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: 'kv-server: recovered 0 records\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'kv-server: recovered 0 records\n' } },
       ],
     },
     {
@@ -60,12 +60,12 @@ export const disk: Chapter = {
       runMs: 10,
       pace: 1,
       expect: [
-        { kind: 'event', type: 'output/held', vm: 'A', text: '"output":"disk-write","to":"storage"' },
-        { kind: 'event', type: 'output/released', vm: 'A', text: '"output":"disk-write"' },
-        { kind: 'event', type: 'storage/disk', text: '"op":"write","block":0,"from":"A"' },
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"icount":927,"kind":"disk"' },
-        { kind: 'event', type: 'output/held', vm: 'A', text: '"output":"net","to":"client-1"' },
-        { kind: 'event', type: 'client/reply', text: '"text":"OK","from":"A"' },
+        { kind: 'event', event: { type: 'output/held', vm: 'A', output: 'disk-write', to: 'storage' } },
+        { kind: 'event', event: { type: 'output/released', vm: 'A', output: 'disk-write' } },
+        { kind: 'event', event: { type: 'storage/disk', op: 'write', block: 0, from: 'A' } },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', icount: 927, kind: 'disk' } },
+        { kind: 'event', event: { type: 'output/held', vm: 'A', output: 'net', to: 'client-1' } },
+        { kind: 'event', event: { type: 'client/reply', text: 'OK', from: 'A' } },
       ],
     },
     {
@@ -74,9 +74,9 @@ export const disk: Chapter = {
       highlight: ['vm-backup', 'feed'],
       runMs: 8,
       expect: [
-        { kind: 'event', type: 'output/suppressed', vm: 'B', text: '"output":"disk-write"' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"disk","icount":927,"atIcount":927' },
-        { kind: 'event', type: 'output/suppressed', vm: 'B', text: '"output":"net"' },
+        { kind: 'event', event: { type: 'output/suppressed', vm: 'B', output: 'disk-write' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'disk', icount: 927, atIcount: 927 } },
+        { kind: 'event', event: { type: 'output/suppressed', vm: 'B', output: 'net' } },
       ],
     },
     {
@@ -87,7 +87,7 @@ export const disk: Chapter = {
       until: { type: 'client/reply' },
       runMs: 10,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"text":"VALUE 1","from":"A"' },
+        { kind: 'event', event: { type: 'client/reply', text: 'VALUE 1', from: 'A' } },
         { kind: 'verdict', which: 'outputRequirement', ok: true },
         { kind: 'verdict', which: 'replay', ok: true },
       ],

@@ -40,9 +40,9 @@ export const divergence: Chapter = {
       },
       runMs: 7,
       expect: [
-        { kind: 'event', type: 'console', vm: 'A', text: 'c1#1 LEASE chunk42 -> GRANTED chunk42' },
-        { kind: 'event', type: 'console', vm: 'B', text: 'c1#1 LEASE chunk42 -> GRANTED chunk42' },
-        { kind: 'event', type: 'client/reply', text: '"text":"GRANTED chunk42","from":"A"' },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: 'c1#1 LEASE chunk42 -> GRANTED chunk42\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'c1#1 LEASE chunk42 -> GRANTED chunk42\n' } },
+        { kind: 'event', event: { type: 'client/reply', text: 'GRANTED chunk42', from: 'A' } },
       ],
     },
     {
@@ -51,7 +51,7 @@ export const divergence: Chapter = {
       highlight: ['vm-backup', 'verdicts', 'feed'],
       runMs: 5,
       expect: [
-        { kind: 'event', type: 'divergence', vm: 'B', text: 'net output at icount 1047' },
+        { kind: 'event', event: { type: 'divergence', vm: 'B', icount: 1047 } },
         { kind: 'verdict', which: 'replay', ok: false },
       ],
     },
@@ -61,7 +61,7 @@ export const divergence: Chapter = {
       highlight: ['channel-view', 'vm-backup'],
       runMs: 36,
       pace: 10,
-      expect: [{ kind: 'event', type: 'fault', text: 'slow-channel' }],
+      expect: [{ kind: 'event', event: { type: 'fault', kind: 'slow-channel' } }],
     },
     {
       title: 'Two answers to one request',
@@ -75,10 +75,10 @@ export const divergence: Chapter = {
       },
       runMs: 9,
       expect: [
-        { kind: 'event', type: 'console', vm: 'A', text: 'c2#1 LEASE chunk42 -> DENIED chunk42 held by c1' },
-        { kind: 'event', type: 'console', vm: 'B', text: 'lease chunk42 expired (was c1)' },
-        { kind: 'event', type: 'console', vm: 'B', text: 'c2#1 LEASE chunk42 -> GRANTED chunk42' },
-        { kind: 'event', type: 'client/reply', text: '"text":"GRANTED chunk42","from":"A"' },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: 'c2#1 LEASE chunk42 -> DENIED chunk42 held by c1\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'lease chunk42 expired (was c1)\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'c2#1 LEASE chunk42 -> GRANTED chunk42\n' } },
+        { kind: 'event', event: { type: 'client/reply', text: 'GRANTED chunk42', from: 'A' } },
       ],
     },
     {
@@ -88,8 +88,8 @@ export const divergence: Chapter = {
       until: { type: 'vm/went-live', vm: 'B' },
       runMs: 30,
       expect: [
-        { kind: 'event', type: 'fault', text: 'kill-primary' },
-        { kind: 'event', type: 'vm/went-live', vm: 'B' },
+        { kind: 'event', event: { type: 'fault', kind: 'kill-primary' } },
+        { kind: 'event', event: { type: 'vm/went-live', vm: 'B' } },
         { kind: 'role', vm: 'B', role: 'live' },
       ],
     },
@@ -105,7 +105,7 @@ export const divergence: Chapter = {
       },
       runMs: 10,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"text":"GRANTED chunk42","from":"B"' },
+        { kind: 'event', event: { type: 'client/reply', text: 'GRANTED chunk42', from: 'B' } },
         { kind: 'verdict', which: 'outputRequirement', ok: false },
         { kind: 'verdict', which: 'replay', ok: false },
       ],

@@ -38,9 +38,9 @@ export const outputRule: Chapter = {
       runMs: 30,
       pace: 10,
       expect: [
-        { kind: 'event', type: 'output/released', vm: 'A', text: '"seq":10,"output":"net","to":"client-1","role":"primary","delayMs":0,"ackedSeq":4' },
-        { kind: 'event', type: 'client/reply', text: '"text":"OK","from":"A"' },
-        { kind: 'no-event', type: 'output/held' },
+        { kind: 'event', event: { type: 'output/released', vm: 'A', seq: 10, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: 4 } },
+        { kind: 'event', event: { type: 'client/reply', text: 'OK', from: 'A' } },
+        { kind: 'no-event', event: { type: 'output/held' } },
       ],
     },
     {
@@ -49,8 +49,8 @@ export const outputRule: Chapter = {
       highlight: ['client', 'log-buffer', 'channel-view'],
       runMs: 80,
       expect: [
-        { kind: 'event', type: 'output/suppressed', vm: 'B', text: '"seq":10' },
-        { kind: 'event', type: 'client/reply', text: '"text":"VALUE 11","from":"A"' },
+        { kind: 'event', event: { type: 'output/suppressed', vm: 'B', seq: 10 } },
+        { kind: 'event', event: { type: 'client/reply', text: 'VALUE 11', from: 'A' } },
       ],
     },
     {
@@ -66,8 +66,8 @@ export const outputRule: Chapter = {
       until: { type: 'vm/went-live', vm: 'B' },
       runMs: 80,
       expect: [
-        { kind: 'event', type: 'fault', text: 'kill-primary' },
-        { kind: 'event', type: 'vm/went-live', vm: 'B', text: '"receivedSeq":26,"consumedSeq":26' },
+        { kind: 'event', event: { type: 'fault', kind: 'kill-primary' } },
+        { kind: 'event', event: { type: 'vm/went-live', vm: 'B', receivedSeq: 26, consumedSeq: 26 } },
         { kind: 'role', vm: 'B', role: 'live' },
       ],
     },
@@ -83,7 +83,7 @@ export const outputRule: Chapter = {
       },
       runMs: 20,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"text":"VALUE 11","from":"B"' },
+        { kind: 'event', event: { type: 'client/reply', text: 'VALUE 11', from: 'B' } },
         { kind: 'verdict', which: 'outputRequirement', ok: false },
         { kind: 'verdict', which: 'replay', ok: true },
       ],

@@ -23,7 +23,7 @@ export const powerOff: Chapter = {
       highlight: ['vm-primary', 'vm-backup'],
       runMs: 45,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"from":"A"' },
+        { kind: 'event', event: { type: 'client/reply', from: 'A' } },
         { kind: 'role', vm: 'B', role: 'backup' },
       ],
     },
@@ -40,13 +40,13 @@ export const powerOff: Chapter = {
       ask: { prompt: 'Click Power off primary', action: { kind: 'power-off-primary' } },
       runMs: 100,
       expect: [
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"kind":"control"' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"control","icount":2006,"atIcount":2006' },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', kind: 'control' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'control', icount: 2006, atIcount: 2006 } },
         { kind: 'role', vm: 'A', role: 'halted' },
         { kind: 'role', vm: 'B', role: 'halted' },
-        { kind: 'no-event', type: 'failure/suspected', vm: 'B' },
-        { kind: 'no-event', type: 'tas/requested', vm: 'B' },
-        { kind: 'no-event', type: 'vm/went-live' },
+        { kind: 'no-event', event: { type: 'failure/suspected', vm: 'B' } },
+        { kind: 'no-event', event: { type: 'tas/requested', vm: 'B' } },
+        { kind: 'no-event', event: { type: 'vm/went-live' } },
       ],
     },
     {
@@ -55,7 +55,7 @@ export const powerOff: Chapter = {
       highlight: ['client'],
       runMs: 20,
       expect: [
-        { kind: 'event', type: 'client/timeout', text: '"client":1' },
+        { kind: 'event', event: { type: 'client/timeout', client: 1 } },
         { kind: 'verdict', which: 'outputRequirement', ok: true },
       ],
     },
@@ -70,7 +70,7 @@ export const powerOff: Chapter = {
       },
       expect: [
         { kind: 'role', vm: 'B', role: 'halted' },
-        { kind: 'no-event', type: 'vm/went-live' },
+        { kind: 'no-event', event: { type: 'vm/went-live' } },
       ],
     },
   ],

@@ -22,7 +22,7 @@ export const redundancy: Chapter = {
       text: 'A is the primary and B the backup, serving two clients.',
       highlight: ['vm-primary', 'vm-backup'],
       runMs: 40,
-      expect: [{ kind: 'event', type: 'client/reply', text: '"from":"A"' }],
+      expect: [{ kind: 'event', event: { type: 'client/reply', from: 'A' } }],
     },
     {
       title: 'A failover',
@@ -31,9 +31,9 @@ export const redundancy: Chapter = {
       do: [{ kind: 'kill-primary' }],
       runMs: 65,
       expect: [
-        { kind: 'event', type: 'tas/won', vm: 'B' },
-        { kind: 'event', type: 'vm/went-live', vm: 'B' },
-        { kind: 'event', type: 'mac/advertised', vm: 'B' },
+        { kind: 'event', event: { type: 'tas/won', vm: 'B' } },
+        { kind: 'event', event: { type: 'vm/went-live', vm: 'B' } },
+        { kind: 'event', event: { type: 'mac/advertised', vm: 'B' } },
         { kind: 'role', vm: 'B', role: 'live' },
       ],
     },
@@ -44,9 +44,9 @@ export const redundancy: Chapter = {
       do: [{ kind: 'request', client: 9, text: 'PUT x 1' }],
       runMs: 20,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"client":9,"reqId":1,"text":"OK","from":"B"' },
-        { kind: 'event', type: 'output/released', vm: 'B', text: '"role":"live","delayMs":0' },
-        { kind: 'no-event', type: 'output/held', vm: 'B' },
+        { kind: 'event', event: { type: 'client/reply', client: 9, reqId: 1, text: 'OK', from: 'B' } },
+        { kind: 'event', event: { type: 'output/released', vm: 'B', role: 'live', delayMs: 0 } },
+        { kind: 'no-event', event: { type: 'output/held', vm: 'B' } },
       ],
     },
     {
@@ -63,12 +63,12 @@ export const redundancy: Chapter = {
       do: [{ kind: 'request', client: 9, text: 'GET x' }],
       runMs: 40,
       expect: [
-        { kind: 'event', type: 'snapshot/sent', vm: 'B', text: '"to":"C"' },
+        { kind: 'event', event: { type: 'snapshot/sent', vm: 'B', to: 'C' } },
         { kind: 'role', vm: 'B', role: 'primary' },
         { kind: 'role', vm: 'C', role: 'backup' },
-        { kind: 'event', type: 'entry/replayed', vm: 'C' },
-        { kind: 'event', type: 'output/held', vm: 'B' },
-        { kind: 'event', type: 'output/suppressed', vm: 'C' },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'C' } },
+        { kind: 'event', event: { type: 'output/held', vm: 'B' } },
+        { kind: 'event', event: { type: 'output/suppressed', vm: 'C' } },
       ],
     },
     {
@@ -85,8 +85,8 @@ export const redundancy: Chapter = {
       until: { type: 'vm/went-live', vm: 'C' },
       runMs: 100,
       expect: [
-        { kind: 'event', type: 'failure/suspected', vm: 'C' },
-        { kind: 'event', type: 'tas/won', vm: 'C' },
+        { kind: 'event', event: { type: 'failure/suspected', vm: 'C' } },
+        { kind: 'event', event: { type: 'tas/won', vm: 'C' } },
         { kind: 'role', vm: 'B', role: 'dead' },
         { kind: 'role', vm: 'C', role: 'live' },
       ],
@@ -97,7 +97,7 @@ export const redundancy: Chapter = {
       highlight: ['client', 'verdicts'],
       runMs: 80,
       expect: [
-        { kind: 'event', type: 'client/reply', text: '"from":"C"' },
+        { kind: 'event', event: { type: 'client/reply', from: 'C' } },
         { kind: 'verdict', which: 'outputRequirement', ok: true },
         { kind: 'verdict', which: 'splitBrain', ok: true },
         { kind: 'verdict', which: 'replay', ok: true },

@@ -28,9 +28,9 @@ export const replay: Chapter = {
       },
       runMs: 12,
       expect: [
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"icount":8,"kind":"timer"' },
-        { kind: 'event', type: 'input/delivered', vm: 'A', text: '"icount":8' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"timer","icount":8,"atIcount":8' },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', icount: 8, kind: 'timer' } },
+        { kind: 'event', event: { type: 'input/delivered', vm: 'A', icount: 8 } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'timer', icount: 8, atIcount: 8 } },
       ],
     },
     {
@@ -40,8 +40,8 @@ export const replay: Chapter = {
       runMs: 30,
       pace: 8,
       expect: [
-        { kind: 'event', type: 'vm/stall', vm: 'B', text: 'log-empty' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"timer","icount":65,"atIcount":65' },
+        { kind: 'event', event: { type: 'vm/stall', vm: 'B', reason: 'log-empty' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'timer', icount: 65, atIcount: 65 } },
         { kind: 'verdict', which: 'replay', ok: true },
       ],
     },
@@ -57,10 +57,10 @@ export const replay: Chapter = {
       },
       runMs: 13,
       expect: [
-        { kind: 'event', type: 'entry/appended', vm: 'A', text: '"icount":99,"kind":"nondet"' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"nondet","icount":100,"atIcount":100' },
-        { kind: 'event', type: 'console', vm: 'A', text: 'tick 5 clock=1700000894 random=0x6537b6e6' },
-        { kind: 'event', type: 'console', vm: 'B', text: 'tick 5 clock=1700000894 random=0x6537b6e6' },
+        { kind: 'event', event: { type: 'entry/appended', vm: 'A', icount: 99, kind: 'nondet' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'nondet', icount: 100, atIcount: 100 } },
+        { kind: 'event', event: { type: 'console', vm: 'A', text: 'tick 5 clock=1700000894 random=0x6537b6e6\n' } },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'tick 5 clock=1700000894 random=0x6537b6e6\n' } },
       ],
     },
     {
@@ -70,9 +70,9 @@ export const replay: Chapter = {
       runMs: 55,
       pace: 15,
       expect: [
-        { kind: 'event', type: 'console', vm: 'B', text: 'tick 10 clock=1700000944' },
-        { kind: 'event', type: 'entry/replayed', vm: 'B', text: '"kind":"hash","icount":637,"atIcount":637' },
-        { kind: 'no-event', type: 'divergence' },
+        { kind: 'event', event: { type: 'console', vm: 'B', text: 'tick 10 clock=1700000944 random=0xa1a286c7\n' } },
+        { kind: 'event', event: { type: 'entry/replayed', vm: 'B', kind: 'hash', icount: 637, atIcount: 637 } },
+        { kind: 'no-event', event: { type: 'divergence' } },
         { kind: 'verdict', which: 'replay', ok: true },
       ],
     },
