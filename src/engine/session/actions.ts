@@ -60,5 +60,7 @@ export function describeAction(a: LabAction): string {
       return `slowed the backup to ${a.speed}×`;
     case 'restart-backup':
       return 'restarted a backup';
+    case 'drop-message':
+      return `dropped message ${a.id}`;
   }
 }

@@ -31,6 +31,7 @@ export const FAULT_KINDS = [
   'pause',
   'resume',
   'restart-backup',
+  'drop-message',
 ] as const;
 
 export const faultSchema = z.discriminatedUnion('kind', [
@@ -46,6 +47,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('pause'), vm: vmRef, forMs: z.number().min(0).optional() }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('resume'), vm: vmRef }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('restart-backup') }).strict(),
+  /** Drop one message on the wire, by its trace id (`net/sent`): reliable links resend it, client links lose it. */
+  z.object({ at: z.number().min(0), kind: z.literal('drop-message'), id: z.string().min(1).max(80) }).strict(),
 ]);
 
 /** A request typed at the client terminal (a learner action). */
