@@ -183,8 +183,15 @@ export class Network {
    * direction waits behind it (FIFO, as TCP delivers in order); on a client link it is simply lost.
    * False when no such message is in flight.
    */
-  drop(id: string): boolean {
+  drop(ref: string): boolean {
     const pending = this._sched.pendingOf('net/deliver');
+    // "?n" (the fuzzer's): whichever message is n-th, mod how many are on the wire, oldest first.
+    if (ref.startsWith('?')) {
+      const ids = this.inFlight();
+      if (ids.length === 0) return false;
+      ref = ids[Number(ref.slice(1)) % ids.length]!;
+    }
+    const id = ref;
     const hit = pending.find((e) => (e.data as InFlight).id === id);
     if (!hit) return false;
     const f = hit.data as InFlight;
