@@ -167,6 +167,22 @@ export function encodeBatch(batch: LogBatch): Uint8Array {
   return w.done();
 }
 
+/** The seq range a batch carries, read from its header and first entry only (null: no entries, or malformed). */
+export function batchSeqRange(bytes: Uint8Array): { from: number; to: number } | null {
+  try {
+    const r = new Reader(bytes);
+    if (r.u8() !== FORMAT_VERSION) return null;
+    const n = r.uvar();
+    r.uvar(); // horizon
+    const lastSeq = r.uvar();
+    if (n === 0) return null;
+    r.u8(); // the first entry's kind
+    return { from: r.uvar(), to: lastSeq };
+  } catch {
+    return null;
+  }
+}
+
 /** Decode a batch; throws CodecError on malformed input. */
 export function decodeBatch(bytes: Uint8Array): LogBatch {
   const r = new Reader(bytes);

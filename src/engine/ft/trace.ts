@@ -4,6 +4,13 @@
 import type { LogEntryKind, OutputKind } from './log';
 import type { NodeId } from './messages';
 
+/** The network's link classes (sim/network.ts): the logging channel and storage are reliable, client links are not. */
+export type NetLink = 'channel' | 'storage' | 'clients';
+/** Why a message never arrived: a cut or partition, a dead sender or receiver, random loss, or the learner dropped it. */
+/** A message's type on the wire (`Message['t']` in messages.ts, spelled out here so the two files do not import each other). */
+export type WireType = 'log' | 'ack' | 'snapshot' | 'frame' | 'advertise' | 'disk' | 'tas' | 'disk-done' | 'tas-result';
+export type DropReason = 'cut' | 'dead' | 'loss' | 'learner';
+
 export type Role = 'primary' | 'backup' | 'live' | 'halted' | 'dead';
 export type StallReason = 'log-full' | 'log-empty' | 'waiting-tas' | 'paused';
 
@@ -89,6 +96,25 @@ export type TraceBody =
   | { readonly type: 'guest/clock'; readonly vm: NodeId; readonly value: number }
   | { readonly type: 'fault'; readonly kind: string; readonly detail: string }
   | { readonly type: 'snapshot/sent'; readonly vm: NodeId; readonly to: NodeId; readonly icount: number }
+  /**
+   * A message put on the wire, with an id unique in the session (`A#12`; a retransmission adds
+   * `.r`). `to` is where it goes (after the switch: the VM owning the service MAC). Exactly one
+   * `net/delivered` or `net/dropped` with the same id follows.
+   */
+  | {
+      readonly type: 'net/sent';
+      readonly id: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly msg: WireType;
+      readonly link: NetLink;
+      /** Short: the log entries it carries ("#12–14"), "ack #14", "read block 3". */
+      readonly label: string;
+      /** A retransmission (reliable links, after a drop): the id of the message it replaces. */
+      readonly retransmit?: string;
+    }
+  | { readonly type: 'net/delivered'; readonly id: string }
+  | { readonly type: 'net/dropped'; readonly id: string; readonly why: DropReason }
   /** A power-off control entry: appended by the primary; acknowledged by the backup (then the primary halts). */
   | { readonly type: 'power-off/requested'; readonly vm: NodeId; readonly seq: number }
 

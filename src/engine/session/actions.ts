@@ -65,5 +65,7 @@ export function describeAction(a: LabAction): string {
       const parts = [a.latencyMs !== undefined ? `${a.latencyMs} ms` : null, a.loss !== undefined ? `${Math.round(a.loss * 100)}% loss` : null].filter(Boolean);
       return `set ${name} to ${parts.join(', ') || 'as it was'}`;
     }
+    case 'drop-message':
+      return `dropped message ${a.id}`;
   }
 }

@@ -41,6 +41,7 @@ export const ACTION_KINDS = [
   'request',
   'workload',
   'set-link',
+  'drop-message',
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -95,6 +96,9 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
       return { kind, speed: rng.pick([0.1, 0.3, 0.5, 0.8]) };
     case 'request':
       return { kind, client: rng.int(50, 52), text: PROGRAMS[workloadProgram(program)].client.fuzzRequest(rng) };
+    case 'drop-message':
+      // "?n": the message n-th (mod how many) on the wire when the action is taken (see Network.drop).
+      return { kind, id: `?${rng.int(0, 1_000_000)}` };
     case 'workload':
       return { kind, count: rng.int(0, 8), perSecond: rng.pick([5, 20, 50, 200]) };
     case 'set-link': {

@@ -3,6 +3,8 @@
 // the service MAC's traffic to whichever VM advertised it last.
 
 import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
+import type { DropReason, TraceBody } from '../ft/trace';
+import { messageLabel } from '../ft/wire';
 import type { Rng, RngState } from '../util/rng';
 import type { Scheduler } from './scheduler';
 
@@ -30,6 +32,17 @@ export function describeLink(link: LinkClass, l: LinkConfig): string {
   return `${name} now ${l.latencyMs} ms${link === 'clients' ? `, ${Math.round(l.loss * 100)}% loss` : ''}`;
 }
 
+/**
+ * How long a reliable link (the logging channel's TCP stream, the storage link) takes to resend a
+ * lost segment: a fixed retransmission timeout, or a few link latencies on a slow link.
+ */
+export function retransmitMs(link: LinkConfig): number {
+  return Math.max(2, 4 * link.latencyMs);
+}
+
+/** Whether a link class retransmits what is lost (TCP-like, iSCSI) or loses it (client links). */
+export const RELIABLE: Readonly<Record<LinkClass, boolean>> = { channel: true, storage: true, clients: false };
+
 export interface Receiver {
   receive(msg: Message, from: NodeId): void;
 }
@@ -46,11 +59,15 @@ export class Network {
   private readonly _lastDelivery = new Map<string, number>();
   /** When each killed node died: what it had not finished putting on the wire is lost. */
   private readonly _diedAt = new Map<NodeId, number>();
+  /** Messages each node has sent (the `n` of its message ids `A#n`). */
+  private readonly _sentBy = new Map<NodeId, number>();
 
   constructor(
     private readonly _sched: Scheduler,
     private readonly _rng: Rng,
     links: Partial<Record<LinkClass, Partial<LinkConfig>>> = {},
+    /** Where the network reports what it carries (net/sent, net/delivered, net/dropped). */
+    private readonly _trace: (body: TraceBody) => void = () => undefined,
   ) {
     this.links = {
       channel: { ...DEFAULT_LINKS.channel, ...links.channel },
@@ -88,27 +105,39 @@ export class Network {
     this.blocked.clear();
   }
 
+  private _newId(from: NodeId): string {
+    const n = (this._sentBy.get(from) ?? 0) + 1;
+    this._sentBy.set(from, n);
+    return `${from}#${n}`;
+  }
+
   send(from: NodeId, to: NodeId, msg: Message): void {
     if (to === SWITCH) {
       // The switch learns the MAC's new port; modelled as instant for the switch itself.
-      if (msg.t === 'advertise' && !this.blocked.has(`${from}>${SWITCH}`)) {
-        const lat = this.links.clients.latencyMs;
-        this._sched.post(this._sched.now + Math.max(0, lat), 'net/mac', { owner: from });
+      if (msg.t !== 'advertise') return;
+      const id = this._newId(from);
+      this._trace({ type: 'net/sent', id, from, to: SWITCH, msg: msg.t, link: 'clients', label: messageLabel(msg, from) });
+      if (this.blocked.has(`${from}>${SWITCH}`)) {
+        this._trace({ type: 'net/dropped', id, why: 'cut' });
+        return;
       }
+      const lat = this.links.clients.latencyMs;
+      this._sched.post(this._sched.now + Math.max(0, lat), 'net/mac', { owner: from, id });
       return;
     }
     let dest = to;
-    if (to === SERVICE) {
-      if (this.macOwner === null) return;
-      dest = this.macOwner;
-    }
+    if (to === SERVICE) dest = this.macOwner ?? SWITCH;
     const cls = Network.classify(from, dest);
     const link = this.links[cls];
     const key = `${from}>${dest}`;
-    if (this.blocked.has(key)) return;
+    const id = this._newId(from);
+    this._trace({ type: 'net/sent', id, from, to: dest, msg: msg.t, link: cls, label: messageLabel(msg, from) });
+    // No VM owns the service MAC: the switch has nowhere to send it.
+    if (dest === SWITCH) return this._trace({ type: 'net/dropped', id, why: 'dead' });
+    if (this.blocked.has(key)) return this._trace({ type: 'net/dropped', id, why: 'cut' });
     const size = messageBytes(msg);
     this.bytes[cls] += size;
-    if (cls !== 'channel' && link.loss > 0 && this._rng.chance(link.loss)) return;
+    if (cls !== 'channel' && link.loss > 0 && this._rng.chance(link.loss)) return this._trace({ type: 'net/dropped', id, why: 'loss' });
     const now = this._sched.now;
     const serial = link.bandwidthMbps > 0 ? (size * 8) / (link.bandwidthMbps * 1000) : 0;
     const start = Math.max(now, this._freeAt.get(key) ?? 0);
@@ -118,22 +147,84 @@ export class Network {
     this._lastDelivery.set(key, at);
     const transmitted = start + serial;
     // In flight: data on the scheduler's queue (so a snapshot holds it), delivered by `deliver`.
-    const flight: InFlight = { from, dest, msg, transmitted };
+    const flight: InFlight = { id, from, dest, msg, transmitted };
     this._sched.post(at, 'net/deliver', flight);
   }
 
   /** A scheduled network event (`net/deliver`, `net/mac`) is due. */
   dispatch(kind: string, data: unknown): void {
     if (kind === 'net/mac') {
-      this.macOwner = (data as { owner: NodeId }).owner;
+      const m = data as { owner: NodeId; id: string };
+      this.macOwner = m.owner;
+      this._trace({ type: 'net/delivered', id: m.id });
       return;
     }
-    const { from, dest, msg, transmitted } = data as InFlight;
+    const { id, from, dest, msg, transmitted } = data as InFlight;
+    const why = this._lost(from, dest, transmitted);
+    if (why) return this._trace({ type: 'net/dropped', id, why });
+    this._trace({ type: 'net/delivered', id });
+    this._nodes.get(dest)!.receive(msg, from);
+  }
+
+  private _lost(from: NodeId, dest: NodeId, transmitted: number): DropReason | null {
     // A cut made while the message was in flight drops it too.
-    if (this.blocked.has(`${from}>${dest}`)) return;
+    if (this.blocked.has(`${from}>${dest}`)) return 'cut';
     const died = this._diedAt.get(from);
-    if (died !== undefined && died < transmitted) return;
-    this._nodes.get(dest)?.receive(msg, from);
+    if (died !== undefined && died < transmitted) return 'dead';
+    if (this._diedAt.has(dest) || !this._nodes.has(dest)) return 'dead';
+    return null;
+  }
+
+  /** The ids of the messages on the wire now, oldest first. */
+  inFlight(): string[] {
+    return this._sched
+      .pendingOf('net/deliver')
+      .sort((a, b) => a.time - b.time || a.order - b.order)
+      .map((e) => (e.data as InFlight).id);
+  }
+
+  /**
+   * The learner drops message `id` on the wire. On a reliable link (the logging channel, storage)
+   * the sender's stack resends it after a retransmission timeout, and what followed it on the same
+   * direction waits behind it (FIFO, as TCP delivers in order); on a client link it is simply lost.
+   * False when no such message is in flight.
+   */
+  drop(ref: string): boolean {
+    const pending = this._sched.pendingOf('net/deliver');
+    // "?n" (the fuzzer's): whichever message is n-th, mod how many are on the wire, oldest first.
+    if (ref.startsWith('?')) {
+      const ids = this.inFlight();
+      if (ids.length === 0) return false;
+      ref = ids[Number(ref.slice(1)) % ids.length]!;
+    }
+    const id = ref;
+    const hit = pending.find((e) => (e.data as InFlight).id === id);
+    if (!hit) return false;
+    const f = hit.data as InFlight;
+    this._sched.cancel(hit.id);
+    this._trace({ type: 'net/dropped', id, why: 'learner' });
+    const cls = Network.classify(f.from, f.dest);
+    if (!RELIABLE[cls]) return true;
+    const now = this._sched.now;
+    const link = this.links[cls];
+    const resent = now + retransmitMs(link);
+    const at = resent + link.latencyMs;
+    const again: InFlight = { ...f, id: `${id}.r`, transmitted: Math.max(f.transmitted, resent) };
+    this._trace({ type: 'net/sent', id: again.id, from: f.from, to: f.dest, msg: f.msg.t, link: cls, label: messageLabel(f.msg, f.from), retransmit: id });
+    this._sched.post(at, 'net/deliver', again);
+    // Head-of-line blocking: the same direction's later messages arrive after the resent one.
+    const key = `${f.from}>${f.dest}`;
+    const behind = pending
+      .filter((e) => e !== hit && `${(e.data as InFlight).from}>${(e.data as InFlight).dest}` === key && (e.time > hit.time || (e.time === hit.time && e.order > hit.order)))
+      .sort((a, b) => a.time - b.time || a.order - b.order);
+    let last = at;
+    for (const e of behind) {
+      this._sched.cancel(e.id);
+      last = Math.max(last, e.time);
+      this._sched.post(last, 'net/deliver', e.data);
+    }
+    this._lastDelivery.set(key, Math.max(this._lastDelivery.get(key) ?? 0, last));
+    return true;
   }
 
   /** Everything but the attached nodes, as data (World snapshots). */
@@ -146,6 +237,7 @@ export class Network {
       freeAt: this._freeAt,
       lastDelivery: this._lastDelivery,
       diedAt: this._diedAt,
+      sentBy: this._sentBy,
       rng: this._rng.save(),
     };
   }
@@ -160,11 +252,13 @@ export class Network {
     copyMap(this._freeAt, s.freeAt);
     copyMap(this._lastDelivery, s.lastDelivery);
     copyMap(this._diedAt, s.diedAt);
+    copyMap(this._sentBy, s.sentBy);
     this._rng.restore(s.rng);
   }
 }
 
 interface InFlight {
+  readonly id: string;
   readonly from: NodeId;
   readonly dest: NodeId;
   readonly msg: Message;
@@ -180,6 +274,7 @@ export interface NetworkState {
   readonly freeAt: ReadonlyMap<string, number>;
   readonly lastDelivery: ReadonlyMap<string, number>;
   readonly diedAt: ReadonlyMap<NodeId, number>;
+  readonly sentBy: ReadonlyMap<NodeId, number>;
   readonly rng: RngState;
 }
 

@@ -32,6 +32,7 @@ export const FAULT_KINDS = [
   'resume',
   'restart-backup',
   'set-link',
+  'drop-message',
 ] as const;
 
 /** The links a learner can tune (docs/scenarios.md): the logging channel, storage, the clients' network. */
@@ -56,6 +57,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
     .object({ at: z.number().min(0), kind: z.literal('set-link'), link: z.enum(LINK_CLASSES), latencyMs: z.number().min(0).max(1000).optional(), loss: z.number().min(0).max(0.9).optional() })
     .strict()
     .refine((f) => f.loss === undefined || f.loss === 0 || f.link === 'clients', { message: 'loss applies only to the clients link: the logging channel and storage are reliable', path: ['loss'] }),
+  /** Drop one message on the wire, by its trace id (`net/sent`): reliable links resend it, client links lose it. */
+  z.object({ at: z.number().min(0), kind: z.literal('drop-message'), id: z.string().min(1).max(80) }).strict(),
 ]);
 
 /** A request typed at the client terminal (a learner action). */

@@ -77,6 +77,13 @@ export class Scheduler {
     this._cancelled.add(id);
   }
 
+  /** The data events of `kind` still to run (not cancelled), in no particular order. */
+  pendingOf(kind: string): { id: TimerId; time: number; order: number; data: unknown }[] {
+    const out: { id: TimerId; time: number; order: number; data: unknown }[] = [];
+    for (const e of this._heap) if (e.kind === kind && !e.fn && !this._cancelled.has(e.id)) out.push({ id: e.id, time: e.time, order: e.order, data: e.data });
+    return out;
+  }
+
   /** Time of the next event, or Infinity. */
   peekTime(): number {
     while (this._heap.length > 0 && this._cancelled.has(this._heap[0]!.id)) {

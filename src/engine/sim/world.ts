@@ -108,7 +108,7 @@ export class World {
       channel: definedOnly(scenario.network.channel ?? {}),
       storage: definedOnly(scenario.network.storage ?? {}),
       clients: definedOnly(scenario.network.clients ?? {}),
-    });
+    }, (body) => this._emit({ ...body, t: this.sched.now }));
     this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
     this.image = opts.image ?? shippedProgram(scenario.program).image;
     this.storage = new SharedStorage(this._env('storage'));
@@ -482,6 +482,8 @@ export class World {
         vm.resume();
         return `resumed ${vm.id}`;
       }
+      case 'drop-message':
+        return this.net.drop(f.id) ? `dropped message ${f.id} on the wire` : null;
       case 'restart-backup': {
         const live = [...this.vms.values()].find((v) => v.role === 'live');
         if (!live) return null;
