@@ -261,8 +261,8 @@ function slowAround(ev: TraceEvent): void {
     case 'fault':
       if (ev.kind === 'set-link' || ev.kind === 'slow-channel' || ev.kind === 'heal' || ev.detail === 'no effect') return;
       reason = ev.detail;
-      // Long enough to watch the failure detector's countdown run out.
-      span += lab?.config.failureTimeoutMs ?? 60;
+      // Long enough to watch the failure detector's countdown run out (a dropped message: its resend).
+      if (ev.kind !== 'drop-message') span += lab?.config.failureTimeoutMs ?? 60;
       break;
     case 'failure/suspected':
       reason = `${ev.vm} stopped hearing ${ev.peer}`;

@@ -119,7 +119,9 @@ describe('the stage', () => {
                 (globalThis as unknown as { __sawMsg(k: string): void }).__sawMsg(n.getAttribute('data-drop') ? `${k} dropped` : k);
                 if (!n.getAttribute('aria-label')) (globalThis as unknown as { __sawMsg(k: string): void }).__sawMsg('unlabelled');
               }
-        }).observe(document, { subtree: true, childList: true });
+          // A message already on its way that is dropped falls where it is (its mark changes).
+          for (const m of ms) if (m.type === 'attributes' && m.target instanceof Element && m.target.getAttribute('data-drop')) (globalThis as unknown as { __sawMsg(k: string): void }).__sawMsg(`${m.target.getAttribute('data-msg')} dropped`);
+        }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-drop'] });
       });
       await page.goto(`${appUrl()}#tour=failover/1`);
       const tour = page.locator('aside.tour');
@@ -206,6 +208,103 @@ describe('the stage', () => {
       await page.getByRole('button', { name: '↺ Start over' }).click();
       await page.locator('.stage-vm.role-primary[data-vm="A"]').waitFor();
       await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("the stage's menus break what they name: kill a VM, tune a link; a menu offers only what applies", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      // The clients' network: its loss slider sets the link (one action when the learner lets go).
+      await page.getByRole('button', { name: /^The clients' network: open its menu/ }).click();
+      const menu = page.getByRole('dialog', { name: "Clients' network" });
+      const loss = menu.getByRole('group', { name: /settings$/ }).getByRole('slider').nth(1);
+      await loss.focus();
+      await loss.press('ArrowRight');
+      await loss.press('ArrowRight');
+      assert.equal(await loss.getAttribute('aria-valuetext'), '10%');
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { links: { clients: { loss: number } } } }).__lab.links.clients.loss === 0.1);
+      await menu.getByRole('button', { name: 'Close' }).click();
+      // VM A's menu: Kill VM A; the backup takes over.
+      await page.getByRole('button', { name: 'VM A (primary): actions' }).click();
+      await page.getByRole('menuitem', { name: 'Kill VM A' }).click();
+      await page.locator('.stage-vm.role-live[data-vm="B"]').waitFor({ timeout: 20_000 });
+      // Alone, B has no logging channel to cut: the channel's menu says why.
+      await page.getByRole('button', { name: 'Logging channel: open its menu' }).click();
+      const cut = page.getByRole('menuitem', { name: /^Cut both ways/ });
+      assert.ok(await cut.isDisabled(), 'no channel to cut without a pair');
+      assert.match((await cut.textContent()) ?? '', /needs a primary and a backup/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a message on the wire can be dropped: paused, it waits on its edge; a click drops it and the logging channel resends it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(`${appUrl()}?speed=1`);
+      await page.getByLabel('Runtime').selectOption('simulator');
+      await page.waitForFunction(() => (globalThis as unknown as { __lab?: { kind: string } }).__lab?.kind === 'simulator');
+      await page.getByTestId('stage-icount-B').waitFor();
+      // A slower logging channel keeps messages on the wire long enough to catch one.
+      await page.getByRole('button', { name: 'Logging channel: open its menu' }).click();
+      const latency = page.getByRole('dialog', { name: 'Logging channel' }).getByRole('slider').first();
+      await latency.focus();
+      while ((await latency.getAttribute('aria-valuetext')) !== '5 ms') await latency.press('ArrowRight');
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { links: { channel: { latencyMs: number } } } }).__lab.links.channel.latencyMs === 5);
+      await page.keyboard.press('Escape');
+      const pause = page.getByRole('button', { name: 'Pause', exact: true });
+      const resume = page.getByRole('button', { name: 'Resume', exact: true });
+      const onWire = page.locator('g.parked[data-msg-id]');
+      // Pause until something is on the logging channel (with 5 ms of latency, nearly always).
+      for (let tries = 0; (await onWire.count()) === 0; tries++) {
+        assert.ok(tries < 10, 'a message on the wire when paused');
+        if (tries > 0) {
+          await resume.click();
+          await pause.waitFor();
+        }
+        await pause.click();
+        await resume.waitFor();
+        await onWire.first().waitFor({ timeout: 3_000 }).catch(() => undefined);
+      }
+      const target = onWire.first();
+      const id = (await target.getAttribute('data-msg-id'))!;
+      assert.match((await target.getAttribute('aria-label')) ?? '', /^On the wire: .+\. Drop it$/);
+      await target.click();
+      type Ev = { type: string; id?: string; why?: string; retransmit?: string };
+      const traced = (want: string): Promise<unknown> =>
+        page.waitForFunction((w) => (globalThis as unknown as { __lab: { trace: Ev[] } }).__lab.trace.some((e) => `${e.type} ${e.id} ${e.why ?? e.retransmit ?? ''}` === w), want, { timeout: 20_000 });
+      await traced(`net/dropped ${id} learner`);
+      // The logging channel is reliable (TCP): its stack resends it, and the resend arrives.
+      await traced(`net/sent ${id}.r ${id}`);
+      await page.locator(`g.parked[data-msg-id="${id}"]`).waitFor({ state: 'detached' });
+      await resume.click();
+      await traced(`net/delivered ${id}.r `);
+      // A dropped and resent message changes nothing the checkers see.
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { verdicts(): { replay: { ok: unknown } } } }).__lab.verdicts().replay.ok === true);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('slow motion around events: a kill slows the stage down, says why, and returns to the chosen speed', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1&slowmo=1`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      await page.getByRole('group', { name: 'Faults' }).getByRole('button', { name: 'Kill primary', exact: true }).click();
+      const badge = page.getByTestId('slow-motion');
+      await badge.waitFor();
+      assert.match((await badge.textContent()) ?? '', /^slow motion: /);
+      await page.locator('.stage-vm.role-live[data-vm="B"]').waitFor({ timeout: 30_000 });
+      await badge.waitFor({ state: 'detached', timeout: 60_000 });
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { clock: { speed: number } } }).__lab.clock.speed === 1);
     } finally {
       await page.close();
     }

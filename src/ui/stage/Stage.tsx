@@ -22,6 +22,7 @@ const MSG_COLOR: Record<Flight['kind'], string> = {
   reply: '#0f766e',
   'disk-read': '#0e7490',
   'disk-write': '#9333ea',
+  'disk-done': '#0e7490',
   'tas-request': '#b45309',
   'tas-answer': '#b45309',
   mac: '#4338ca',
@@ -244,6 +245,77 @@ function VmNode({ vm, box, fold, now, timeoutMs, hl, onOpen }: { vm: VmInspect; 
   );
 }
 
+/** Drop a message on the wire by its id (the stage's click); a notice when it already arrived. */
+async function dropMessage(id: string): Promise<void> {
+  const l = currentLab();
+  if (!l?.sim) return;
+  const ok = await l.sim.act({ kind: 'drop-message', id });
+  if (!ok) useLab.setState({ notice: { text: `Message ${id} had already arrived: messages cross a link in well under a virtual millisecond. Pause while one is on the wire, or slow its link (click the link: latency), to catch one.`, tone: 'info' } });
+}
+
+const PARKED_MAX = 14;
+
+/**
+ * While the clock is paused, the messages on the wire wait where they are, as buttons: the
+ * learner drops one (a reliable link resends it; the clients' network loses it).
+ */
+function OnTheWire({ fold, now, slotOf }: { fold: StageFold; now: number; slotOf: (id: string) => number | null }) {
+  // Stale after a seek back, or lost track of (a bounded trace): not on the wire now.
+  const live = [...fold.inFlight.values()].filter((m) => m.t !== undefined && m.t <= now + 1e-6 && now - m.t <= 3000).slice(0, PARKED_MAX);
+  const byRoute = new Map<string, Flight[]>();
+  for (const m of live) {
+    const key = `${m.from}>${m.to}`;
+    byRoute.set(key, [...(byRoute.get(key) ?? []), m]);
+  }
+  const shown: ReactNode[] = [];
+  for (const ms of byRoute.values()) {
+    const path = route(ms[0]!.from, ms[0]!.to, slotOf);
+    if (!path) continue;
+    const at = along(path);
+    ms.forEach((m, i) => {
+      // Spread along the edge, oldest furthest on.
+      const [x, y] = at(0.8 - (0.6 * (i + 0.5)) / ms.length);
+      const color = m.kind === 'entry' && m.entryKind ? ENTRY_COLOR[m.entryKind] : MSG_COLOR[m.kind];
+      const id = m.id!;
+      const drop = (): void => void dropMessage(id);
+      shown.push(
+        <g
+          key={id}
+          className="msg parked"
+          role="button"
+          tabIndex={0}
+          aria-label={`On the wire: ${m.label}. Drop it`}
+          data-msg={m.kind}
+          data-msg-id={id}
+          transform={`translate(${x},${y})`}
+          onClick={drop}
+          onKeyDown={(e: KeyboardEvent<SVGGElement>) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              drop();
+            }
+          }}
+        >
+          {m.kind === 'heartbeat' ? <circle r={8} fill={color} /> : <rect x={-12} y={-10} width={24} height={20} rx={m.kind === 'entry' ? 2 : 10} fill={color} />}
+          <text className="msg-glyph" textAnchor="middle" y={4}>
+            {m.glyph}
+          </text>
+          <title>{`${m.label} (${id}): on the wire; click to drop it`}</title>
+        </g>,
+      );
+    });
+  }
+  if (shown.length === 0) return null;
+  return (
+    <g className="on-the-wire" role="group" aria-label={`${shown.length} message${shown.length === 1 ? '' : 's'} on the wire: click one to drop it`}>
+      <text x={CHANNEL_BOX.x + CHANNEL_BOX.w / 2} y={LANE_RL + 40} className="tiny wire-hint" textAnchor="middle">
+        paused: {shown.length} on the wire · click one to drop it
+      </text>
+      {shown}
+    </g>
+  );
+}
+
 /** The stage: one SVG of the whole system, plus the checkers and the latest news beneath it. */
 export function Stage() {
   const renderStart = performance.now();
@@ -257,6 +329,7 @@ export function Stage() {
   const workload = useLab((s) => s.workload);
   const diskBlocks = useLab((s) => s.diskBlocks);
   const slowedFor = useLab((s) => s.slowedFor);
+  const running = useLab((s) => s.running);
   const layer = useRef<SVGGElement>(null);
   const wrap = useRef<HTMLDivElement>(null);
   const fold = useRef<StageFold>(emptyFold());
@@ -311,13 +384,31 @@ export function Stage() {
     skipped.current += flights.length - keep.length;
     let stagger = 0;
     for (const f of keep) {
+      const path = route(f.from, f.to, (id) => slots.current.get(id) ?? null);
+      if (!path) continue;
+      const at = along(path);
+      // A message already on its way that was dropped since: it falls from where it is.
+      const flying = f.drop && f.id ? g.querySelector<SVGGElement>(`g[data-id="${CSS.escape(f.id)}"]:not([data-drop])`) : null;
+      if (flying) {
+        const m = /translate\(([-\d.e]+),([-\d.e]+)\)/.exec(flying.getAttribute('transform') ?? '');
+        const [x, y] = m ? [Number(m[1]), Number(m[2])] : at(0.5);
+        d3.select(flying)
+          .interrupt()
+          .attr('data-drop', 'yes')
+          .attr('aria-label', f.label)
+          .classed('dropped', true)
+          .transition()
+          .duration(700)
+          .ease(d3.easeQuadIn)
+          .attr('transform', `translate(${x + 10},${y + 90}) rotate(50)`)
+          .style('opacity', 0)
+          .remove();
+        continue;
+      }
       if (!f.important && g.childElementCount >= MAX_FLIGHTS) {
         skipped.current++;
         continue;
       }
-      const path = route(f.from, f.to, (id) => slots.current.get(id) ?? null);
-      if (!path) continue;
-      const at = along(path);
       const color = f.kind === 'entry' && f.entryKind ? ENTRY_COLOR[f.entryKind] : MSG_COLOR[f.kind];
       const el = d3
         .select(g)
@@ -327,12 +418,17 @@ export function Stage() {
         .attr('aria-label', f.label)
         .attr('data-msg', f.kind)
         .attr('data-drop', f.drop ? 'yes' : null)
+        .attr('data-id', f.id ?? null)
         .attr('transform', `translate(${at(0)[0]},${at(0)[1]})`)
         .style('opacity', stagger > 0 ? 0 : 1);
       if (f.kind === 'heartbeat') el.append('circle').attr('r', 8).attr('fill', color);
       else el.append('rect').attr('x', -12).attr('y', -10).attr('width', 24).attr('height', 20).attr('rx', f.kind === 'entry' ? 2 : 10).attr('fill', color);
       el.append('text').attr('class', 'msg-glyph').attr('text-anchor', 'middle').attr('y', 4).text(f.glyph);
       el.append('title').text(f.label);
+      if (f.id && !f.drop) {
+        const id = f.id;
+        el.classed('droppable', true).on('click', () => void dropMessage(id));
+      }
       const end = f.drop ? 0.55 : 1;
       const t = el
         .transition()
@@ -538,6 +634,7 @@ export function Stage() {
             </g>
           </g>
           <g className="flights" ref={layer} />
+          {!running && <OnTheWire fold={f} now={now} slotOf={(id) => slots.current.get(id) ?? null} />}
         </svg>
         <StageMenu menu={menu} onClose={closeMenu} />
         {slowedFor && (

@@ -85,4 +85,88 @@ describe('the stage model', () => {
     expect(at(0.5)).toEqual([10, 0]);
     expect(at(1)).toEqual([10, 10]);
   });
+
+  describe('messages with identity (net/sent, net/delivered, net/dropped)', () => {
+    const sent = (id: string, from: string, to: string, msg: Extract<TraceEvent, { type: 'net/sent' }>['msg'], label: string, t = 1, extra: { retransmit?: string } = {}): TraceEvent =>
+      ev({ type: 'net/sent', id, from, to, msg, link: msg === 'frame' ? 'clients' : msg.startsWith('disk') || msg.startsWith('tas') ? 'storage' : 'channel', label, t, ...extra });
+
+    it('draws exactly the traced messages, by id, and no longer infers them from protocol events', () => {
+      const f = emptyFold();
+      const out = foldEvents(
+        f,
+        [
+          ev({ type: 'entry/appended', vm: 'A', seq: 1, icount: 10, kind: 'timer', t: 1 }),
+          ev({ type: 'entry/appended', vm: 'A', seq: 2, icount: 12, kind: 'packet', t: 1 }),
+          sent('A#1', 'A', 'B', 'log', '#1–2'),
+          ev({ type: 'entry/flushed', vm: 'A', fromSeq: 1, toSeq: 2, bytes: 40, horizon: 12, t: 1 }),
+          ev({ type: 'heartbeat', vm: 'A', to: 'B', t: 1 }),
+          sent('B#1', 'B', 'A', 'ack', 'ack #2', 1.2),
+        ],
+        peers,
+      );
+      expect(out.map((m) => [m.kind, m.id, m.from, m.to, m.glyph])).toEqual([
+        ['entry', 'A#1', 'A', 'B', 'P'],
+        ['ack', 'B#1', 'B', 'A', '✓'],
+      ]);
+      expect(out[0]!.label).toBe('log entries #1–2: timer interrupt, packet');
+      expect([...f.inFlight.keys()]).toEqual(['A#1', 'B#1']);
+      foldEvents(f, [ev({ type: 'net/delivered', id: 'A#1', t: 1.3 })], peers);
+      expect([...f.inFlight.keys()]).toEqual(['B#1']);
+    });
+
+    it('a message dropped in the batch that sent it falls once; one dropped later falls by its id, and its resend travels', () => {
+      const f = emptyFold();
+      const same = foldEvents(f, [sent('A#1', 'A', 'B', 'log', 'heartbeat'), ev({ type: 'net/dropped', id: 'A#1', why: 'cut', t: 1 })], peers);
+      expect(same.map((m) => [m.kind, m.id, m.drop])).toEqual([['heartbeat', 'A#1', true]]);
+      expect(same[0]!.label).toBe('dropped heartbeat from A to B: the link is cut');
+      foldEvents(f, [sent('A#2', 'A', 'B', 'log', '#3')], peers);
+      const later = foldEvents(f, [ev({ type: 'net/dropped', id: 'A#2', why: 'learner', t: 1.1 }), sent('A#2.r', 'A', 'B', 'log', '#3', 1.1, { retransmit: 'A#2' })], peers);
+      expect(later.map((m) => [m.id, m.drop])).toEqual([
+        ['A#2', true],
+        ['A#2.r', false],
+      ]);
+      expect(later[0]!.label).toMatch(/you dropped it$/);
+      expect(later[1]!.label).toMatch(/\(resent\)$/);
+      expect([...f.inFlight.keys()]).toEqual(['A#2.r']);
+      // An id it never saw sent (a thinned trace): nothing to draw.
+      expect(foldEvents(f, [ev({ type: 'net/dropped', id: 'Z#9', why: 'dead', t: 2 })], peers)).toEqual([]);
+    });
+
+    it('client traffic: the request carries what the client typed; the reply goes back to the clients; no owner drops it at the switch', () => {
+      const f = emptyFold();
+      const out = foldEvents(
+        f,
+        [
+          ev({ type: 'client/invoke', client: 1, reqId: 3, text: 'GET k', t: 1 }),
+          sent('client-1#1', 'client-1', 'A', 'frame', 'request'),
+          sent('A#5', 'A', 'client-1', 'frame', 'reply', 2),
+          sent('client-1#2', 'client-1', 'switch', 'frame', 'request', 3),
+          ev({ type: 'net/dropped', id: 'client-1#2', why: 'dead', t: 3 }),
+        ],
+        { macOwner: 'A' },
+      );
+      expect(out.map((m) => [m.kind, m.from, m.to, m.drop])).toEqual([
+        ['request', CLIENTS, 'A', false],
+        ['reply', 'A', CLIENTS, false],
+        ['request', CLIENTS, 'switch', true],
+      ]);
+      expect(out[0]!.label).toBe('request from client 1: #3 GET k');
+    });
+
+    it('names storage traffic and test-and-set', () => {
+      const out = foldEvents(
+        emptyFold(),
+        [sent('A#1', 'A', STORAGE, 'disk', 'write block 3'), sent('storage#1', STORAGE, 'A', 'disk-done', 'disk done'), sent('B#1', 'B', STORAGE, 'tas', 'test-and-set'), sent('storage#2', STORAGE, 'B', 'tas-result', 'won'), sent('B#2', 'B', 'switch', 'advertise', 'MAC advertisement')],
+        peers,
+      );
+      expect(out.map((m) => [m.kind, m.glyph, m.important])).toEqual([
+        ['disk-write', 'W', false],
+        ['disk-done', 'd', false],
+        ['tas-request', '?', true],
+        ['tas-answer', '✔', true],
+        ['mac', 'M', true],
+      ]);
+      expect(out[3]!.label).toBe('test-and-set answer: B won');
+    });
+  });
 });

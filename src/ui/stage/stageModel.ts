@@ -17,8 +17,8 @@ export const SWITCH = 'switch';
 export const STORAGE = 'storage';
 
 /** Every kind of message the stage animates (tests find them by `data-msg`). */
-export type MsgKind = 'entry' | 'ack' | 'heartbeat' | 'request' | 'reply' | 'disk-read' | 'disk-write' | 'tas-request' | 'tas-answer' | 'mac' | 'snapshot';
-export const MSG_KINDS: readonly MsgKind[] = ['entry', 'ack', 'heartbeat', 'request', 'reply', 'disk-read', 'disk-write', 'tas-request', 'tas-answer', 'mac', 'snapshot'];
+export type MsgKind = 'entry' | 'ack' | 'heartbeat' | 'request' | 'reply' | 'disk-read' | 'disk-write' | 'disk-done' | 'tas-request' | 'tas-answer' | 'mac' | 'snapshot';
+export const MSG_KINDS: readonly MsgKind[] = ['entry', 'ack', 'heartbeat', 'request', 'reply', 'disk-read', 'disk-write', 'disk-done', 'tas-request', 'tas-answer', 'mac', 'snapshot'];
 
 /** A message to draw travelling from one node to another (via the switch for client traffic). */
 export interface Flight {
@@ -35,6 +35,10 @@ export interface Flight {
   readonly drop: boolean;
   /** Rare messages (test-and-set, MAC, drops) are drawn even when the stage is crowded. */
   readonly important: boolean;
+  /** The transport's id for it (`net/sent`), where the runtime traces one: the learner can drop it. */
+  readonly id?: string;
+  /** Virtual time it was put on the wire (messages with an id). */
+  readonly t?: number;
 }
 
 /** Colour of each log entry kind (with its letter: never colour alone). */
@@ -77,6 +81,15 @@ export interface StageFold {
   /** Virtual time of the last fault, test-and-set answer or go-live (slow motion keys on it). */
   lastMoment: number;
   lastMomentText: string;
+  /**
+   * The runtime traces its messages (`net/sent` with an id, then `net/delivered` or `net/dropped`):
+   * the stage draws exactly those, instead of inferring them from protocol events.
+   */
+  netIds: boolean;
+  /** Messages on the wire now, by id (bounded): shown while the clock is paused, to be dropped. */
+  readonly inFlight: Map<string, Flight>;
+  /** The request text each client sent last (a request's label when its frame goes out). */
+  readonly requestText: Map<string, string>;
 }
 
 export function emptyFold(): StageFold {
@@ -93,10 +106,14 @@ export function emptyFold(): StageFold {
     tasHolder: null,
     lastMoment: -Infinity,
     lastMomentText: '',
+    netIds: false,
+    inFlight: new Map(),
+    requestText: new Map(),
   };
 }
 
 const ENTRY_KINDS_KEPT = 4096;
+const IN_FLIGHT_KEPT = 256;
 const MAX_ENTRIES_PER_BATCH = 4;
 
 function dropped(f: StageFold, from: string, to: string): boolean {
@@ -138,6 +155,62 @@ function foldFault(f: StageFold, ev: Extract<TraceEvent, { type: 'fault' }>): vo
 
 const clip = (s: string, n = 28): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+const isClient = (id: string): boolean => id.startsWith('client-');
+
+/** What the stage draws for one traced message (`net/sent`): its kind, route, label and letter. */
+function wireFlight(f: StageFold, ev: Extract<TraceEvent, { type: 'net/sent' }>): Flight {
+  const again = ev.retransmit ? ' (resent)' : '';
+  const base = { id: ev.id, t: ev.t, drop: false, important: false, from: ev.from, to: ev.to };
+  switch (ev.msg) {
+    case 'log': {
+      if (ev.label === 'heartbeat') return { ...base, kind: 'heartbeat', glyph: '♥', label: `heartbeat from ${ev.from} to ${ev.to}${again}` };
+      const m = /^#(\d+)(?:–(\d+))?$/.exec(ev.label);
+      const to = m ? Number(m[2] ?? m[1]) : 0;
+      const from = m ? Number(m[1]) : 0;
+      const kinds: string[] = [];
+      for (let s = Math.max(from, to - 3); s <= to; s++) {
+        const k = ENTRY_GLYPH[f.entryKinds.get(`${ev.from}:${s}`) ?? 'control'].name;
+        if (!kinds.includes(k)) kinds.push(k);
+      }
+      const k = f.entryKinds.get(`${ev.from}:${to}`) ?? 'control';
+      const what = from === to ? `log entry ${ev.label}` : `log entries ${ev.label}`;
+      return { ...base, kind: 'entry', entryKind: k, glyph: ENTRY_GLYPH[k].glyph, label: `${what}: ${kinds.join(', ')}${again}` };
+    }
+    case 'ack':
+      return ev.label.startsWith('heartbeat')
+        ? { ...base, kind: 'heartbeat', glyph: '♥', label: `heartbeat from ${ev.from} to ${ev.to} (${ev.label.replace('heartbeat ', '')})${again}` }
+        : { ...base, kind: 'ack', glyph: '✓', label: `${ev.label} from ${ev.from}${again}` };
+    case 'snapshot':
+      return { ...base, kind: 'snapshot', glyph: 'S', important: true, label: `snapshot of ${ev.from} for new backup ${ev.to}${again}` };
+    case 'frame':
+      if (isClient(ev.from)) {
+        const text = f.requestText.get(ev.from);
+        const who = `client ${ev.from.slice('client-'.length)}`;
+        return { ...base, kind: 'request', from: CLIENTS, glyph: 'Q', label: `request from ${who}${text ? `: ${text}` : ''}` };
+      }
+      return { ...base, kind: 'reply', to: CLIENTS, glyph: 'R', label: `reply from ${ev.from} to client ${ev.to.slice('client-'.length)}` };
+    case 'advertise':
+      return { ...base, kind: 'mac', glyph: 'M', important: true, label: `MAC advertisement: the service is at ${ev.from}` };
+    case 'disk':
+      return ev.label.startsWith('write')
+        ? { ...base, kind: 'disk-write', glyph: 'W', label: `disk ${ev.label} from ${ev.from}${again}` }
+        : { ...base, kind: 'disk-read', glyph: 'D', label: `disk ${ev.label} from ${ev.from}${again}` };
+    case 'disk-done':
+      return { ...base, kind: 'disk-done', glyph: 'd', label: `${ev.label} for ${ev.to}${again}` };
+    case 'tas':
+      return { ...base, kind: 'tas-request', glyph: '?', important: true, label: `test-and-set request from ${ev.from}${again}` };
+    case 'tas-result':
+      return { ...base, kind: 'tas-answer', glyph: ev.label === 'won' ? '✔' : '✖', important: true, label: `test-and-set answer: ${ev.to} ${ev.label}${again}` };
+  }
+}
+
+const DROP_WHY: Record<Extract<TraceEvent, { type: 'net/dropped' }>['why'], string> = {
+  cut: 'the link is cut',
+  dead: 'no one alive to receive it',
+  loss: 'lost on the network',
+  learner: 'you dropped it',
+};
+
 /**
  * Fold a batch of trace events into `f`; return the messages they put on the wire. `macOwner`
  * says where the switch sends a client's request.
@@ -146,12 +219,38 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
   const macOwner = ctx.macOwner;
   const peerOf = (vm: string): string | undefined => ctx.peerOf?.(vm) ?? f.peer.get(vm);
   const out: Flight[] = [];
+  // Where messages arrive with ids in this batch (a drop in the same batch replaces its send).
+  const sentAt = new Map<string, number>();
+  if (!f.netIds && events.some((e) => e.type === 'net/sent')) f.netIds = true;
   const send = (kind: MsgKind, from: string, to: string, label: string, glyph: string, extra: Partial<Flight> = {}): void => {
+    if (f.netIds) return;
     const drop = dropped(f, from, to);
     out.push({ kind, from, to, label: drop ? `dropped ${label}` : label, glyph, drop, important: drop || kind === 'tas-request' || kind === 'tas-answer' || kind === 'mac' || kind === 'snapshot', ...extra });
   };
   for (const ev of events) {
     switch (ev.type) {
+      case 'net/sent': {
+        f.netIds = true;
+        const fl = wireFlight(f, ev);
+        f.inFlight.set(ev.id, fl);
+        if (f.inFlight.size > IN_FLIGHT_KEPT) f.inFlight.delete(f.inFlight.keys().next().value!);
+        sentAt.set(ev.id, out.length);
+        out.push(fl);
+        break;
+      }
+      case 'net/delivered':
+        f.inFlight.delete(ev.id);
+        break;
+      case 'net/dropped': {
+        const fl = f.inFlight.get(ev.id);
+        f.inFlight.delete(ev.id);
+        if (!fl) break;
+        const fell: Flight = { ...fl, drop: true, important: true, label: `dropped ${fl.label}: ${DROP_WHY[ev.why]}` };
+        const i = sentAt.get(ev.id);
+        if (i !== undefined) out[i] = fell;
+        else out.push(fell);
+        break;
+      }
       case 'entry/appended':
         f.entryKinds.set(`${ev.vm}:${ev.seq}`, ev.kind);
         if (f.entryKinds.size > ENTRY_KINDS_KEPT) f.entryKinds.delete(f.entryKinds.keys().next().value!);
@@ -191,6 +290,9 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
         break;
       case 'client/invoke':
         if (ev.client < 100) f.lastRequest = `#${ev.reqId} ${clip(ev.text)}`;
+        f.requestText.set(`client-${ev.client}`, `#${ev.reqId} ${clip(ev.text)}`);
+        if (f.requestText.size > 64) f.requestText.delete(f.requestText.keys().next().value!);
+        if (f.netIds) break;
         if (macOwner) send('request', CLIENTS, macOwner, `request #${ev.reqId} from client ${ev.client}: ${clip(ev.text)}`, 'Q');
         else out.push({ kind: 'request', from: CLIENTS, to: SWITCH, label: `dropped request #${ev.reqId}: no VM owns the service MAC`, glyph: 'Q', drop: true, important: true });
         break;
