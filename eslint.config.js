@@ -11,7 +11,7 @@ const engineBannedGlobals = [
 ].map((name) => ({ name, message: 'src/engine is pure: time, timers and I/O come in through its host/Env.' }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'coverage/**'] },
+  { ignores: ['dist/**', '.dbg/**', 'node_modules/**', 'test-results/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -48,7 +48,13 @@ function ItemDetails({ item }: { item: Item }) {
             <dd>{v}</dd>
           </div>
         ))}
-        {isMessage(item) && !item.paired && (
+        {isMessage(item) && !item.paired && item.id.startsWith('net:') && (
+          <div>
+            <dt>note</dt>
+            <dd>still on the wire: drawn at the link's nominal latency</dd>
+          </div>
+        )}
+        {isMessage(item) && !item.paired && !item.id.startsWith('net:') && (
           <div>
             <dt>note</dt>
             <dd>receipt not found in the trace: drawn at a nominal latency</dd>
@@ -211,7 +217,7 @@ export function Timeline() {
       // what can change about a message (its receipt), so a changed one is placed anew.
       const placeMsg = (sel: Selection<SVGGElement, TimelineMessage, SVGGElement, unknown>): void => {
         sel
-          .attr('class', (d) => `viz-msg k-${d.kind}${d.paired ? '' : ' unpaired'}${d.id === o.selectedId ? ' selected' : ''}`)
+          .attr('class', (d) => `viz-msg k-${d.kind}${d.paired ? '' : ' unpaired'}${d.dropped ? ' dropped' : ''}${d.id === o.selectedId ? ' selected' : ''}`)
           .attr('data-kind', (d) => d.kind)
           .attr('data-id', (d) => d.id);
         sel
@@ -230,7 +236,7 @@ export function Timeline() {
       svg
         .select<SVGGElement>('g.viz-msgs')
         .selectAll<SVGGElement, TimelineMessage>('g.viz-msg')
-        .data(layout.messages, (d) => `${d.id}|${d.t1}|${d.to}`)
+        .data(layout.messages, (d) => `${d.id}|${d.t1}|${d.to}|${d.dropped ? 'x' : ''}`)
         .join(
           (enter) => {
             const g = enter.append('g');

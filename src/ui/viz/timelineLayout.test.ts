@@ -166,4 +166,38 @@ describe('placeLabels', () => {
   it('stops at max', () => {
     expect(placeLabels([box('a', 0, 0, 1), box('b', 100, 0, 1), box('c', 200, 0, 1)], 3, 2).size).toBe(2);
   });
+
+  it('with messages traced by id, joins each send to its own receipt or drop exactly, with no guesswork', () => {
+    const net = (t: number, id: string, from: string, to: string, msg: 'log' | 'ack' | 'frame', label: string, link: 'channel' | 'clients', extra: { retransmit?: string } = {}): TraceEvent =>
+      ev({ t, type: 'net/sent', id, from, to, msg, link, label, ...extra });
+    const trace: TraceEvent[] = [
+      ...ROUND_TRIP,
+      net(1.0, 'client-100#1', 'client-100', 'A', 'frame', 'request', 'clients'),
+      ev({ t: 1.5, type: 'net/delivered', id: 'client-100#1' }),
+      net(1.8, 'A#1', 'A', 'B', 'log', '#7–8', 'channel'),
+      ev({ t: 1.81, type: 'net/dropped', id: 'A#1', why: 'learner' }),
+      net(1.81, 'A#1.r', 'A', 'B', 'log', '#7–8', 'channel', { retransmit: 'A#1' }),
+      ev({ t: 1.85, type: 'net/delivered', id: 'A#1.r' }),
+      net(1.85, 'B#1', 'B', 'A', 'ack', 'ack #8', 'channel'),
+      ev({ t: 1.9, type: 'net/delivered', id: 'B#1' }),
+      net(1.9, 'A#2', 'A', 'client-100', 'frame', 'reply', 'clients'),
+      net(2.0, 'A#3', 'A', 'B', 'log', 'heartbeat', 'channel'),
+    ];
+    const l = layoutTimeline(trace, { t0: 0, t1: 3 });
+    expect(l.messages.map((m) => [m.id, m.kind, m.from, m.to, m.t0, m.t1, m.paired, m.dropped ?? false])).toEqual([
+      ['net:client-100#1', 'request', 'client-100', 'A', 1.0, 1.5, true, false],
+      ['net:A#1', 'log', 'A', 'B', 1.8, 1.81, true, true],
+      ['net:A#1.r', 'log', 'A', 'B', 1.81, 1.85, true, false],
+      ['net:B#1', 'ack', 'B', 'A', 1.85, 1.9, true, false],
+      ['net:A#2', 'output', 'A', 'client-100', 1.9, 1.9 + 0.5, false, false],
+    ]);
+    expect(l.messages[1]!.details).toContainEqual(['fate', 'dropped at 1.810 ms: dropped by you']);
+    expect(l.messages[2]!.details).toContainEqual(['resends', 'A#1']);
+    // The reply is the output the Output Rule released: its wait is on the arrow.
+    expect(l.messages[4]!.details).toContainEqual(['held for', '0.100 ms (Output Rule)']);
+    expect(l.messages[4]!.details[0]).toEqual(['message', 'output (net) (A#2)']);
+    expect(l.messages[1]!.details).toContainEqual(['first entry', 'packet']);
+    // Heartbeats only when asked for.
+    expect(layoutTimeline(trace, { t0: 0, t1: 3, heartbeats: true }).messages.some((m) => m.id === 'net:A#3' && m.kind === 'heartbeat')).toBe(true);
+  });
 });

@@ -9,6 +9,8 @@
 //   test-and-set tas/requested (VM) → storage/tas (storage) → tas/won or tas/lost (VM)
 // A send whose receipt is not (yet) in the trace is drawn to its destination at a nominal latency
 // and flagged `paired: false`.
+// Where the runtime traces its messages with ids (`net/sent`, then `net/delivered` or
+// `net/dropped`), none of that guesswork is needed: each arrow is one message, joined by its id.
 
 import type { TraceEvent } from '../../engine/ft/trace';
 import { eventsInWindow } from './traceWindow';
@@ -36,6 +38,8 @@ export interface TimelineMessage {
   /** A short label ("#12–15", "reply", "won"). */
   readonly label: string;
   readonly details: readonly Detail[];
+  /** Lost on the way (a cut, a dead receiver, loss, the learner): t1 is when it was dropped. */
+  readonly dropped?: boolean;
 }
 
 export interface TimelineMarker {
@@ -103,6 +107,9 @@ const USED = new Set<TraceEvent['type']>([
   'fault',
   'vm/role',
   'vm/stall',
+  'net/sent',
+  'net/delivered',
+  'net/dropped',
 ]);
 
 /** Nominal one-way latencies (ms) for sends whose receipt was not found (the default links). */
@@ -186,6 +193,8 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
   const appendedKind = new Map<number, string>();
   /** Who took in client packets when: where an undelivered request was headed. */
   const serviceAt: { t: number; vm: string }[] = [];
+  const wireSent: Ev<'net/sent'>[] = [];
+  const wireFate = new Map<string, Ev<'net/delivered'> | Ev<'net/dropped'>>();
   const markers: TimelineMarker[] = [];
   const inWindow = (t: number): boolean => t >= t0 && t <= t1;
   const marker = (kind: MarkerKind, lane: string | null, ev: TraceEvent, label: string, details: Detail[]): void => {
@@ -266,6 +275,13 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
         marker(kind, ev.vm, ev, label, [['VM', ev.vm], ['role', ev.role], ['reason', ev.reason]]);
         break;
       }
+      case 'net/sent':
+        wireSent.push(ev);
+        break;
+      case 'net/delivered':
+      case 'net/dropped':
+        wireFate.set(ev.id, ev);
+        break;
       case 'vm/stall':
         if (ev.reason === 'log-full') marker('stall', ev.vm, ev, 'log full', [['VM', ev.vm], ['stall', 'log buffer full: the primary waits']]);
         break;
@@ -283,6 +299,12 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
     ids.set(m.id, n + 1);
     messages.push(n === 0 ? m : { ...m, id: `${m.id}#${n}` });
   };
+
+  if (wireSent.length > 0) {
+    addWire(wireSent, wireFate, { heartbeats: !!opts.heartbeats, laneOf: laneOfNode, appendedKind, outputs, repliesByClient, add });
+    for (const [vm, list] of tasResults) for (const w of list) marker('tas', vm, w, w.type === 'tas/won' ? 'won test-and-set' : 'lost test-and-set', [['VM', vm]]);
+    return finish(messages, markers, maxItems);
+  }
 
   // ---- log batches: each receipt belongs to the latest send before it that covers its range
   const flushOf = new Map<Ev<'entry/flushed'>, Ev<'entry/received'>>();
@@ -528,6 +550,9 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
     });
   }
 
+  return finish(messages, markers, maxItems);
+
+  function finish(messages: TimelineMessage[], markers: TimelineMarker[], maxItems: number): TimelineLayout {
   // ---- cap: heartbeats go first, then the oldest messages
   messages.sort((a, b) => a.t0 - b.t0);
   let kept = messages;
@@ -546,6 +571,63 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
     markers: markers.length > maxMarkers ? markers.slice(markers.length - maxMarkers) : markers,
     dropped: messages.length - kept.length,
   };
+  }
+}
+
+const WHY: Record<Ev<'net/dropped'>['why'], string> = { cut: 'the link was cut', dead: 'no one alive to receive it', loss: 'lost on the network', learner: 'dropped by you' };
+
+/** One arrow per traced message: from its `net/sent` to its `net/delivered` or `net/dropped`, by id. */
+function addWire(
+  sent: readonly Ev<'net/sent'>[],
+  fate: ReadonlyMap<string, Ev<'net/delivered'> | Ev<'net/dropped'>>,
+  o: { heartbeats: boolean; laneOf: (id: string) => string; appendedKind: ReadonlyMap<number, string>; outputs: readonly Ev<'output/released'>[]; repliesByClient: ReadonlyMap<number, readonly Ev<'client/reply'>[]>; add: (m: TimelineMessage) => void },
+): void {
+  // An output leaves its VM the instant the Output Rule releases it: that release says what it waited for.
+  const released = new Map<string, Ev<'output/released'>[]>();
+  for (const r of o.outputs) push(released, `${r.vm}>${r.to}@${r.t}`, r);
+  const releaseOf = (s: Ev<'net/sent'>): Ev<'output/released'> | undefined => (s.msg === 'frame' || (s.msg === 'disk' && s.label.startsWith('write')) ? released.get(`${s.from}>${s.to}@${s.t}`)?.shift() : undefined);
+  for (const s of sent) {
+    if (s.msg === 'advertise' || s.to === 'switch') continue; // the switch has no lane
+    const hb = (s.msg === 'log' && s.label === 'heartbeat') || (s.msg === 'ack' && s.label.startsWith('heartbeat'));
+    if (hb && !o.heartbeats) continue;
+    const end = fate.get(s.id);
+    const out = releaseOf(s);
+    const kind: MessageKind = hb ? 'heartbeat' : out ? 'output' : s.msg === 'log' ? 'log' : s.msg === 'ack' ? 'ack' : s.msg === 'snapshot' ? 'snapshot' : s.msg === 'frame' ? (s.from.startsWith('client-') ? 'request' : 'output') : s.msg === 'tas' || s.msg === 'tas-result' ? 'tas' : 'disk';
+    const nominal = NOMINAL_MS[s.link];
+    // A reply frame's text is what its client took in when it arrived.
+    const reply = s.msg === 'frame' && end?.type === 'net/delivered' && s.to.startsWith('client-') ? o.repliesByClient.get(Number(s.to.slice(7)))?.find((r) => r.t === end.t && r.from === s.from) : undefined;
+    const range = s.msg === 'log' ? /^#(\d+)/.exec(s.label) : null;
+    const first = range ? o.appendedKind.get(Number(range[1])) : undefined;
+    o.add({
+      id: `net:${s.id}`,
+      kind,
+      from: o.laneOf(s.from),
+      to: o.laneOf(s.to),
+      t0: s.t,
+      t1: end ? end.t : s.t + nominal,
+      paired: !!end,
+      ...(end?.type === 'net/dropped' ? { dropped: true } : {}),
+      label: reply ? reply.text : s.label,
+      details: [
+        ['message', `${out ? `output (${out.output})` : s.msg === 'log' ? (hb ? 'heartbeat' : 'log batch') : s.label} (${s.id})`],
+        ...(reply ? ([['reply', `#${reply.reqId} "${reply.text}"${reply.duplicate ? ' (duplicate)' : ''}`]] as Detail[]) : []),
+        ...(out
+          ? ([
+              ['entry', out.seq > 0 ? `#${out.seq}` : 'none (live: not logged)'],
+              ['released as', out.role],
+              ['held for', `${out.delayMs.toFixed(3)} ms (Output Rule)`],
+              ['acked up to', `#${out.ackedSeq}`],
+            ] as Detail[])
+          : []),
+        ...(s.msg === 'log' && !hb ? ([['entries', s.label]] as Detail[]) : []),
+        ...(first ? ([['first entry', first]] as Detail[]) : []),
+        ['link', s.link === 'channel' ? 'logging channel' : s.link === 'storage' ? 'storage link' : "clients' network"],
+        ...(s.retransmit ? ([['resends', s.retransmit]] as Detail[]) : []),
+        ['sent', `${fmtMs(s.t)} by ${s.from}`],
+        ['fate', !end ? 'on the wire (not yet arrived)' : end.type === 'net/delivered' ? `delivered to ${s.to} at ${fmtMs(end.t)}` : `dropped at ${fmtMs(end.t)}: ${WHY[end.why]}`],
+      ],
+    });
+  }
 }
 
 export interface LabelCandidate {
