@@ -14,9 +14,9 @@ import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, describeLink, type LinkConfig, type LinkClass } from '../engine/sim/network';
-import type { LabController } from './labController';
+import type { LabController, LinkChange } from './labController';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
-import { Realm, reanchor, wallNow, type ClockState, type Envelope } from './realm';
+import { Realm, reanchor, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 import type { VmWorkerApi } from './vmWorkerApi';
 
 export type CreateVmWorker = () => Worker;
@@ -112,7 +112,10 @@ export class FtLab implements LabController {
   private readonly _behind = new Map<NodeId, number>();
   /** A VM is gone: its peer stops waiting for its clock. */
   private _gone(id: NodeId): void {
-    for (const v of this.vms) if (v.alive && v.id !== id) v.net.postMessage({ kind: 'clock/gone', id } satisfies NetPortMessage);
+    // The shared clock's now: the VMs' realms run on it, while this (busy) thread may lag behind.
+    const at = Math.max(this.realm.sched.now, virtualAt(this.realm.clock, wallNow()));
+    this.realm.senderDied(id, at);
+    for (const v of this.vms) if (v.alive && v.id !== id) v.net.postMessage({ kind: 'clock/gone', id, at } satisfies NetPortMessage);
   }
   private _governorTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -456,9 +459,10 @@ export class FtLab implements LabController {
   }
 
   /** The stage's link sliders: a link's latency, and loss on the clients' network. */
-  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void {
+  setLink(link: LinkClass, change: LinkChange): void {
     const l = this.links[link];
     if (change.latencyMs !== undefined) l.latencyMs = change.latencyMs;
+    if (change.bandwidthMbps !== undefined) l.bandwidthMbps = change.bandwidthMbps;
     if (change.loss !== undefined && link === 'clients') l.loss = change.loss;
     if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...l });
     this._note({ type: 'fault', kind: 'set-link', detail: describeLink(link, l) });

@@ -17,7 +17,8 @@ import type { Phase } from '../engine/tour/player';
 import type { ClockState } from './realm';
 
 export type VmRef = 'primary' | 'backup';
-export type LinkSettings = Readonly<Record<LinkClass, { readonly latencyMs: number; readonly loss: number }>>;
+export type LinkSettings = Readonly<Record<LinkClass, { readonly latencyMs: number; readonly loss: number; readonly bandwidthMbps: number }>>;
+export type LinkChange = { latencyMs?: number; loss?: number; bandwidthMbps?: number };
 
 export interface LabController {
   readonly kind: 'workers' | 'simulator';
@@ -51,7 +52,7 @@ export interface LabController {
   partitionFromClients(ref: VmRef): void;
   slowChannel(latencyMs: number, bandwidthMbps?: number): void;
   /** A link's latency (and loss, on the clients' network): the stage's sliders. */
-  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void;
+  setLink(link: LinkClass, change: LinkChange): void;
   pauseVm(ref: VmRef): void;
   restartBackup(): unknown;
   /** Whether client `id` took it (false: still waiting for its previous reply). */

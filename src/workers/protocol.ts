@@ -19,7 +19,8 @@ export type NetPortMessage =
   /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
   | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
   /** Coordinator → VM: the peer is gone (killed or crashed): stop waiting for its clock. */
-  | { readonly kind: 'clock/gone'; readonly id: NodeId }
+  /** A VM died at virtual time `at`: stop waiting for its clock; what it had not yet put on the wire is lost. */
+  | { readonly kind: 'clock/gone'; readonly id: NodeId; readonly at: number }
 
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 

@@ -6,7 +6,7 @@
 import type { Message, NodeEnv, NodeId, Timer } from '../engine/ft/messages';
 import { messageBytes } from '../engine/ft/messages';
 import type { TraceBody, TraceEvent } from '../engine/ft/trace';
-import type { LinkConfig } from '../engine/sim/network';
+import { linkTiming, type LinkClock, type LinkConfig } from '../engine/sim/network';
 import { Rng } from '../engine/util/rng';
 import { Scheduler } from '../engine/sim/scheduler';
 
@@ -54,7 +54,9 @@ export class Realm {
   readonly sched = new Scheduler();
   clock: ClockState;
   private readonly _nodes = new Map<NodeId, Receiver>();
-  private readonly _lastDelivery = new Map<string, number>();
+  /** Each link direction's wire clock (the delay model is the simulator's: `linkTiming`). */
+  private readonly _links: LinkClock = { freeAt: new Map(), lastDelivery: new Map() };
+  private readonly _diedAt = new Map<NodeId, number>();
   private _timer: ReturnType<typeof setTimeout> | null = null;
   private _traceOut: TraceEvent[] = [];
   /** How far behind the wall-clock mapping this realm's virtual time is (ms), after the last pump. */
@@ -114,14 +116,20 @@ export class Realm {
   /** Deliver an envelope that arrived from another realm, after the link's delay. */
   deliver(env: Envelope, link: LinkConfig, jitter: number, arrived?: () => void): void {
     const key = `${env.from}>${env.to}`;
-    const serial = link.bandwidthMbps > 0 ? (messageBytes(env.msg) * 8) / (link.bandwidthMbps * 1000) : 0;
-    const at = Math.max(env.stamp + link.latencyMs + serial + jitter * link.jitterMs, this._lastDelivery.get(key) ?? 0, this.sched.now);
-    this._lastDelivery.set(key, at);
-    this.sched.at(at, () => {
+    const { transmitted, at } = linkTiming(this._links, key, env.stamp, messageBytes(env.msg), link, jitter);
+    this.sched.at(Math.max(at, this.sched.now), () => {
       arrived?.();
+      // What the sender had not finished putting on the wire when it died never arrives (as in the simulator's Network).
+      const died = this._diedAt.get(env.from);
+      if (died !== undefined && died < transmitted) return;
       this._nodes.get(env.to)?.receive(env.msg, env.from);
     });
     this.kick();
+  }
+
+  /** A node in another realm died at virtual time `at` (fail-stop). */
+  senderDied(id: NodeId, at: number): void {
+    this._diedAt.set(id, at);
   }
 
   /** Run everything due by now (within a wall budget), then come back soon. */

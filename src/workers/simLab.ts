@@ -7,7 +7,7 @@
 // (simWorkerApi.ts); the page sees it through SimLabClient (simLabClient.ts).
 
 import { inspectVm, type VmInspect } from '../engine/ft/inspect';
-import type { LinkClass } from '../engine/sim/network';
+import type { LinkClass, LinkConfig } from '../engine/sim/network';
 import type { TraceEvent } from '../engine/ft/trace';
 import { describeAction, type LabAction, type TimedAction } from '../engine/session/actions';
 import { encodeShareLink, MAX_TRACE_EVENTS, recordSession, type Recording, type ShareLink } from '../engine/session/recording';
@@ -16,7 +16,7 @@ import { HISTORY_PER_CLIENT, type LabVerdicts } from '../engine/sim/checkers/ver
 import type { ClientOp } from '../engine/sim/clients';
 import { chapterById } from '../engine/tour/chapters';
 import { ChapterPlayer } from '../engine/tour/player';
-import type { LinkSettings, SimLabEvent, SimState, TourView, VmRef } from './labController';
+import type { LinkChange, LinkSettings, SimLabEvent, SimState, TourView, VmRef } from './labController';
 import { reanchor, virtualAt, wallNow, type ClockState } from './realm';
 
 /** Wall-clock budget of one slice of simulation, so the thread stays responsive (to the page's frame requests). */
@@ -201,7 +201,8 @@ export class SimLab {
   }
   get links(): LinkSettings {
     const l = this.session.world.net.links;
-    return { channel: { latencyMs: l.channel.latencyMs, loss: 0 }, storage: { latencyMs: l.storage.latencyMs, loss: 0 }, clients: { latencyMs: l.clients.latencyMs, loss: l.clients.loss } };
+    const one = (c: LinkConfig) => ({ latencyMs: c.latencyMs, loss: c.loss, bandwidthMbps: c.bandwidthMbps });
+    return { channel: one(l.channel), storage: one(l.storage), clients: one(l.clients) };
   }
   get virtualNow(): number {
     return this.session.now;
@@ -298,7 +299,7 @@ export class SimLab {
   slowChannel(latencyMs: number, bandwidthMbps?: number): void {
     this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
   }
-  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): void {
+  setLink(link: LinkClass, change: LinkChange): void {
     this.act({ kind: 'set-link', link, ...change });
   }
   pauseVm(vm: VmRef): void {

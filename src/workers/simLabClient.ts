@@ -15,7 +15,7 @@ import type { LabAction } from '../engine/session/actions';
 import type { Checkpoint } from '../engine/session/simSession';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
-import type { LabController, LinkSettings, SimControls, SimLabEvent, SimState, VmRef } from './labController';
+import type { LabController, LinkChange, LinkSettings, SimControls, SimLabEvent, SimState, VmRef } from './labController';
 import type { ClockState } from './realm';
 import type { SimBatch, SimCommand, SimLabInit, SimWorkerApi } from './simWorkerApi';
 
@@ -89,7 +89,7 @@ export class SimLabClient implements LabController, SimControls {
       actions: init.actions ?? [],
       verification: EMPTY_VERIFICATION,
       tour: null,
-      links: { channel: { latencyMs: 0, loss: 0 }, storage: { latencyMs: 0, loss: 0 }, clients: { latencyMs: 0, loss: 0 } },
+      links: { channel: { latencyMs: 0, loss: 0, bandwidthMbps: 0 }, storage: { latencyMs: 0, loss: 0, bandwidthMbps: 0 }, clients: { latencyMs: 0, loss: 0, bandwidthMbps: 0 } },
     };
     this._gen = host.start(init).then((r) => {
       this._config = r.config;
@@ -263,7 +263,7 @@ export class SimLabClient implements LabController, SimControls {
   slowChannel(latencyMs: number, bandwidthMbps?: number): Promise<boolean> {
     return this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
   }
-  setLink(link: LinkClass, change: { latencyMs?: number; loss?: number }): Promise<boolean> {
+  setLink(link: LinkClass, change: LinkChange): Promise<boolean> {
     return this.act({ kind: 'set-link', link, ...change });
   }
   pauseVm(vm: VmRef): Promise<boolean> {

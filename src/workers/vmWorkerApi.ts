@@ -71,6 +71,7 @@ export class VmWorkerApi {
         if (!this._held()) realm.kick();
       } else if (m.kind === 'clock/gone') {
         this._gonePeers.add(m.id); // its last progress messages may still be on the way
+        realm.senderDied(m.id, m.at);
         realm.floor = Infinity;
         realm.kick();
       }

@@ -62,7 +62,7 @@ export function describeAction(a: LabAction): string {
       return 'restarted a backup';
     case 'set-link': {
       const name = a.link === 'channel' ? 'the logging channel' : a.link === 'storage' ? 'the storage link' : "the clients' network";
-      const parts = [a.latencyMs !== undefined ? `${a.latencyMs} ms` : null, a.loss !== undefined ? `${Math.round(a.loss * 100)}% loss` : null].filter(Boolean);
+      const parts = [a.latencyMs !== undefined ? `${a.latencyMs} ms` : null, a.bandwidthMbps !== undefined ? `${a.bandwidthMbps} Mbit/s` : null, a.loss !== undefined ? `${Math.round(a.loss * 100)}% loss` : null].filter(Boolean);
       return `set ${name} to ${parts.join(', ') || 'as it was'}`;
     }
     case 'drop-message':

@@ -105,7 +105,9 @@ function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
       // The stage's sliders: any link slower, the clients' network lossy too.
       const link = rng.pick(['channel', 'storage', 'clients'] as const);
       const latencyMs = rng.pick([0, 0.2, 1, 5, 20]);
-      return link === 'clients' ? { kind, link, latencyMs, loss: rng.pick([0, 0.1, 0.3]) } : { kind, link, latencyMs };
+      if (link === 'clients') return { kind, link, latencyMs, loss: rng.pick([0, 0.1, 0.3]) };
+      // The channel's bandwidth slider: a slow one leaves entries in the primary's send queue when it dies.
+      return link === 'channel' ? { kind, link, latencyMs, bandwidthMbps: rng.pick([0.1, 1, 100, 10_000]) } : { kind, link, latencyMs };
     }
     default:
       return { kind };
@@ -165,8 +167,8 @@ export function fuzzCase(seed: number, opts: FuzzOptions = {}): FuzzCase {
     { at: end, kind: 'resume', vm: 'backup' },
     { at: end, kind: 'slow-channel', latencyMs: channel.latencyMs, bandwidthMbps: channel.bandwidthMbps },
     { at: end, kind: 'slow-backup', speed: 1 },
-    { at: end, kind: 'set-link', link: 'storage', latencyMs: DEFAULT_LINKS.storage.latencyMs },
-    { at: end, kind: 'set-link', link: 'clients', latencyMs: DEFAULT_LINKS.clients.latencyMs, loss: 0 },
+    { at: end, kind: 'set-link', link: 'storage', latencyMs: DEFAULT_LINKS.storage.latencyMs, bandwidthMbps: DEFAULT_LINKS.storage.bandwidthMbps },
+    { at: end, kind: 'set-link', link: 'clients', latencyMs: DEFAULT_LINKS.clients.latencyMs, loss: 0, bandwidthMbps: DEFAULT_LINKS.clients.bandwidthMbps },
   );
   const quiet = end - faultEnd;
   return { scenario: quiet > 0 ? { ...scenario, durationMs: scenario.durationMs + quiet } : scenario, actions };

@@ -29,7 +29,7 @@ export const DEFAULT_LINKS: Readonly<Record<LinkClass, LinkConfig>> = {
 /** A link's settings in words (the fault event's detail, the same in both runtimes). */
 export function describeLink(link: LinkClass, l: LinkConfig): string {
   const name = link === 'channel' ? 'logging channel' : link === 'storage' ? 'storage link' : "clients' network";
-  return `${name} now ${l.latencyMs} ms${link === 'clients' ? `, ${Math.round(l.loss * 100)}% loss` : ''}`;
+  return `${name} now ${l.latencyMs} ms, ${l.bandwidthMbps} Mbit/s${link === 'clients' ? `, ${Math.round(l.loss * 100)}% loss` : ''}`;
 }
 
 /**
@@ -42,6 +42,27 @@ export function retransmitMs(link: LinkConfig): number {
 
 /** Whether a link class retransmits what is lost (TCP-like, iSCSI) or loses it (client links). */
 export const RELIABLE: Readonly<Record<LinkClass, boolean>> = { channel: true, storage: true, clients: false };
+
+/** Per direction of a link (`from>to`): when its wire is next free, and its last delivery (FIFO). */
+export interface LinkClock {
+  readonly freeAt: Map<string, number>;
+  readonly lastDelivery: Map<string, number>;
+}
+
+/**
+ * When a message of `bytes` put on link direction `key` at `now` has left its sender (its last bit
+ * on the wire: serialised behind what went before, at the link's bandwidth) and when it arrives
+ * (latency and jitter later, never before an earlier message on the same direction). `jitter01`
+ * is a sample in [0, 1). The one delay model of both runtimes.
+ */
+export function linkTiming(clock: LinkClock, key: string, now: number, bytes: number, link: LinkConfig, jitter01: number): { transmitted: number; at: number } {
+  const serial = link.bandwidthMbps > 0 ? (bytes * 8) / (link.bandwidthMbps * 1000) : 0;
+  const transmitted = Math.max(now, clock.freeAt.get(key) ?? 0) + serial;
+  clock.freeAt.set(key, transmitted);
+  const at = Math.max(transmitted + link.latencyMs + jitter01 * link.jitterMs, clock.lastDelivery.get(key) ?? 0);
+  clock.lastDelivery.set(key, at);
+  return { transmitted, at };
+}
 
 export interface Receiver {
   receive(msg: Message, from: NodeId): void;
@@ -138,14 +159,8 @@ export class Network {
     const size = messageBytes(msg);
     this.bytes[cls] += size;
     if (cls !== 'channel' && link.loss > 0 && this._rng.chance(link.loss)) return this._trace({ type: 'net/dropped', id, why: 'loss' });
-    const now = this._sched.now;
-    const serial = link.bandwidthMbps > 0 ? (size * 8) / (link.bandwidthMbps * 1000) : 0;
-    const start = Math.max(now, this._freeAt.get(key) ?? 0);
-    this._freeAt.set(key, start + serial);
-    const jitter = link.jitterMs > 0 ? this._rng.next() * link.jitterMs : 0;
-    const at = Math.max(start + serial + link.latencyMs + jitter, this._lastDelivery.get(key) ?? 0);
-    this._lastDelivery.set(key, at);
-    const transmitted = start + serial;
+    const jitter01 = link.jitterMs > 0 ? this._rng.next() : 0;
+    const { transmitted, at } = linkTiming({ freeAt: this._freeAt, lastDelivery: this._lastDelivery }, key, this._sched.now, size, link, jitter01);
     // In flight: data on the scheduler's queue (so a snapshot holds it), delivered by `deliver`.
     const flight: InFlight = { id, from, dest, msg, transmitted };
     this._sched.post(at, 'net/deliver', flight);

@@ -54,7 +54,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   // A link's latency, and loss on the clients' network: the logging channel (TCP) and the
   // storage link (iSCSI/FC) are reliable, so they only get slower.
   z
-    .object({ at: z.number().min(0), kind: z.literal('set-link'), link: z.enum(LINK_CLASSES), latencyMs: z.number().min(0).max(1000).optional(), loss: z.number().min(0).max(0.9).optional() })
+    .object({ at: z.number().min(0), kind: z.literal('set-link'), link: z.enum(LINK_CLASSES), latencyMs: z.number().min(0).max(1000).optional(), loss: z.number().min(0).max(0.9).optional(), bandwidthMbps: z.number().min(0.01).max(100_000).optional() })
     .strict()
     .refine((f) => f.loss === undefined || f.loss === 0 || f.link === 'clients', { message: 'loss applies only to the clients link: the logging channel and storage are reliable', path: ['loss'] }),
   /** Drop one message on the wire, by its trace id (`net/sent`): reliable links resend it, client links lose it. */

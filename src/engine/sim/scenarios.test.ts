@@ -130,7 +130,21 @@ describe('set-link (the stage sliders)', () => {
     expect(r.checkers.outputRequirement.status).toBe('pass');
     expect(world.net.links.clients).toMatchObject({ latencyMs: 2, loss: 0.3 });
     expect(world.trace.some((e) => e.type === 'client/timeout')).toBe(true);
-    expect(world.trace.find((e) => e.type === 'fault' && e.kind === 'set-link')).toMatchObject({ detail: "clients' network now 2 ms, 30% loss" });
+    expect(world.trace.find((e) => e.type === 'fault' && e.kind === 'set-link')).toMatchObject({ detail: "clients' network now 2 ms, 1000 Mbit/s, 30% loss" });
+  });
+
+  it('with the Output Rule off and a trickle of a logging channel, a killed primary takes its unsent entries with it: the Output Requirement fails', () => {
+    const actions = [
+      { at: 20, kind: 'set-link', link: 'channel', bandwidthMbps: 0.1 },
+      { at: 30, kind: 'workload', count: 3, perSecond: 200 },
+      { at: 120, kind: 'kill-primary' },
+    ] as const;
+    const off = runScenario(validateScenario({ ...base, ft: { outputRule: false } }), { actions: [...actions] }).result;
+    expect(off.checkers.outputRequirement.status).toBe('fail');
+    // The same run with the rule on: outputs wait for the slow acks, and nothing is lost that a client saw.
+    const on = runScenario(validateScenario(base), { actions: [...actions] }).result;
+    expect(on.checkers.outputRequirement.status).toBe('pass');
+    expect(on.ok).toBe(true);
   });
 
   it('refuses loss on the reliable links', () => {

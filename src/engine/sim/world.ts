@@ -461,6 +461,7 @@ export class World {
         const l = this.net.links[f.link];
         if (f.latencyMs !== undefined) l.latencyMs = f.latencyMs;
         if (f.loss !== undefined) l.loss = f.loss;
+        if (f.bandwidthMbps !== undefined) l.bandwidthMbps = f.bandwidthMbps;
         return describeLink(f.link, l);
       }
       case 'slow-backup': {

@@ -17,6 +17,8 @@ const LATENCY_STOPS: Record<LinkName, readonly number[]> = {
   clients: [0.5, 1, 2, 5, 10, 20, 50],
 };
 const LOSS_STOPS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.3, 0.5];
+/** The logging channel's bandwidth (Mbit/s): the paper's 10 Gbit/s down to a trickle that keeps entries queued at the primary. */
+const BANDWIDTH_STOPS: readonly number[] = [0.1, 1, 10, 100, 1000, 10_000];
 
 /** The stops with the current value among them (a scenario may set one between stops). */
 export function stopsWith(stops: readonly number[], v: number): number[] {
@@ -60,6 +62,7 @@ function StopSlider({ label, stops, value, format, onCommit }: { label: string; 
 }
 
 const ms = (v: number): string => `${v} ms`;
+const mbps = (v: number): string => (v >= 1000 ? `${v / 1000} Gbit/s` : `${v} Mbit/s`);
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
 
 /** A link's sliders: latency, and loss on the clients' network (the channel and storage are reliable). */
@@ -76,6 +79,7 @@ function LinkSliders({ link }: { link: LinkName }) {
       ) : (
         <small className="muted">reliable: slower, never lossy</small>
       )}
+      {link === 'channel' && <StopSlider label="Bandwidth" stops={BANDWIDTH_STOPS} value={now.bandwidthMbps} format={mbps} onCommit={(v) => currentLab()?.setLink(link, { bandwidthMbps: v })} />}
     </div>
   );
 }
