@@ -20,6 +20,11 @@ export type NetPortMessage =
   | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
   /** Coordinator → VM: the peer is gone (killed or crashed): stop waiting for its clock. */
   | { readonly kind: 'clock/gone'; readonly id: NodeId }
+  /**
+   * VM → coordinator, in answer: the number of the last logging-channel message it had received
+   * from the gone VM (`A#n`; it drops any later one), so the page can close those that never left.
+   */
+  | { readonly kind: 'log/gone'; readonly from: NodeId; readonly lastN: number }
 
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
