@@ -85,7 +85,7 @@ export class FtLab implements LabController {
   private _disposed = false;
   /** Messages sent by the nodes living here (storage, clients): their ids. */
   private readonly _sentBy = new Map<NodeId, number>();
-  /** Every message on the wire, as the merged trace tells it (see netLedger.ts). */
+  /** The logging channel's messages on the wire, as the workers' traces tell it (see netLedger.ts). */
   readonly net = new NetLedger();
 
   constructor(readonly opts: LabOptions) {
@@ -95,7 +95,8 @@ export class FtLab implements LabController {
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
-    this.realm.onTrace = (events) => this._ingest(events);
+    // (The page's own events come in order: only the workers' batches need the ledger.)
+    this.realm.onTrace = (events) => this._accept(events);
     this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
     this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this._sendFromMain(STORAGE, to, msg)));
     this.realm.attach(STORAGE, this.storage);
@@ -218,7 +219,7 @@ export class FtLab implements LabController {
     h.crashed = error;
     h.worker.terminate(); // an exception is treated as fail-stop: the VM is gone
     this._gone(h.id);
-    this._ingest([
+    this._accept([
       { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
     ]);
     this._died(h.id);
@@ -233,11 +234,16 @@ export class FtLab implements LabController {
         this._ack(h, 'trace', performance.now() - t0);
         break;
       }
-      case 'net/envelopes':
+      case 'net/envelopes': {
         // (acknowledged at once: replies and test-and-set ride here, and a client must not time out for the trace's sake)
+        // Their net/sent (and drops) go into the trace as one batch.
+        const batch: TraceEvent[] = (this._netBatch = []);
         for (const env of m.envs) this._route(env);
+        this._netBatch = null;
+        this._accept(batch);
         h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
+      }
       case 'vm/crashed':
         this._crashed(h, m.error);
         break;
@@ -309,11 +315,15 @@ export class FtLab implements LabController {
 
   /** A net event at virtual time `t` (a VM's send, stamped in its own realm). */
   private _traceAt(t: number, body: TraceBody): void {
-    this._ingest([{ ...body, t } as TraceEvent]);
+    const ev = { ...body, t } as TraceEvent;
+    if (this._netBatch) this._netBatch.push(ev);
+    else this._accept([ev]);
   }
+  /** Set while a VM's batch of envelopes is routed. */
+  private _netBatch: TraceEvent[] | null = null;
 
   private _dropped(id: string, why: DropReason): void {
-    this._note({ type: 'net/dropped', id, why });
+    this._traceAt(this.realm.sched.now, { type: 'net/dropped', id, why });
   }
 
   /** Loss on the clients' network (the logging channel and storage are reliable), as the simulator's Network does. */
@@ -333,13 +343,13 @@ export class FtLab implements LabController {
     if (to === SERVICE) {
       if (!this.macOwner) {
         // No VM owns the service MAC: the switch has nowhere to send it.
-        this._note(sentEvent(id, from, SWITCH, msg, 'clients'));
+        this._traceAt(this.realm.sched.now, sentEvent(id, from, SWITCH, msg, 'clients'));
         return this._dropped(id, 'dead');
       }
       dest = this.macOwner;
     }
     const cls: NetLink = Network.classify(from, dest);
-    this._note(sentEvent(id, from, dest, msg, cls));
+    this._traceAt(this.realm.sched.now, sentEvent(id, from, dest, msg, cls));
     if (this.blocked.has(`${from}>${dest}`)) return this._dropped(id, 'cut');
     if (this._lost(from, dest)) return this._dropped(id, 'loss');
     const link = this.links[cls];
@@ -366,13 +376,13 @@ export class FtLab implements LabController {
    * reliable link resends it (`id.r`) after the retransmission timeout; a client link loses it.
    */
   async dropMessage(id: string): Promise<boolean> {
-    const m = this.net.open.get(id);
-    let ok = false;
-    if (m?.link === 'channel') {
+    let ok = this.realm.drop(id);
+    const m = ok ? undefined : this.net.open.get(id);
+    if (m) {
       const v = this.vms.find((x) => x.alive && x.id === m.to);
       // (a worker terminated mid-call never answers: don't wait for it)
       if (v) ok = (await Promise.race([v.api.dropMessage(id), new Promise<false>((r) => setTimeout(() => r(false), 1000))]).catch(() => false)) === true;
-    } else if (m) ok = this.realm.drop(id);
+    }
     this._note({ type: 'fault', kind: 'drop-message', detail: ok ? dropDetail(id) : 'no effect' });
     return ok;
   }
@@ -414,7 +424,7 @@ export class FtLab implements LabController {
   }
 
   private _note(body: TraceBody): void {
-    this._ingest([{ ...body, t: this.realm.sched.now } as TraceEvent]);
+    this._accept([{ ...body, t: this.realm.sched.now } as TraceEvent]);
   }
 
   // ------------------------------------------------------------ time

@@ -1,5 +1,5 @@
-// The page's ledger of the messages on the wire in the Web Worker runtime. A logging-channel
-// message is traced by two workers (net/sent by its sender, net/delivered or net/dropped by its
+// The page's ledger of the logging channel's messages in the Web Worker runtime (what the page
+// carries itself it traces in order). A logging-channel message is traced by two workers (net/sent by its sender, net/delivered or net/dropped by its
 // receiver), whose trace batches reach the page in no fixed order between them. The ledger passes
 // every message's outcome after its net/sent, each outcome once, and closes what a dead worker
 // leaves open: the messages on their way to it, and those it sent that never reached its peer.
