@@ -287,6 +287,7 @@ export class FtLab implements LabController {
       this._traceAt(env.stamp, sentEvent(id, env.from, SWITCH, env.msg, 'clients'));
       if (this.blocked.has(`${env.from}>${SWITCH}`)) return this._dropped(id, 'cut');
       this.realm.fly({ ...env, id }, env.stamp + this.links.clients.latencyMs, this.links.clients, {
+        undroppable: true,
         lost: () => null,
         receive: () => {
           this.macOwner = env.from;
@@ -307,11 +308,14 @@ export class FtLab implements LabController {
         return this._dropped(id, noClient ? 'dead' : 'loss');
       }
       this._switchQueue.set(env.to, queued + 1);
-      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { settled: () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1) });
+      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { lost: this._cutOnTheWay, settled: () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1) });
       return;
     }
-    this.realm.deliver({ ...env, id }, this.links[cls], Math.random());
+    this.realm.deliver({ ...env, id }, this.links[cls], Math.random(), { lost: this._cutOnTheWay });
   }
+
+  /** A cut made while a message is on its way drops it too (as in the simulator). */
+  private readonly _cutOnTheWay = (env: Envelope): DropReason | null => (this.blocked.has(`${env.from}>${env.to}`) ? 'cut' : null);
 
   /** A net event at virtual time `t` (a VM's send, stamped in its own realm). */
   private _traceAt(t: number, body: TraceBody): void {
@@ -367,7 +371,7 @@ export class FtLab implements LabController {
       });
       return;
     }
-    this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random());
+    this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random(), { lost: this._cutOnTheWay });
   }
 
   /**

@@ -51,6 +51,8 @@ export interface Landing {
   readonly receive?: (env: Envelope) => void;
   /** It left the wire, delivered or dropped for good (a switch port's queue frees a slot). */
   readonly settled?: () => void;
+  /** The learner cannot drop it (the switch learning a MAC: not a message on a link in the simulator either). */
+  readonly undroppable?: boolean;
 }
 
 /** A message on its way through this realm's emulated link. */
@@ -163,7 +165,7 @@ export class Realm {
       if (id !== undefined) this._flights.delete(id);
       f.landing.settled?.();
       const env = f.env;
-      const why = f.landing.lost ? f.landing.lost(env) : this._nodes.has(env.to) ? null : 'dead';
+      const why = f.landing.lost?.(env) ?? (f.landing.receive || this._nodes.has(env.to) ? null : 'dead');
       if (id !== undefined) this.note(why ? { type: 'net/dropped', id, why } : { type: 'net/delivered', id });
       if (why) return;
       if (f.landing.receive) f.landing.receive(env);
@@ -184,7 +186,7 @@ export class Realm {
    */
   drop(id: string): boolean {
     const f = this._flights.get(id);
-    if (!f) return false;
+    if (!f || f.landing.undroppable) return false;
     this._flights.delete(id);
     this.sched.cancel(f.timer);
     this.note({ type: 'net/dropped', id, why: 'learner' });
