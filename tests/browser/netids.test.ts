@@ -152,4 +152,39 @@ describe('messages with identity on Web Workers', () => {
     assert.ok(lost.length > 0, 'some message was lost with A');
     assert.deepEqual(errors, []);
   });
+
+  it('messages the page carries: a client request dropped is lost, a storage message dropped is resent', async () => {
+    // Slow client and storage links keep requests and disk I/O on the wire long enough to catch.
+    await page.evaluate(() => {
+      const lab = (globalThis as unknown as { __lab: Lab }).__lab;
+      lab.setLink('clients', { latencyMs: 20 });
+      lab.setLink('storage', { latencyMs: 20 });
+      lab.setWorkload(3, 10);
+    });
+    /** Pause, and drop one message in flight that `want` picks (by its net/sent), if there is one; resume. */
+    const tryDrop = (want: 'request' | 'storage'): Promise<string | null> =>
+      page.evaluate(async (want) => {
+        const lab = (globalThis as unknown as { __lab: Lab }).__lab;
+        lab.pause();
+        // Paused, the page's own trace is complete: a net/sent with no outcome yet is on the wire.
+        const settled = new Set(lab.trace.flatMap((e) => (e.type === 'net/delivered' || e.type === 'net/dropped' ? [e.id!] : [])));
+        const open = lab.trace.filter((e) => e.type === 'net/sent' && !settled.has(e.id!) && (want === 'request' ? e.label === 'request' : e.link === 'storage'));
+        let hit: string | null = null;
+        for (const e of open) if (await lab.dropMessage(e.id!)) {
+          hit = e.id!;
+          break;
+        }
+        lab.resume();
+        return hit;
+      }, want);
+    const request = await until(page, () => tryDrop('request'), (id) => id !== null, 'a client request to drop');
+    const disk = await until(page, () => tryDrop('storage'), (id) => id !== null, 'a storage message to drop');
+    const trace = await until(page, () => netTrace(page), (t) => t.some((e) => e.type === 'net/delivered' && e.id === `${disk!}.r`), `${disk!}.r delivered`);
+    const o = outcomes(trace);
+    assert.deepEqual(o.get(request!), ['dropped:learner']);
+    assert.ok(!o.has(`${request!}.r`), 'a client link does not resend');
+    assert.deepEqual(o.get(disk!), ['dropped:learner']);
+    assert.deepEqual(o.get(`${disk!}.r`), ['delivered']);
+    assert.deepEqual(errors, []);
+  });
 });
