@@ -8,13 +8,15 @@ import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
 import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
-import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
+import type { DropReason, NetLink, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
+import { dropDetail, nextMessageId, sentEvent } from '../engine/ft/wire';
 import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, describeLink, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import type { LabController, LinkChange } from './labController';
+import { NetLedger } from './netLedger';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 import type { VmWorkerApi } from './vmWorkerApi';
@@ -81,6 +83,10 @@ export class FtLab implements LabController {
   private _seed: number;
   private _lastDelivery = new Map<string, number>();
   private _disposed = false;
+  /** Messages sent by the nodes living here (storage, clients): their ids. */
+  private readonly _sentBy = new Map<NodeId, number>();
+  /** The logging channel's messages on the wire, as the workers' traces tell it (see netLedger.ts). */
+  readonly net = new NetLedger();
 
   constructor(readonly opts: LabOptions) {
     this._seed = opts.seed ?? 1;
@@ -89,7 +95,8 @@ export class FtLab implements LabController {
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
-    this.realm.onTrace = (events) => this._ingest(events);
+    // (The page's own events come in order: only the workers' batches need the ledger.)
+    this.realm.onTrace = (events) => this._accept(events);
     this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
     this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this._sendFromMain(STORAGE, to, msg)));
     this.realm.attach(STORAGE, this.storage);
@@ -110,7 +117,14 @@ export class FtLab implements LabController {
   /** The speed the user asked for; the governor may run slower so every realm keeps up. */
   private _userSpeed: number;
   private readonly _behind = new Map<NodeId, number>();
-  /** A VM is gone: its peer stops waiting for its clock. */
+  /** A VM's worker ended: what the logging channel carried to it is lost. */
+  private _died(id: NodeId): void {
+    const out: TraceEvent[] = [];
+    this.net.died(id, this.realm.sched.now, out);
+    this._accept(out);
+  }
+
+  /** A VM is gone: its peer stops waiting for its clock (and says what it had received from it). */
   private _gone(id: NodeId): void {
     // The shared clock's now: the VMs' realms run on it, while this (busy) thread may lag behind.
     const at = Math.max(this.realm.sched.now, virtualAt(this.realm.clock, wallNow()));
@@ -208,9 +222,10 @@ export class FtLab implements LabController {
     h.crashed = error;
     h.worker.terminate(); // an exception is treated as fail-stop: the VM is gone
     this._gone(h.id);
-    this._ingest([
+    this._accept([
       { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
     ]);
+    this._died(h.id);
   }
 
   private _onNet(h: VmHandle, m: NetPortMessage): void {
@@ -222,11 +237,16 @@ export class FtLab implements LabController {
         this._ack(h, 'trace', performance.now() - t0);
         break;
       }
-      case 'net/envelopes':
+      case 'net/envelopes': {
         // (acknowledged at once: replies and test-and-set ride here, and a client must not time out for the trace's sake)
+        // Their net/sent (and drops) go into the trace as one batch.
+        const batch: TraceEvent[] = (this._netBatch = []);
         for (const env of m.envs) this._route(env);
+        this._netBatch = null;
+        this._accept(batch);
         h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
+      }
       case 'vm/crashed':
         this._crashed(h, m.error);
         break;
@@ -236,6 +256,12 @@ export class FtLab implements LabController {
       case 'net/envelope':
         this._route(m.env);
         break;
+      case 'log/gone': {
+        const out: TraceEvent[] = [];
+        this.net.senderGone(m.from, h.id, m.lastN, this.realm.sched.now, out);
+        this._accept(out);
+        break;
+      }
     }
   }
 
@@ -256,31 +282,55 @@ export class FtLab implements LabController {
   }
   private _ingestWindow = { end: 0, spent: 0 };
 
-  /** A message from a VM to the switch, storage or a client. */
+  /** A message from a VM to the switch, storage or a client (the VM stamped its id; the page traces it). */
   private _route(env: Envelope): void {
+    const id = env.id ?? nextMessageId(this._sentBy, env.from);
     if (env.to === SWITCH) {
-      if (env.msg.t === 'advertise' && !this.blocked.has(`${env.from}>${SWITCH}`)) {
-        this.realm.sched.at(env.stamp + this.links.clients.latencyMs, () => {
+      if (env.msg.t !== 'advertise') return;
+      this._traceAt(env.stamp, sentEvent(id, env.from, SWITCH, env.msg, 'clients'));
+      if (this.blocked.has(`${env.from}>${SWITCH}`)) return this._dropped(id, 'cut');
+      this.realm.fly({ ...env, id }, env.stamp + this.links.clients.latencyMs, this.links.clients, {
+        undroppable: true,
+        lost: () => null,
+        receive: () => {
           this.macOwner = env.from;
-        });
-        this.realm.kick();
-      }
+        },
+      });
       return;
     }
-    if (this.blocked.has(`${env.from}>${env.to}`)) return;
-    if (this._lost(env.from, env.to)) return;
+    const cls = Network.classify(env.from, env.to);
+    this._traceAt(env.stamp, sentEvent(id, env.from, env.to, env.msg, cls));
+    if (this.blocked.has(`${env.from}>${env.to}`)) return this._dropped(id, 'cut');
+    if (this._lost(env.from, env.to)) return this._dropped(id, 'loss');
     if (env.msg.t === 'frame' && env.to.startsWith('client-')) {
       // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
       const queued = this._switchQueue.get(env.to) ?? 0;
-      if (!this.clients.has(Number(env.to.slice('client-'.length))) || queued >= SWITCH_QUEUE) {
+      const noClient = !this.clients.has(Number(env.to.slice('client-'.length)));
+      if (noClient || queued >= SWITCH_QUEUE) {
         this.framesDropped++;
-        return;
+        return this._dropped(id, noClient ? 'dead' : 'loss');
       }
       this._switchQueue.set(env.to, queued + 1);
-      this.realm.deliver(env, this.links.clients, Math.random(), () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1));
+      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { lost: this._cutOnTheWay, settled: () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1) });
       return;
     }
-    this.realm.deliver(env, this.links[Network.classify(env.from, env.to)], Math.random());
+    this.realm.deliver({ ...env, id }, this.links[cls], Math.random(), { lost: this._cutOnTheWay });
+  }
+
+  /** A cut made while a message is on its way drops it too (as in the simulator). */
+  private readonly _cutOnTheWay = (env: Envelope): DropReason | null => (this.blocked.has(`${env.from}>${env.to}`) ? 'cut' : null);
+
+  /** A net event at virtual time `t` (a VM's send, stamped in its own realm). */
+  private _traceAt(t: number, body: TraceBody): void {
+    const ev = { ...body, t } as TraceEvent;
+    if (this._netBatch) this._netBatch.push(ev);
+    else this._accept([ev]);
+  }
+  /** Set while a VM's batch of envelopes is routed. */
+  private _netBatch: TraceEvent[] | null = null;
+
+  private _dropped(id: string, why: DropReason): void {
+    this._traceAt(this.realm.sched.now, { type: 'net/dropped', id, why });
   }
 
   /** Loss on the clients' network (the logging channel and storage are reliable), as the simulator's Network does. */
@@ -295,33 +345,66 @@ export class FtLab implements LabController {
 
   /** A message from a node living here (storage, a client). */
   private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
+    const id = nextMessageId(this._sentBy, from);
     let dest = to;
     if (to === SERVICE) {
-      if (!this.macOwner) return;
+      if (!this.macOwner) {
+        // No VM owns the service MAC: the switch has nowhere to send it.
+        this._traceAt(this.realm.sched.now, sentEvent(id, from, SWITCH, msg, 'clients'));
+        return this._dropped(id, 'dead');
+      }
       dest = this.macOwner;
     }
-    if (this.blocked.has(`${from}>${dest}`)) return;
-    if (this._lost(from, dest)) return;
-    const link = this.links[Network.classify(from, dest)];
+    const cls: NetLink = Network.classify(from, dest);
+    this._traceAt(this.realm.sched.now, sentEvent(id, from, dest, msg, cls));
+    if (this.blocked.has(`${from}>${dest}`)) return this._dropped(id, 'cut');
+    if (this._lost(from, dest)) return this._dropped(id, 'loss');
+    const link = this.links[cls];
     const now = this.realm.sched.now;
     const key = `${from}>${dest}`;
     const at = Math.max(now + link.latencyMs + Math.random() * link.jitterMs, this._lastDelivery.get(key) ?? 0);
     this._lastDelivery.set(key, at);
     const vm = this.vms.find((v) => v.id === dest);
     if (vm) {
-      // Leave when the link delay has passed, stamped with the arrival time.
-      this.realm.sched.at(at, () => {
-        if (vm.alive && !this.blocked.has(key)) vm.net.postMessage({ kind: 'net/envelope', env: { from, to: dest, stamp: at, msg } } satisfies NetPortMessage);
+      // Leaves for the VM's worker when the link delay has passed, stamped with the arrival time
+      // (no id: the page traces its outcome here, the worker takes it in at once).
+      this.realm.fly({ from, to: dest, stamp: at, msg, id }, at, link, {
+        lost: () => (!vm.alive ? 'dead' : this.blocked.has(key) ? 'cut' : null),
+        receive: () => vm.net.postMessage({ kind: 'net/envelope', env: { from, to: dest, stamp: this.realm.sched.now, msg } } satisfies NetPortMessage),
       });
-      this.realm.kick();
       return;
     }
-    this.realm.deliver({ from, to: dest, stamp: now, msg }, link, Math.random());
+    this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random(), { lost: this._cutOnTheWay });
+  }
+
+  /**
+   * The learner drops message `id` if it is still on the wire: one the page carries (client
+   * links, storage, the switch) here; one on the logging channel in its receiver's worker. A
+   * reliable link resends it (`id.r`) after the retransmission timeout; a client link loses it.
+   */
+  async dropMessage(id: string): Promise<boolean> {
+    let ok = this.realm.drop(id);
+    const m = ok ? undefined : this.net.open.get(id);
+    if (m) {
+      const v = this.vms.find((x) => x.alive && x.id === m.to);
+      // (a worker terminated mid-call never answers: don't wait for it)
+      if (v) ok = (await Promise.race([v.api.dropMessage(id), new Promise<false>((r) => setTimeout(() => r(false), 1000))]).catch(() => false)) === true;
+    }
+    this._note({ type: 'fault', kind: 'drop-message', detail: ok ? dropDetail(id) : 'no effect' });
+    return ok;
   }
 
   // ------------------------------------------------------------ trace
 
-  private _ingest(events: readonly TraceEvent[]): void {
+  private _ingest(incoming: readonly TraceEvent[]): void {
+    // Net events in order per message (see netLedger.ts); the rest as they come.
+    const events: TraceEvent[] = [];
+    for (const ev of incoming) this.net.take(ev, events);
+    this._accept(events);
+  }
+
+  /** Events past the ledger. */
+  private _accept(events: readonly TraceEvent[]): void {
     for (const ev of events) {
       if (ev.type === 'vm/role') this.roles.set(ev.vm, ev.role);
       this._monitor.listener(ev);
@@ -348,7 +431,7 @@ export class FtLab implements LabController {
   }
 
   private _note(body: TraceBody): void {
-    this._ingest([{ ...body, t: this.realm.sched.now } as TraceEvent]);
+    this._accept([{ ...body, t: this.realm.sched.now } as TraceEvent]);
   }
 
   // ------------------------------------------------------------ time
@@ -408,6 +491,7 @@ export class FtLab implements LabController {
     this._gone(v.id);
     this._note({ type: 'fault', kind: `kill-${ref}`, detail: `terminated ${v.id}'s worker` });
     this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
+    this._died(v.id);
     return v.id;
   }
 

@@ -54,6 +54,12 @@ export interface LabController {
   /** A link's latency (and loss, on the clients' network): the stage's sliders. */
   setLink(link: LinkClass, change: LinkChange): void;
   pauseVm(ref: VmRef): void;
+  /**
+   * Drop message `id` (a net/sent's id) if it is still on the wire: a reliable link (the logging
+   * channel, storage) resends it as `id.r` after its retransmission timeout; on the clients'
+   * network it is lost. False when it has already arrived (or was never sent).
+   */
+  dropMessage(id: string): Promise<boolean>;
   restartBackup(): unknown;
   /** Whether client `id` took it (false: still waiting for its previous reply). */
   request(text: string, id?: number): boolean | Promise<boolean>;

@@ -18,9 +18,13 @@ export type NetPortMessage =
   | { readonly kind: 'ack'; readonly what: 'trace' | 'net' }
   /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
   | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
-  /** Coordinator → VM: the peer is gone (killed or crashed): stop waiting for its clock. */
-  /** A VM died at virtual time `at`: stop waiting for its clock; what it had not yet put on the wire is lost. */
+  /** Coordinator → VM: the peer died (killed or crashed) at virtual time `at`: stop waiting for its clock; what it had not finished putting on the wire is lost. */
   | { readonly kind: 'clock/gone'; readonly id: NodeId; readonly at: number }
+  /**
+   * VM → coordinator, in answer: the number of the last logging-channel message it had received
+   * from the gone VM (`A#n`; it drops any later one), so the page can close those that never left.
+   */
+  | { readonly kind: 'log/gone'; readonly from: NodeId; readonly lastN: number }
 
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 

@@ -305,6 +305,9 @@ export class SimLab {
   pauseVm(vm: VmRef): void {
     this.act({ kind: 'pause', vm });
   }
+  dropMessage(id: string): boolean {
+    return this.act({ kind: 'drop-message', id });
+  }
   restartBackup(): void {
     this.act({ kind: 'restart-backup' });
   }

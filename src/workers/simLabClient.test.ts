@@ -42,6 +42,25 @@ describe('SimLabClient', () => {
     expect(l.trace.every((ev) => ev.t <= 10)).toBe(true);
   });
 
+  it('dropMessage is the drop-message action: recorded, traced, and false once the message has arrived', async () => {
+    const host = inThreadHost(new SimWorkerApi());
+    const l = new SimLabClient({ spec, paused: true }, host);
+    labs.push(l);
+    await l.ready;
+    await l.seek(40);
+    const settled = new Set(l.trace.flatMap((e) => (e.type === 'net/delivered' || e.type === 'net/dropped' ? [e.id] : [])));
+    const inFlight = l.trace.find((e) => e.type === 'net/sent' && e.link === 'channel' && !settled.has(e.id));
+    expect(inFlight).toBeDefined();
+    const id = (inFlight as { id: string }).id;
+    expect(await l.dropMessage(id)).toBe(true);
+    expect(await l.dropMessage(id)).toBe(false);
+    expect(l.state.actions.map((a) => a.kind)).toEqual(['drop-message', 'drop-message']);
+    expect(l.trace.some((e) => e.type === 'net/dropped' && e.id === id && e.why === 'learner')).toBe(true);
+    expect(l.trace.some((e) => e.type === 'fault' && e.kind === 'drop-message' && e.detail === `dropped message ${id} on the wire`)).toBe(true);
+    await l.seek(60);
+    expect(l.trace.some((e) => e.type === 'net/delivered' && e.id === `${id}.r`)).toBe(true);
+  });
+
   it('a guest printing in a loop reaches the page as one bounded console event per VM and frame', async () => {
     const source = 'start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n';
     const api = new SimWorkerApi();

@@ -269,6 +269,9 @@ export class SimLabClient implements LabController, SimControls {
   pauseVm(vm: VmRef): Promise<boolean> {
     return this.act({ kind: 'pause', vm });
   }
+  dropMessage(id: string): Promise<boolean> {
+    return this.act({ kind: 'drop-message', id });
+  }
   resumeVm(vm: VmRef): Promise<boolean> {
     return this.act({ kind: 'resume', vm });
   }

@@ -5,6 +5,7 @@
 import { inspectVm } from '../engine/ft/inspect';
 import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
+import { nextMessageId, parseMessageId, sentEvent } from '../engine/ft/wire';
 import type { LinkConfig } from '../engine/sim/network';
 import { TraceOutbox } from './flow';
 import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
@@ -34,6 +35,11 @@ export class VmWorkerApi {
   private readonly _traceBox = new TraceOutbox();
   private _netQueue: Envelope[] = [];
   private _netInFlight = 0;
+  /** Messages this VM has sent (its ids `A#n`), and the last number received from each peer on the logging channel. */
+  private readonly _sentBy = new Map<NodeId, number>();
+  private readonly _lastReceived = new Map<NodeId, number>();
+  /** Logging-channel messages the learner dropped before they reached this worker: dropped as they arrive. */
+  private readonly _dropOnArrival = new Set<string>();
 
   private _setClockPort(port: MessagePort | null): void {
     if (this._clock) this._clock.onmessage = null;
@@ -72,6 +78,7 @@ export class VmWorkerApi {
       } else if (m.kind === 'clock/gone') {
         this._gonePeers.add(m.id); // its last progress messages may still be on the way
         realm.senderDied(m.id, m.at);
+        this._post({ kind: 'log/gone', from: m.id, lastN: this._lastReceived.get(m.id) ?? 0 });
         realm.floor = Infinity;
         realm.kick();
       }
@@ -125,9 +132,39 @@ export class VmWorkerApi {
     this._log = port;
     if (!port) return;
     port.onmessage = (e: MessageEvent<LogPortMessage>) => {
-      if (this._blockIn || !this._realm) return;
-      for (const env of e.data.envs) this._realm.deliver(env, this._channel, this._jitter());
+      const realm = this._realm;
+      if (!realm) return;
+      for (const env of e.data.envs) this._arrived(realm, env);
+      realm.kick();
     };
+  }
+
+  /** A logging-channel message reached this worker: it lands after the channel's delay, unless cut or dropped. */
+  private _arrived(realm: Realm, env: Envelope): void {
+    const id = env.id!;
+    const p = parseMessageId(id);
+    if (!p.retransmit) this._lastReceived.set(env.from, Math.max(p.n, this._lastReceived.get(env.from) ?? 0));
+    // From a VM the page has declared gone: the page closes what it sent after what we had (see log/gone).
+    if (this._gonePeers.has(env.from)) return realm.note({ type: 'net/dropped', id, why: 'dead' });
+    if (this._blockIn) return realm.note({ type: 'net/dropped', id, why: 'cut' });
+    // (A cut made while it is on its way drops it too, as in the simulator.)
+    realm.deliver(env, this._channel, this._jitter(), { lost: () => (this._blockIn ? 'cut' : null) });
+    if (this._dropOnArrival.delete(id)) realm.drop(id);
+  }
+
+  /**
+   * The learner drops logging-channel message `id` on its way to this VM: in flight here, or still
+   * between the workers (numbered past the last one received: dropped as it arrives). False when
+   * it has already arrived.
+   */
+  dropMessage(id: string): boolean {
+    const realm = this._realm;
+    if (!realm) return false;
+    if (realm.drop(id)) return true;
+    const p = parseMessageId(id);
+    if (p.retransmit || this._gonePeers.has(p.from) || p.n <= (this._lastReceived.get(p.from) ?? 0)) return false;
+    this._dropOnArrival.add(id);
+    return true;
   }
 
   private _post(m: NetPortMessage): void {
@@ -176,18 +213,20 @@ export class VmWorkerApi {
     const hv = this._hv;
     const realm = this._realm;
     if (!hv || !realm) return;
-    const env: Envelope = { from: hv.id, to, stamp: realm.sched.now, msg };
+    const env: Envelope = { from: hv.id, to, stamp: realm.sched.now, msg, id: nextMessageId(this._sentBy, hv.id) };
     if (to === hv.peer) {
       // The logging channel: straight to the peer's worker, everything one pump sends in one
       // message (each envelope keeps its own virtual stamp). Batches travel as transferred buffers.
-      if (this._blockOut || !this._log) return;
+      // The sender traces it (net/sent), the receiver its outcome.
+      realm.note(sentEvent(env.id!, hv.id, to, msg, 'channel'));
+      if (this._blockOut || !this._log) return realm.note({ type: 'net/dropped', id: env.id!, why: 'cut' });
       this._outbox.push(env);
       if (msg.t === 'log') this._outboxTransfer.push(msg.batch.buffer as ArrayBuffer);
       if (this._outbox.length >= 256) this._flushOutbox();
       else realm.kick(); // a send outside a pump is flushed by the next one
       return;
     }
-    // To the switch, storage or a client: batched per pump (see _drain).
+    // To the switch, storage or a client: batched per pump (see _drain). The page traces it.
     this._netQueue.push(env);
     if (this._netQueue.length >= NET_BATCH) this._drain();
     else realm.kick();
@@ -200,7 +239,10 @@ export class VmWorkerApi {
     if (this._outbox.length === 0) return;
     const envs = this._outbox.splice(0);
     const transfer = this._outboxTransfer.splice(0);
-    if (this._blockOut || !this._log) return;
+    if (this._blockOut || !this._log) {
+      for (const env of envs) this._realm?.note({ type: 'net/dropped', id: env.id!, why: 'cut' });
+      return;
+    }
     this._log.postMessage({ kind: 'log/envelopes', envs } satisfies LogPortMessage, transfer);
   }
 

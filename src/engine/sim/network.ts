@@ -4,7 +4,7 @@
 
 import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
 import type { DropReason, TraceBody } from '../ft/trace';
-import { messageLabel } from '../ft/wire';
+import { nextMessageId, sentEvent } from '../ft/wire';
 import type { Rng, RngState } from '../util/rng';
 import type { Scheduler } from './scheduler';
 
@@ -62,6 +62,19 @@ export function linkTiming(clock: LinkClock, key: string, now: number, bytes: nu
   const at = Math.max(transmitted + link.latencyMs + jitter01 * link.jitterMs, clock.lastDelivery.get(key) ?? 0);
   clock.lastDelivery.set(key, at);
   return { transmitted, at };
+}
+
+/**
+ * A message dropped at `now` on a reliable link: when the sender's stack resends it, when the
+ * resent copy arrives, and when the messages that were behind it on the same direction arrive
+ * (`behind`, their arrival times in order): none overtakes it (the stream is FIFO). Both runtimes
+ * schedule a learner's drop with this.
+ */
+export function retransmission(now: number, link: LinkConfig, behind: readonly number[]): { resent: number; at: number; behind: number[] } {
+  const resent = now + retransmitMs(link);
+  const at = resent + link.latencyMs;
+  let last = at;
+  return { resent, at, behind: behind.map((t) => (last = Math.max(last, t))) };
 }
 
 export interface Receiver {
@@ -127,9 +140,7 @@ export class Network {
   }
 
   private _newId(from: NodeId): string {
-    const n = (this._sentBy.get(from) ?? 0) + 1;
-    this._sentBy.set(from, n);
-    return `${from}#${n}`;
+    return nextMessageId(this._sentBy, from);
   }
 
   send(from: NodeId, to: NodeId, msg: Message): void {
@@ -137,7 +148,7 @@ export class Network {
       // The switch learns the MAC's new port; modelled as instant for the switch itself.
       if (msg.t !== 'advertise') return;
       const id = this._newId(from);
-      this._trace({ type: 'net/sent', id, from, to: SWITCH, msg: msg.t, link: 'clients', label: messageLabel(msg, from) });
+      this._trace(sentEvent(id, from, SWITCH, msg, 'clients'));
       if (this.blocked.has(`${from}>${SWITCH}`)) {
         this._trace({ type: 'net/dropped', id, why: 'cut' });
         return;
@@ -152,7 +163,7 @@ export class Network {
     const link = this.links[cls];
     const key = `${from}>${dest}`;
     const id = this._newId(from);
-    this._trace({ type: 'net/sent', id, from, to: dest, msg: msg.t, link: cls, label: messageLabel(msg, from) });
+    this._trace(sentEvent(id, from, dest, msg, cls));
     // No VM owns the service MAC: the switch has nowhere to send it.
     if (dest === SWITCH) return this._trace({ type: 'net/dropped', id, why: 'dead' });
     if (this.blocked.has(key)) return this._trace({ type: 'net/dropped', id, why: 'cut' });
@@ -220,24 +231,22 @@ export class Network {
     this._trace({ type: 'net/dropped', id, why: 'learner' });
     const cls = Network.classify(f.from, f.dest);
     if (!RELIABLE[cls]) return true;
-    const now = this._sched.now;
     const link = this.links[cls];
-    const resent = now + retransmitMs(link);
-    const at = resent + link.latencyMs;
-    const again: InFlight = { ...f, id: `${id}.r`, transmitted: Math.max(f.transmitted, resent) };
-    this._trace({ type: 'net/sent', id: again.id, from: f.from, to: f.dest, msg: f.msg.t, link: cls, label: messageLabel(f.msg, f.from), retransmit: id });
-    this._sched.post(at, 'net/deliver', again);
     // Head-of-line blocking: the same direction's later messages arrive after the resent one.
     const key = `${f.from}>${f.dest}`;
     const behind = pending
       .filter((e) => e !== hit && `${(e.data as InFlight).from}>${(e.data as InFlight).dest}` === key && (e.time > hit.time || (e.time === hit.time && e.order > hit.order)))
       .sort((a, b) => a.time - b.time || a.order - b.order);
-    let last = at;
-    for (const e of behind) {
+    const plan = retransmission(this._sched.now, link, behind.map((e) => e.time));
+    const again: InFlight = { ...f, id: `${id}.r`, transmitted: Math.max(f.transmitted, plan.resent) };
+    this._trace(sentEvent(again.id, f.from, f.dest, f.msg, cls, id));
+    this._sched.post(plan.at, 'net/deliver', again);
+    let last = plan.at;
+    behind.forEach((e, i) => {
       this._sched.cancel(e.id);
-      last = Math.max(last, e.time);
+      last = plan.behind[i]!;
       this._sched.post(last, 'net/deliver', e.data);
-    }
+    });
     this._lastDelivery.set(key, Math.max(this._lastDelivery.get(key) ?? 0, last));
     return true;
   }

@@ -7,6 +7,7 @@ import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer, type Timer
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
+import { dropDetail } from '../ft/wire';
 import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
@@ -484,7 +485,7 @@ export class World {
         return `resumed ${vm.id}`;
       }
       case 'drop-message':
-        return this.net.drop(f.id) ? `dropped message ${f.id} on the wire` : null;
+        return this.net.drop(f.id) ? dropDetail(f.id) : null;
       case 'restart-backup': {
         const live = [...this.vms.values()].find((v) => v.role === 'live');
         if (!live) return null;

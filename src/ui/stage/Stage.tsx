@@ -248,8 +248,8 @@ function VmNode({ vm, box, fold, now, timeoutMs, hl, onOpen }: { vm: VmInspect; 
 /** Drop a message on the wire by its id (the stage's click); a notice when it already arrived. */
 async function dropMessage(id: string): Promise<void> {
   const l = currentLab();
-  if (!l?.sim) return;
-  const ok = await l.sim.act({ kind: 'drop-message', id });
+  if (!l) return;
+  const ok = await l.dropMessage(id);
   if (!ok) useLab.setState({ notice: { text: `Message ${id} had already arrived: messages cross a link in well under a virtual millisecond. Pause while one is on the wire, or slow its link (click the link: latency), to catch one.`, tone: 'info' } });
 }
 
