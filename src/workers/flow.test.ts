@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../engine/ft/trace';
-import { ConsoleChunk, linesIn, notShown, TraceOutbox } from './flow';
+import { ConsoleChunk, linesIn, notShown, TraceFold, TraceOutbox } from './flow';
 
 describe('ConsoleChunk', () => {
   it('keeps whole lines up to its budget and counts what it drops, marker included', () => {
@@ -53,5 +53,66 @@ describe('TraceOutbox', () => {
     expect(box.full).toBe(false); // 40 waiting
     box.ack();
     expect(box.take()!.map((e) => e.t)).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]);
+  });
+});
+
+const released = (vm: string, seq: number): TraceEvent => ({ type: 'output/released', vm, seq, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: seq, t: seq });
+const flushed = (seq: number): TraceEvent => ({ type: 'entry/flushed', vm: 'A', fromSeq: seq, toSeq: seq, bytes: 10, horizon: seq, t: seq });
+
+describe('TraceFold', () => {
+  it('keeps at most cap events of a stream per window, evenly spread, the latest among them, and counts the rest', () => {
+    const fold = new TraceFold(8);
+    const n = 100_000;
+    for (let i = 1; i <= n; i++) fold.add([released('A', i)]);
+    expect(fold.size).toBeLessThanOrEqual(9);
+    const { events, folded } = fold.take();
+    expect(events.length).toBeLessThanOrEqual(9);
+    expect(events.at(-1)).toMatchObject({ seq: n });
+    expect(folded['output/released']).toBe(n - events.length);
+    // Evenly spread: the gaps between samples are equal (the last one aside).
+    const seqs = events.map((e) => (e as { seq: number }).seq);
+    const gaps = new Set(seqs.slice(1, -1).map((s, i) => s - seqs[i]!));
+    expect(gaps.size).toBe(1);
+    expect(fold.take()).toEqual({ events: [], folded: {} });
+  });
+  it('streams are per kind and node: one VM flooding does not thin another', () => {
+    const fold = new TraceFold(4);
+    for (let i = 1; i <= 1000; i++) fold.add([released('A', i)]);
+    fold.add([released('B', 1), released('B', 2)]);
+    const { events } = fold.take();
+    expect(events.filter((e) => e.type === 'output/released' && e.vm === 'B')).toHaveLength(2);
+  });
+  it('rare kinds always pass, in arrival order with the rest; under the cap nothing is folded', () => {
+    const fold = new TraceFold(64);
+    const role: TraceEvent = { type: 'vm/role', vm: 'A', role: 'live', reason: 'x', t: 5 };
+    fold.add([released('A', 1), role, released('A', 2)]);
+    const { events, folded } = fold.take();
+    expect(events).toEqual([released('A', 1), role, released('A', 2)]);
+    expect(folded).toEqual({});
+  });
+  it('log-entry batches merge: the entries and bytes they stand for stay exact', () => {
+    const fold = new TraceFold(8);
+    for (let i = 1; i <= 1000; i++) fold.add([flushed(i)]);
+    const { events, folded } = fold.take();
+    expect(events.length).toBeLessThanOrEqual(8);
+    let entries = 0;
+    let bytes = 0;
+    for (const e of events) {
+      if (e.type !== 'entry/flushed') continue;
+      entries += e.toSeq - e.fromSeq + 1;
+      bytes += e.bytes;
+    }
+    expect(entries).toBe(1000);
+    expect(bytes).toBe(10_000);
+    expect(events.at(-1)).toMatchObject({ toSeq: 1000, horizon: 1000 });
+    expect(folded['entry/flushed']).toBe(1000 - events.length);
+  });
+  it('a flood of rare kinds is bounded too, and counted', () => {
+    const fold = new TraceFold(2, 10);
+    for (let i = 0; i < 100; i++) fold.add([{ type: 'fault', kind: 'x', detail: String(i), t: i }]);
+    const { events, folded } = fold.take();
+    expect(events.length).toBeLessThanOrEqual(13);
+    expect(events.at(-1)).toMatchObject({ detail: '99' });
+    expect(folded.fault).toBe(100 - events.length);
   });
 });

@@ -3,7 +3,7 @@
 // shown"). Used by the VM workers (before posting to the page) and by the page (before xterm).
 // Nothing here touches the engine: what a VM does is unchanged, only what reaches the screen.
 
-import type { TraceEvent } from '../engine/ft/trace';
+import type { TraceEvent, TraceType } from '../engine/ft/trace';
 
 const MARK = /… (\d+) lines? not shown/g;
 
@@ -146,4 +146,187 @@ export class TraceOutbox {
   ack(): void {
     this._inFlight = Math.max(0, this._inFlight - 1);
   }
+}
+
+// ------------------------------------------------------------ the page's view of the trace
+
+/**
+ * Kinds a guest can make by the thousand a frame (a frame or a disk request in a loop, a clock
+ * read in a loop), and how their events name their node. Any other kind is rare by construction
+ * (roles, faults, go-live, test-and-set…) and always reaches the page.
+ */
+const FOLDABLE: ReadonlySet<TraceType> = new Set<TraceType>([
+  'entry/appended',
+  'entry/flushed',
+  'entry/received',
+  'entry/replayed',
+  'entry/acked',
+  'output/held',
+  'output/released',
+  'output/suppressed',
+  'input/delivered',
+  'heartbeat',
+  'guest/clock',
+  'client/invoke',
+  'client/reply',
+  'client/timeout',
+  'storage/disk',
+  'io/completed',
+  'io/reissued',
+  'vm/stall',
+  'vm/throttle',
+]);
+
+/** Batches of log entries merge instead of thinning: the entries and bytes they count stay exact. */
+function merge(a: TraceEvent, b: TraceEvent): TraceEvent {
+  if (a.type === 'entry/flushed' && b.type === 'entry/flushed') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq), bytes: a.bytes + b.bytes };
+  if (a.type === 'entry/received' && b.type === 'entry/received') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq) };
+  return b;
+}
+const MERGED: ReadonlySet<TraceType> = new Set<TraceType>(['entry/flushed', 'entry/received']);
+
+function streamOf(ev: TraceEvent): string {
+  const node = 'vm' in ev ? ev.vm : 'client' in ev ? ev.client : 'from' in ev ? ev.from : '';
+  return `${ev.type}|${node}`;
+}
+
+/** Events one stream (a kind from one node) had in a window: at most `cap` kept, evenly spread. */
+interface Stream {
+  readonly type: TraceType;
+  kept: TraceEvent[];
+  /** Arrival order of each kept event (the window's output keeps arrival order). */
+  at: number[];
+  /** Events each kept one stands for (merged kinds), and how many a kept one may stand for now. */
+  weight: number[];
+  stride: number;
+  seen: number;
+  last: TraceEvent | null;
+  lastAt: number;
+  lastKept: boolean;
+}
+
+export type FoldTally = Partial<Record<TraceType, number>>;
+
+/**
+ * What of the trace reaches the page's views in one window (a frame, a view batch): every event
+ * of a rare kind, and of each high-volume stream (kind × node) at most `cap`, evenly spread, the
+ * latest always among them (state such as a stall ends right); log-entry batches merge. What is
+ * left out is counted per kind, never silent. Memory is bounded by the number of streams however
+ * many events come in. The checkers, recordings and share links never read this view.
+ */
+export class TraceFold {
+  private _n = 0;
+  private _plain: { at: number; ev: TraceEvent }[] = [];
+  private readonly _streams = new Map<string, Stream>();
+  private _tally: FoldTally = {};
+
+  constructor(
+    readonly cap: number,
+    /** Rare kinds kept per window at most (the newest): a safety net, not expected to bind. */
+    readonly plainMax = cap * 64,
+  ) {}
+
+  add(events: readonly TraceEvent[]): void {
+    for (const ev of events) this._add(ev);
+  }
+
+  private _add(ev: TraceEvent): void {
+    const at = this._n++;
+    if (!FOLDABLE.has(ev.type)) {
+      this._plain.push({ at, ev });
+      if (this._plain.length > this.plainMax * 1.25) {
+        for (const p of this._plain.splice(0, this._plain.length - this.plainMax)) this._count(p.ev.type, 1);
+      }
+      return;
+    }
+    const key = streamOf(ev);
+    let s = this._streams.get(key);
+    if (!s) this._streams.set(key, (s = { type: ev.type, kept: [], at: [], weight: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false }));
+    s.seen++;
+    if (MERGED.has(ev.type)) {
+      const n = s.kept.length;
+      if (n > 0 && s.weight[n - 1]! < s.stride) {
+        s.kept[n - 1] = merge(s.kept[n - 1]!, ev);
+        s.at[n - 1] = at;
+        s.weight[n - 1]!++;
+      } else {
+        s.kept.push(ev);
+        s.at.push(at);
+        s.weight.push(1);
+      }
+      if (s.kept.length > this.cap) {
+        // Halve: each pair becomes one, standing for twice as many.
+        const kept: TraceEvent[] = [];
+        const ats: number[] = [];
+        const weight: number[] = [];
+        for (let i = 0; i < s.kept.length; i += 2) {
+          const b = i + 1 < s.kept.length ? i + 1 : i;
+          kept.push(b === i ? s.kept[i]! : merge(s.kept[i]!, s.kept[b]!));
+          ats.push(s.at[b]!);
+          weight.push(s.weight[i]! + (b === i ? 0 : s.weight[b]!));
+        }
+        s.kept = kept;
+        s.at = ats;
+        s.weight = weight;
+        s.stride *= 2;
+      }
+      return;
+    }
+    s.lastKept = (s.seen - 1) % s.stride === 0;
+    if (s.lastKept) {
+      s.kept.push(ev);
+      s.at.push(at);
+    }
+    s.last = ev;
+    s.lastAt = at;
+    if (s.kept.length > this.cap) {
+      // Halve: every other sample, so those kept stay evenly spread over the window.
+      s.kept = s.kept.filter((_, i) => i % 2 === 0);
+      s.at = s.at.filter((_, i) => i % 2 === 0);
+      s.stride *= 2;
+      if (s.lastKept) s.lastKept = s.at.at(-1) === at;
+    }
+  }
+
+  private _count(type: TraceType, n: number): void {
+    if (n > 0) this._tally[type] = (this._tally[type] ?? 0) + n;
+  }
+
+  /** Events waiting (kept so far) in this window. */
+  get size(): number {
+    let n = this._plain.length;
+    for (const s of this._streams.values()) n += s.kept.length + (s.last && !s.lastKept ? 1 : 0);
+    return n;
+  }
+
+  /** The window's events in arrival order, and what was folded, per kind; then a fresh window. */
+  take(): { events: TraceEvent[]; folded: FoldTally } {
+    const out: { at: number; ev: TraceEvent }[] = this._plain;
+    for (const s of this._streams.values()) {
+      for (let i = 0; i < s.kept.length; i++) out.push({ at: s.at[i]!, ev: s.kept[i]! });
+      let shown = s.kept.length;
+      if (s.last && !s.lastKept) {
+        out.push({ at: s.lastAt, ev: s.last });
+        shown++;
+      }
+      this._count(s.type, s.seen - shown);
+    }
+    out.sort((a, b) => a.at - b.at);
+    const folded = this._tally;
+    this.clear();
+    return { events: out.map((p) => p.ev), folded };
+  }
+
+  clear(): void {
+    this._n = 0;
+    this._plain = [];
+    this._streams.clear();
+    this._tally = {};
+  }
+}
+
+/** Running totals of what the page's views did not get, per kind. */
+export function addTally(into: FoldTally, more: FoldTally): FoldTally {
+  for (const [k, n] of Object.entries(more) as [TraceType, number][]) into[k] = (into[k] ?? 0) + n;
+  return into;
 }
