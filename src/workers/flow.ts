@@ -101,11 +101,41 @@ export class TraceOutbox {
   private _queue: TraceEvent[] = [];
   private readonly _console = new Map<string, { vm: string; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
   private _inFlight = 0;
+  /** Events waiting for the next post, the thinnable ones thinned (null: none are). */
+  private readonly _fold: TraceFold | null;
+  private _folded: FoldTally = {};
 
-  constructor(readonly limits: OutboxLimits = WORKER_OUTBOX) {}
+  constructor(
+    readonly limits: OutboxLimits = WORKER_OUTBOX,
+    /** Events that may reach the page thinned (see checkerNeutral), each stream to `VIEW_FOLD_CAP` a post. */
+    foldable: ((ev: TraceEvent) => boolean) | null = null,
+  ) {
+    this._fold = foldable ? new TraceFold(VIEW_FOLD_CAP, limits.maxBatch, foldable) : null;
+  }
+
+  /** Move what the fold holds to the queue (a window ends: a post, or the fold is as big as a batch). */
+  private _unfold(): void {
+    if (!this._fold || this._fold.size === 0) return;
+    const { events, folded } = this._fold.take();
+    for (const ev of events) this._queue.push(ev);
+    addTally(this._folded, folded);
+  }
+
+  /** Events thinned out since the last call, per kind. */
+  takeFolded(): FoldTally {
+    this._unfold();
+    const f = this._folded;
+    this._folded = {};
+    return f;
+  }
 
   push(events: readonly TraceEvent[]): void {
     for (const ev of events) {
+      if (this._fold && ev.type !== 'console') {
+        this._fold.add([ev]);
+        if (this._fold.size >= this.limits.maxBatch) this._unfold();
+        continue;
+      }
       if (ev.type === 'console') {
         const key = `${ev.vm}|${ev.suppressed}`;
         let c = this._console.get(key);
@@ -121,11 +151,11 @@ export class TraceOutbox {
 
   /** The producer should stop until acknowledgements come. */
   get full(): boolean {
-    return this._queue.length >= this.limits.holdAt;
+    return this.queued >= this.limits.holdAt;
   }
 
   get queued(): number {
-    return this._queue.length;
+    return this._queue.length + (this._fold?.size ?? 0);
   }
 
   get inFlight(): number {
@@ -135,6 +165,7 @@ export class TraceOutbox {
   /** The next batch to post, or null (nothing waiting, or too many batches unacknowledged). */
   take(): TraceEvent[] | null {
     if (this._inFlight >= this.limits.maxInFlight) return null;
+    this._unfold();
     const consoles = [...this._console.values()].filter((c) => !c.chunk.empty);
     if (this._queue.length === 0 && consoles.length === 0) return null;
     const batch = this._queue.length <= this.limits.maxBatch ? this._queue.splice(0) : this._queue.splice(0, this.limits.maxBatch);
@@ -149,6 +180,9 @@ export class TraceOutbox {
 }
 
 // ------------------------------------------------------------ the page's view of the trace
+
+/** Events of one high-volume stream the page's views get per window (a view batch, an animation frame). */
+export const VIEW_FOLD_CAP = 64;
 
 /**
  * Kinds a guest can make by the thousand a frame (a frame or a disk request in a loop, a clock
@@ -177,15 +211,47 @@ const FOLDABLE: ReadonlySet<TraceType> = new Set<TraceType>([
   'vm/throttle',
 ]);
 
+/**
+ * Events the Web Workers runtime's checkers on the page (TraceMonitor, SafetyMonitor) may see
+ * thinned, so a VM worker thins them before they cross to the page: kinds no checker reads (an
+ * entry appended, an output held or suppressed, log batches), the acknowledged seq (read as state:
+ * the latest of each window is kept), and the ordinary case of the two per-event checks — an
+ * output the primary released after its entry was acknowledged, an entry replayed at the icount it
+ * was logged at. Anything that could break an invariant (an output released early or by a live VM,
+ * an entry passed) always crosses, as does every rare kind. How many entries were replayed crosses
+ * as the folded count (FtLab adds it to the monitor's).
+ */
+export function checkerNeutral(ev: TraceEvent): boolean {
+  switch (ev.type) {
+    case 'entry/appended':
+    case 'entry/flushed':
+    case 'entry/received':
+    case 'entry/acked':
+    case 'output/held':
+    case 'output/suppressed':
+      return true;
+    case 'output/released':
+      return ev.role === 'primary' && ev.seq <= ev.ackedSeq;
+    case 'entry/replayed':
+      return ev.icount === ev.atIcount;
+    default:
+      return false;
+  }
+}
+
 /** Batches of log entries merge instead of thinning: the entries and bytes they count stay exact. */
 function merge(a: TraceEvent, b: TraceEvent): TraceEvent {
   if (a.type === 'entry/flushed' && b.type === 'entry/flushed') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq), bytes: a.bytes + b.bytes };
   if (a.type === 'entry/received' && b.type === 'entry/received') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq) };
   return b;
 }
+/** Ids of thinned-out messages remembered, at most (their outcomes are thinned out too). */
+const FOLDED_IDS_MAX = 100_000;
+
 const MERGED: ReadonlySet<TraceType> = new Set<TraceType>(['entry/flushed', 'entry/received']);
 
 function streamOf(ev: TraceEvent): string {
+  if (ev.type === 'net/sent') return `net/sent|${ev.from}>${ev.to}|${ev.msg}`;
   const node = 'vm' in ev ? ev.vm : 'client' in ev ? ev.client : 'from' in ev ? ev.from : '';
   return `${ev.type}|${node}`;
 }
@@ -210,13 +276,20 @@ export type FoldTally = Partial<Record<TraceType, number>>;
 /**
  * What of the trace reaches the page's views in one window (a frame, a view batch): every event
  * of a rare kind, and of each high-volume stream (kind × node) at most `cap`, evenly spread, the
- * latest always among them (state such as a stall ends right); log-entry batches merge. What is
+ * latest always among them (state such as a stall ends right); log-entry batches merge. Messages
+ * (net/sent, per link end and wire type) are thinned by id, in pairs: a message's outcome
+ * (net/delivered or net/dropped, in this window or a later one) reaches the page exactly when its
+ * net/sent did, so the stage never draws half a message; retransmissions always pass. What is
  * left out is counted per kind, never silent. Memory is bounded by the number of streams however
  * many events come in. The checkers, recordings and share links never read this view.
  */
 export class TraceFold {
   private _n = 0;
   private _plain: { at: number; ev: TraceEvent }[] = [];
+  /** Outcomes (net/delivered, net/dropped) of messages whose net/sent was kept, or never seen here. */
+  private _outcomes: { at: number; ev: TraceEvent & { id: string } }[] = [];
+  /** Ids of messages whose net/sent was left out: their outcome is left out too (a later window's, too). */
+  private readonly _foldedIds = new Set<string>();
   private readonly _streams = new Map<string, Stream>();
   private _tally: FoldTally = {};
 
@@ -224,6 +297,8 @@ export class TraceFold {
     readonly cap: number,
     /** Rare kinds kept per window at most (the newest): a safety net, not expected to bind. */
     readonly plainMax = cap * 64,
+    /** Which events may be thinned (the rest always pass): by default every high-volume kind. */
+    private readonly _foldable: (ev: TraceEvent) => boolean = (ev) => FOLDABLE.has(ev.type),
   ) {}
 
   add(events: readonly TraceEvent[]): void {
@@ -232,7 +307,19 @@ export class TraceFold {
 
   private _add(ev: TraceEvent): void {
     const at = this._n++;
-    if (!FOLDABLE.has(ev.type)) {
+    if (ev.type === 'net/delivered' || ev.type === 'net/dropped') {
+      // A message is shown whole or not at all: its outcome follows its net/sent.
+      if (this._foldedIds.delete(ev.id)) this._count(ev.type, 1);
+      else this._outcomes.push({ at, ev });
+      // (a safety net, as for rare kinds: outcomes of messages sent before this view began)
+      if (this._outcomes.length > this.plainMax * 1.25) for (const o of this._outcomes.splice(0, this._outcomes.length - this.plainMax)) this._count(o.ev.type, 1);
+      return;
+    }
+    if (ev.type === 'net/sent' && ev.retransmit === undefined) {
+      this._addSent(ev, at);
+      return;
+    }
+    if (!this._foldable(ev)) {
       this._plain.push({ at, ev });
       if (this._plain.length > this.plainMax * 1.25) {
         for (const p of this._plain.splice(0, this._plain.length - this.plainMax)) this._count(p.ev.type, 1);
@@ -288,13 +375,46 @@ export class TraceFold {
     }
   }
 
+  /** A message put on the wire: sampled as any stream, but never kept as "the latest" (its pair decides). */
+  private _addSent(ev: TraceEvent & { type: 'net/sent' }, at: number): void {
+    const key = streamOf(ev);
+    let s = this._streams.get(key);
+    if (!s) this._streams.set(key, (s = { type: ev.type, kept: [], at: [], weight: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false }));
+    s.seen++;
+    if ((s.seen - 1) % s.stride !== 0) {
+      this._foldId(ev.id);
+      return;
+    }
+    s.kept.push(ev);
+    s.at.push(at);
+    if (s.kept.length > this.cap) {
+      const kept: TraceEvent[] = [];
+      const ats: number[] = [];
+      for (let i = 0; i < s.kept.length; i++) {
+        if (i % 2 === 0) {
+          kept.push(s.kept[i]!);
+          ats.push(s.at[i]!);
+        } else this._foldId((s.kept[i] as { id: string }).id);
+      }
+      s.kept = kept;
+      s.at = ats;
+      s.stride *= 2;
+    }
+  }
+
+  private _foldId(id: string): void {
+    this._foldedIds.add(id);
+    // (bounded: an outcome comes soon after its message; ids of a session long gone go first)
+    if (this._foldedIds.size > FOLDED_IDS_MAX) for (const old of this._foldedIds) if (this._foldedIds.delete(old) && this._foldedIds.size <= FOLDED_IDS_MAX * 0.9) break;
+  }
+
   private _count(type: TraceType, n: number): void {
     if (n > 0) this._tally[type] = (this._tally[type] ?? 0) + n;
   }
 
   /** Events waiting (kept so far) in this window. */
   get size(): number {
-    let n = this._plain.length;
+    let n = this._plain.length + this._outcomes.length;
     for (const s of this._streams.values()) n += s.kept.length + (s.last && !s.lastKept ? 1 : 0);
     return n;
   }
@@ -302,6 +422,11 @@ export class TraceFold {
   /** The window's events in arrival order, and what was folded, per kind; then a fresh window. */
   take(): { events: TraceEvent[]; folded: FoldTally } {
     const out: { at: number; ev: TraceEvent }[] = this._plain;
+    for (const o of this._outcomes) {
+      // (its net/sent may have been thinned out after the outcome came)
+      if (this._foldedIds.delete(o.ev.id)) this._count(o.ev.type, 1);
+      else out.push(o);
+    }
     for (const s of this._streams.values()) {
       for (let i = 0; i < s.kept.length; i++) out.push({ at: s.at[i]!, ev: s.kept[i]! });
       let shown = s.kept.length;
@@ -317,9 +442,12 @@ export class TraceFold {
     return { events: out.map((p) => p.ev), folded };
   }
 
-  clear(): void {
+  /** A fresh window; `forget` also forgets which messages were left out (a new session). */
+  clear(forget = false): void {
+    if (forget) this._foldedIds.clear();
     this._n = 0;
     this._plain = [];
+    this._outcomes = [];
     this._streams.clear();
     this._tally = {};
   }
