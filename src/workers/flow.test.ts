@@ -165,7 +165,7 @@ describe('TraceFold', () => {
     expect(sent).toContain(early);
     expect(sent).toContain(passed);
     expect(sent).toContain(live);
-    expect(sent.length).toBeLessThan(40 * VIEW_FOLD_CAP);
+    expect(sent.length).toBeLessThan(3 * VIEW_FOLD_CAP);
     expect(sent.length + (folded['output/released'] ?? 0) + (folded['entry/replayed'] ?? 0)).toBe(40_003);
     // Without a predicate nothing is thinned (the default).
     const plain = new TraceOutbox({ consoleChars: 64, consoleLines: 4, maxBatch: 100_000, maxInFlight: 1, holdAt: 1e6 });

@@ -107,10 +107,10 @@ export class TraceOutbox {
 
   constructor(
     readonly limits: OutboxLimits = WORKER_OUTBOX,
-    /** Events that may reach the page thinned (see checkerNeutral), each stream to `VIEW_FOLD_CAP` a post. */
+    /** Events that may reach the page thinned (see checkerNeutral), each stream to OUTBOX_FOLD_CAP a post. */
     foldable: ((ev: TraceEvent) => boolean) | null = null,
   ) {
-    this._fold = foldable ? new TraceFold(VIEW_FOLD_CAP, limits.maxBatch, foldable) : null;
+    this._fold = foldable ? new TraceFold(OUTBOX_FOLD_CAP, limits.maxBatch, foldable) : null;
   }
 
   /** Move what the fold holds to the queue (a window ends: a post, or the fold is as big as a batch). */
@@ -132,7 +132,7 @@ export class TraceOutbox {
   push(events: readonly TraceEvent[]): void {
     for (const ev of events) {
       if (this._fold && ev.type !== 'console') {
-        this._fold.add([ev]);
+        this._fold.addOne(ev);
         if (this._fold.size >= this.limits.maxBatch) this._unfold();
         continue;
       }
@@ -181,8 +181,14 @@ export class TraceOutbox {
 
 // ------------------------------------------------------------ the page's view of the trace
 
-/** Events of one high-volume stream the page's views get per window (a view batch, an animation frame). */
-export const VIEW_FOLD_CAP = 64;
+/**
+ * Events of one high-volume stream the page's views get per window (a view batch, an animation
+ * frame): the stage draws the last dozen of a batch, the timeline a sample is enough for. Ordinary
+ * runs stay under it (at 1× a frame is 16 virtual ms); a flood is thinned to it.
+ */
+export const VIEW_FOLD_CAP = 16;
+/** The same for a VM worker's posts (up to 60 a second from each VM; the page folds them again). */
+const OUTBOX_FOLD_CAP = 8;
 
 /**
  * Kinds a guest can make by the thousand a frame (a frame or a disk request in a loop, a clock
@@ -239,21 +245,22 @@ export function checkerNeutral(ev: TraceEvent): boolean {
   }
 }
 
-/** Batches of log entries merge instead of thinning: the entries and bytes they count stay exact. */
-function merge(a: TraceEvent, b: TraceEvent): TraceEvent {
-  if (a.type === 'entry/flushed' && b.type === 'entry/flushed') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq), bytes: a.bytes + b.bytes };
-  if (a.type === 'entry/received' && b.type === 'entry/received') return { ...b, fromSeq: Math.min(a.fromSeq, b.fromSeq) };
-  return b;
-}
 /** Ids of thinned-out messages remembered, at most (their outcomes are thinned out too). */
 const FOLDED_IDS_MAX = 100_000;
 
+/** Batches of log entries merge instead of thinning: the entries and bytes they count stay exact. */
 const MERGED: ReadonlySet<TraceType> = new Set<TraceType>(['entry/flushed', 'entry/received']);
 
-function streamOf(ev: TraceEvent): string {
-  if (ev.type === 'net/sent') return `net/sent|${ev.from}>${ev.to}|${ev.msg}`;
-  const node = 'vm' in ev ? ev.vm : 'client' in ev ? ev.client : 'from' in ev ? ev.from : '';
-  return `${ev.type}|${node}`;
+/** A log batch standing for a group: from the group's lowest seq, with all its bytes. */
+function mergedAs(ev: TraceEvent, fromSeq: number, bytes: number): TraceEvent {
+  if (ev.type === 'entry/flushed') return { ...ev, fromSeq, bytes };
+  if (ev.type === 'entry/received') return { ...ev, fromSeq };
+  return ev;
+}
+
+/** The node an event's stream is per. */
+function nodeOf(ev: TraceEvent): unknown {
+  return 'vm' in ev ? ev.vm : 'client' in ev ? ev.client : 'from' in ev ? ev.from : '';
 }
 
 /** Events one stream (a kind from one node) had in a window: at most `cap` kept, evenly spread. */
@@ -262,8 +269,10 @@ interface Stream {
   kept: TraceEvent[];
   /** Arrival order of each kept event (the window's output keeps arrival order). */
   at: number[];
-  /** Events each kept one stands for (merged kinds), and how many a kept one may stand for now. */
+  /** Merged kinds: events each kept one stands for, their lowest fromSeq and bytes in all. */
   weight: number[];
+  fromSeq: number[];
+  bytes: number[];
   stride: number;
   seen: number;
   last: TraceEvent | null;
@@ -290,7 +299,10 @@ export class TraceFold {
   private _outcomes: { at: number; ev: TraceEvent & { id: string } }[] = [];
   /** Ids of messages whose net/sent was left out: their outcome is left out too (a later window's, too). */
   private readonly _foldedIds = new Set<string>();
-  private readonly _streams = new Map<string, Stream>();
+  /** Streams by kind and node; messages by sender, receiver and wire type. */
+  private readonly _streams = new Map<TraceType, Map<unknown, Stream>>();
+  private readonly _sentStreams = new Map<string, Map<string, Map<string, Stream>>>();
+  private _list: Stream[] = [];
   private _tally: FoldTally = {};
 
   constructor(
@@ -302,10 +314,35 @@ export class TraceFold {
   ) {}
 
   add(events: readonly TraceEvent[]): void {
-    for (const ev of events) this._add(ev);
+    for (const ev of events) this.addOne(ev);
   }
 
-  private _add(ev: TraceEvent): void {
+  private _newStream(type: TraceType): Stream {
+    const s: Stream = { type, kept: [], at: [], weight: [], fromSeq: [], bytes: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false };
+    this._list.push(s);
+    return s;
+  }
+
+  private _stream(ev: TraceEvent): Stream {
+    let byNode = this._streams.get(ev.type);
+    if (!byNode) this._streams.set(ev.type, (byNode = new Map()));
+    const node = nodeOf(ev);
+    let s = byNode.get(node);
+    if (!s) byNode.set(node, (s = this._newStream(ev.type)));
+    return s;
+  }
+
+  private _sentStream(ev: TraceEvent & { type: 'net/sent' }): Stream {
+    let byTo = this._sentStreams.get(ev.from);
+    if (!byTo) this._sentStreams.set(ev.from, (byTo = new Map()));
+    let byMsg = byTo.get(ev.to);
+    if (!byMsg) byTo.set(ev.to, (byMsg = new Map()));
+    let s = byMsg.get(ev.msg);
+    if (!s) byMsg.set(ev.msg, (s = this._newStream(ev.type)));
+    return s;
+  }
+
+  addOne(ev: TraceEvent): void {
     const at = this._n++;
     if (ev.type === 'net/delivered' || ev.type === 'net/dropped') {
       // A message is shown whole or not at all: its outcome follows its net/sent.
@@ -326,35 +363,39 @@ export class TraceFold {
       }
       return;
     }
-    const key = streamOf(ev);
-    let s = this._streams.get(key);
-    if (!s) this._streams.set(key, (s = { type: ev.type, kept: [], at: [], weight: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false }));
+    const s = this._stream(ev);
     s.seen++;
     if (MERGED.has(ev.type)) {
+      // (kept: the newest event of each group; its lowest fromSeq and total bytes beside it, built at take)
+      const fromSeq = (ev as { fromSeq: number }).fromSeq;
+      const bytes = ev.type === 'entry/flushed' ? ev.bytes : 0;
       const n = s.kept.length;
       if (n > 0 && s.weight[n - 1]! < s.stride) {
-        s.kept[n - 1] = merge(s.kept[n - 1]!, ev);
+        s.kept[n - 1] = ev;
         s.at[n - 1] = at;
         s.weight[n - 1]!++;
+        s.fromSeq[n - 1] = Math.min(s.fromSeq[n - 1]!, fromSeq);
+        s.bytes[n - 1]! += bytes;
       } else {
         s.kept.push(ev);
         s.at.push(at);
         s.weight.push(1);
+        s.fromSeq.push(fromSeq);
+        s.bytes.push(bytes);
       }
       if (s.kept.length > this.cap) {
         // Halve: each pair becomes one, standing for twice as many.
-        const kept: TraceEvent[] = [];
-        const ats: number[] = [];
-        const weight: number[] = [];
-        for (let i = 0; i < s.kept.length; i += 2) {
-          const b = i + 1 < s.kept.length ? i + 1 : i;
-          kept.push(b === i ? s.kept[i]! : merge(s.kept[i]!, s.kept[b]!));
-          ats.push(s.at[b]!);
-          weight.push(s.weight[i]! + (b === i ? 0 : s.weight[b]!));
+        const k = s.kept.length;
+        let j = 0;
+        for (let i = 0; i < k; i += 2, j++) {
+          const b = i + 1 < k ? i + 1 : i;
+          s.kept[j] = s.kept[b]!;
+          s.at[j] = s.at[b]!;
+          s.weight[j] = s.weight[i]! + (b === i ? 0 : s.weight[b]!);
+          s.fromSeq[j] = Math.min(s.fromSeq[i]!, s.fromSeq[b]!);
+          s.bytes[j] = s.bytes[i]! + (b === i ? 0 : s.bytes[b]!);
         }
-        s.kept = kept;
-        s.at = ats;
-        s.weight = weight;
+        s.kept.length = s.at.length = s.weight.length = s.fromSeq.length = s.bytes.length = j;
         s.stride *= 2;
       }
       return;
@@ -377,9 +418,7 @@ export class TraceFold {
 
   /** A message put on the wire: sampled as any stream, but never kept as "the latest" (its pair decides). */
   private _addSent(ev: TraceEvent & { type: 'net/sent' }, at: number): void {
-    const key = streamOf(ev);
-    let s = this._streams.get(key);
-    if (!s) this._streams.set(key, (s = { type: ev.type, kept: [], at: [], weight: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false }));
+    const s = this._sentStream(ev);
     s.seen++;
     if ((s.seen - 1) % s.stride !== 0) {
       this._foldId(ev.id);
@@ -415,7 +454,7 @@ export class TraceFold {
   /** Events waiting (kept so far) in this window. */
   get size(): number {
     let n = this._plain.length + this._outcomes.length;
-    for (const s of this._streams.values()) n += s.kept.length + (s.last && !s.lastKept ? 1 : 0);
+    for (const s of this._list) n += s.kept.length + (s.last && !s.lastKept ? 1 : 0);
     return n;
   }
 
@@ -427,8 +466,12 @@ export class TraceFold {
       if (this._foldedIds.delete(o.ev.id)) this._count(o.ev.type, 1);
       else out.push(o);
     }
-    for (const s of this._streams.values()) {
-      for (let i = 0; i < s.kept.length; i++) out.push({ at: s.at[i]!, ev: s.kept[i]! });
+    for (const s of this._list) {
+      const merged = MERGED.has(s.type);
+      for (let i = 0; i < s.kept.length; i++) {
+        const ev = s.kept[i]!;
+        out.push({ at: s.at[i]!, ev: merged && s.weight[i]! > 1 ? mergedAs(ev, s.fromSeq[i]!, s.bytes[i]!) : ev });
+      }
       let shown = s.kept.length;
       if (s.last && !s.lastKept) {
         out.push({ at: s.lastAt, ev: s.last });
@@ -449,6 +492,8 @@ export class TraceFold {
     this._plain = [];
     this._outcomes = [];
     this._streams.clear();
+    this._sentStreams.clear();
+    this._list = [];
     this._tally = {};
   }
 }

@@ -175,7 +175,7 @@ export class SimWorkerApi {
   private _take(events: readonly TraceEvent[]): void {
     for (const ev of events) {
       if (ev.type !== 'console') {
-        this._fold.add([ev]);
+        this._fold.addOne(ev);
         continue;
       }
       // A guest printing as fast as it can would otherwise send the page thousands of events a frame.

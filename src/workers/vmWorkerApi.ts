@@ -24,7 +24,7 @@ const NET_EVERY_MS = 2;
  * waiting for a reply retries). A client's own traffic (one request, one reply) is far below it.
  */
 const PORT_BURST = 1024;
-const PORT_FRAMES_PER_MS = 2;
+const PORT_FRAMES_PER_MS = 1;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
