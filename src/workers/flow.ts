@@ -220,7 +220,8 @@ const FOLDABLE: ReadonlySet<TraceType> = new Set<TraceType>([
 /**
  * Events the Web Workers runtime's checkers on the page (TraceMonitor, SafetyMonitor) may see
  * thinned, so a VM worker thins them before they cross to the page: kinds no checker reads (an
- * entry appended, an output held or suppressed, log batches), the acknowledged seq (read as state:
+ * entry appended, an output held or suppressed, log batches, heartbeats, a stall on the log — a
+ * pause and the end of a stall always cross), the acknowledged seq (read as state:
  * the latest of each window is kept), and the ordinary case of the two per-event checks — an
  * output the primary released after its entry was acknowledged, an entry replayed at the icount it
  * was logged at. Anything that could break an invariant (an output released early or by a live VM,
@@ -235,7 +236,11 @@ export function checkerNeutral(ev: TraceEvent): boolean {
     case 'entry/acked':
     case 'output/held':
     case 'output/suppressed':
+    case 'heartbeat':
       return true;
+    case 'vm/stall':
+      // (the liveness check reads a pause, and its end)
+      return ev.reason !== 'paused' && ev.reason !== null;
     case 'output/released':
       return ev.role === 'primary' && ev.seq <= ev.ackedSeq;
     case 'entry/replayed':

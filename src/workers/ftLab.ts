@@ -51,6 +51,8 @@ const TRACE_KEEP = 50_000;
 const CLIENT_TIMEOUT_MS = 300;
 /** Frames a switch port holds for one client before it drops more. */
 const SWITCH_QUEUE = 1024;
+/** View batches in a flood come this often (ms), not every animation frame. */
+const FLOOD_VIEW_MS = 100;
 /** At most this share of each window of wall time goes to taking in the workers' trace batches (see _ack). */
 const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
@@ -80,6 +82,8 @@ export class FtLab implements LabController {
   /** Trace events the views did not get, per kind. */
   readonly traceFolded: FoldTally = {};
   private _frame: number | null = null;
+  private _flooding = false;
+  private _foldedSeen = 0;
   private _seed: number;
   private _lastDelivery = new Map<string, number>();
   private _disposed = false;
@@ -342,11 +346,17 @@ export class FtLab implements LabController {
     if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
     this._pending.add(events);
     if (this._frame === null && this._listeners.size > 0) {
-      const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
+      // In a flood (the last view batch left events out) a view batch every FLOOD_VIEW_MS: each
+      // one sets the stage drawing, and a sample that often is all a flood needs.
+      const raf = typeof requestAnimationFrame === 'function' && !this._flooding ? requestAnimationFrame : (f: () => void) => setTimeout(f, this._flooding ? FLOOD_VIEW_MS : 16);
       this._frame = raf(() => {
         this._frame = null;
         const { events: batch, folded } = this._pending.take();
         addTally(this.traceFolded, folded);
+        let total = 0;
+        for (const n of Object.values(this.traceFolded)) total += n;
+        this._flooding = total > this._foldedSeen;
+        this._foldedSeen = total;
         batch.sort((x, y) => x.t - y.t);
         for (const l of this._listeners) l(batch);
       }) as unknown as number;

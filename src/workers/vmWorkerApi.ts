@@ -18,13 +18,13 @@ const NET_HOLD_AT = 4096;
 const TRACE_EVERY_MS = 16;
 const NET_EVERY_MS = 2;
 /**
- * Frames to one client that the VM's port to the switch takes: a burst of a switch queue's worth,
+ * Frames to one client that the VM's port to the switch takes: a burst of half a switch queue,
  * then so many a wall-clock ms. Beyond that a guest sending in a loop has its frames dropped here,
  * counted, before they cost the page anything (the client network may lose frames; a client
  * waiting for a reply retries). A client's own traffic (one request, one reply) is far below it.
  */
-const PORT_BURST = 1024;
-const PORT_FRAMES_PER_MS = 1;
+const PORT_BURST = 512;
+const PORT_FRAMES_PER_MS = 0.5;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
