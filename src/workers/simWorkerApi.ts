@@ -20,9 +20,6 @@ import { SimLab, type SimLabOptions } from './simLab';
 /** What starts a simulator lab: plain data (a tour chapter by name, not a player). */
 export type SimLabInit = Omit<SimLabOptions, 'player'>;
 
-/** A flood's trace reaches the page this often (ms), not with every frame: each batch sets the stage drawing. */
-const FLOOD_VIEW_MS = 100;
-
 /** One view update for the page's mirror. */
 export interface SimBatch {
   /** The session was replaced (a seek backwards replays from the start): drop the old trace first. */
@@ -117,7 +114,7 @@ export class SimWorkerApi {
     const lab = this._live(gen);
     if (!lab) return null;
     this._memAddr = req.memAddr;
-    return this._batch(lab, req.history, true);
+    return this._batch(lab, req.history);
   }
 
   async command(gen: number, c: SimCommand): Promise<{ result: unknown; batch: SimBatch } | null> {
@@ -190,11 +187,7 @@ export class SimWorkerApi {
     }
   }
 
-  /** In a flood (the last batch left events out) a frame's batch carries the trace every FLOOD_VIEW_MS only. */
-  private _flooding = false;
-  private _lastTake = 0;
-
-  private _batch(lab: SimLab, history: boolean, frame = false): SimBatch {
+  private _batch(lab: SimLab, history: boolean): SimBatch {
     const verdicts = lab.verdicts();
     const fresh = verdicts !== this._sentVerdicts;
     this._sentVerdicts = verdicts;
@@ -204,14 +197,8 @@ export class SimWorkerApi {
     const links = JSON.stringify(lab.links);
     if (links !== this._sentLinks) this._dirty = true;
     this._sentLinks = links;
-    const now = performance.now();
-    const take = !frame || !this._flooding || this._reset || now - this._lastTake >= FLOOD_VIEW_MS;
-    if (take) for (const c of this._console.values()) if (!c.chunk.empty) this._fold.add([{ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t }]);
-    const { events, folded } = take ? this._fold.take() : { events: [], folded: {} };
-    if (take) {
-      this._flooding = Object.keys(folded).length > 0;
-      this._lastTake = now;
-    }
+    for (const c of this._console.values()) if (!c.chunk.empty) this._fold.add([{ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t }]);
+    const { events, folded } = this._fold.take();
     const b: SimBatch = {
       reset: this._reset,
       events,
