@@ -105,6 +105,11 @@ if (fl) {
   results.page_roundtrip_ms_p95_flood = round(fl.p95, 1);
   row('page_roundtrip_ms_p95_flood', fl.p95.toFixed(1), `a guest printing newlines in a loop at full speed (Web Workers): round trip into the page, 30 s (p50 ${fl.p50.toFixed(1)}; heap ${fl.heapMb.toFixed(1)} MB after GC; target < 100)`);
 }
+const ff = await benchFlood(30, 'frames');
+if (ff) {
+  results.page_roundtrip_ms_p95_frame_flood = round(ff.p95, 1);
+  row('page_roundtrip_ms_p95_frame_flood', ff.p95.toFixed(1), `a guest sending frames in a loop at full speed (Web Workers): the same (p50 ${ff.p50.toFixed(1)}; heap ${ff.heapMb.toFixed(1)} MB after GC; target < 100)`);
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -62,12 +62,18 @@ export async function benchUi(soakSeconds = 60, runtime: 'workers' | 'simulator'
   }
 }
 
+/** Flooding guests: newlines printed in a loop; a 16-byte frame to client 1 sent in a loop. */
+export const FLOOD_SOURCES = {
+  newlines: 'start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n',
+  frames: 'start:\n    li r1, frame\n    out NIC_TX_ADDR, r1\n    li r2, 16\nloop:\n    out NIC_TX_SEND, r2\n    jmp loop\n    .align 4\nframe: .word 1\n    .word 0x6f6c6c65\n    .word 0\n    .word 0\n',
+} as const;
+
 /**
- * page_roundtrip_ms_p95_flood: a guest printing newlines in a loop, loaded from the editor, at
+ * page_roundtrip_ms_p95_flood (and _frame_flood): a flooding guest, loaded from the editor, at
  * full speed (Web Workers runtime): the 95th percentile of round trips into the page (a
  * setTimeout(0) there and back, from this process) over `seconds`, and the heap at the end.
  */
-export async function benchFlood(seconds = 30): Promise<{ p95: number; p50: number; heapMb: number } | null> {
+export async function benchFlood(seconds = 30, flood: keyof typeof FLOOD_SOURCES = 'newlines'): Promise<{ p95: number; p50: number; heapMb: number } | null> {
   if (!findChromium()) return null;
   const app = await serveBuiltApp();
   const browser = await launchChromium();
@@ -77,7 +83,7 @@ export async function benchFlood(seconds = 30): Promise<{ p95: number; p50: numb
     await page.goto(app.url);
     await page.getByTestId('icount-A').waitFor();
     await page.getByText('Write your own program').click();
-    await page.getByLabel('Assembly source').fill('start:\n    li r1, 10\nloop:\n    out CONSOLE, r1\n    jmp loop\n');
+    await page.getByLabel('Assembly source').fill(FLOOD_SOURCES[flood]);
     await page.getByRole('button', { name: 'Assemble and run' }).click();
     await page.getByLabel('Speed').fill('6');
     await page.waitForTimeout(3000);

@@ -240,10 +240,16 @@ function ClientPanel() {
 
 function Feed() {
   const feed = useLab((s) => s.feed);
+  const folded = useLab((s) => s.traceFolded);
   return (
     <section className="panel feed" aria-label="What happened" data-panel="feed">
       <h2>What happened</h2>
       {feed.length === 0 && <p className="hint">Nothing unusual yet. Faults, suspicions, test-and-set and go-live will be told here.</p>}
+      {folded > 0 && (
+        <p className="hint" title="A flood of routine events (log entries, outputs, messages) is drawn as a sample; faults, roles, test-and-set and go-live always are. The checkers, recordings and share links see every event.">
+          <output data-testid="trace-folded">{folded.toLocaleString('en-US')}</output> routine events not shown (a sample of the flood is)
+        </p>
+      )}
       <ol aria-live="polite">
         {feed.slice(-12).map((f, i) => (
           <li key={i} className={`tone-${f.tone}`}>

@@ -99,6 +99,8 @@ export interface VmsSlice {
   virtualNow: number;
   /** Frames the switch dropped, where the runtime counts them. */
   framesDropped: number;
+  /** Trace events the views did not get (a flood, thinned before it reached the page). */
+  traceFolded: number;
   /** Client operations completed with a reply, counted when the verdicts were (the Output Requirement rests on them). */
   completedOps: number;
 }
@@ -141,6 +143,7 @@ const createVmsSlice: StateCreator<LabState, [], [], VmsSlice> = () => ({
   frame: 0,
   virtualNow: 0,
   framesDropped: 0,
+  traceFolded: 0,
   completedOps: 0,
 });
 
@@ -373,7 +376,22 @@ function onTrace(events: readonly TraceEvent[]): void {
   });
 }
 
+/** What of the runtime's thinned-out trace has been counted in the channel's totals already. */
+let foldedCounted = { acks: 0, heartbeats: 0 };
+
+/** The thinned-out trace since the last frame: the channel's totals count it (they stay exact), the total is shown. */
+function foldedNews(l: LabController): { traceFolded: number; acks: number; heartbeats: number } {
+  const f = l.traceFolded ?? {};
+  let total = 0;
+  for (const n of Object.values(f)) total += n;
+  const acks = (f['entry/acked'] ?? 0) - foldedCounted.acks;
+  const heartbeats = (f.heartbeat ?? 0) - foldedCounted.heartbeats;
+  foldedCounted = { acks: f['entry/acked'] ?? 0, heartbeats: f.heartbeat ?? 0 };
+  return { traceFolded: total, acks, heartbeats };
+}
+
 function resetView(announce: string | null): void {
+  foldedCounted = { acks: 0, heartbeats: 0 };
   consoleHistory.clear();
   consolePending.clear();
   clientPending = [];
@@ -452,7 +470,19 @@ function attach(next: LabController, state: Partial<LabState>): void {
           const verdicts = l.verdicts();
           // (the verdicts are recomputed now and then; count the operations they rest on when they are)
           const completedOps = verdicts === useLab.getState().verdicts ? useLab.getState().completedOps : (l.completedOps ?? completedOperations(l.history()));
-          useLab.setState((s) => ({ vms, macOwner: l.macOwner, verdicts, completedOps, frame: s.frame + 1, virtualNow: l.virtualNow, diskBlocks: l.storage.touched.size, framesDropped: l.framesDropped ?? 0 }));
+          const folded = foldedNews(l);
+          useLab.setState((s) => ({
+            vms,
+            macOwner: l.macOwner,
+            verdicts,
+            completedOps,
+            frame: s.frame + 1,
+            virtualNow: l.virtualNow,
+            diskBlocks: l.storage.touched.size,
+            framesDropped: l.framesDropped ?? 0,
+            ...folded,
+            ...(folded.acks || folded.heartbeats ? { channel: { ...s.channel, acks: s.channel.acks + folded.acks, heartbeats: s.channel.heartbeats + folded.heartbeats } } : {}),
+          }));
           maybeSpeedUp(l);
         }
       }

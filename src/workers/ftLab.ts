@@ -15,6 +15,7 @@ import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, type ClientOp } from '../engine/sim/clients';
 import { DEFAULT_LINKS, Network, describeLink, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
 import { NetLedger } from './netLedger';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
@@ -52,8 +53,8 @@ const TRACE_KEEP = 50_000;
 const CLIENT_TIMEOUT_MS = 300;
 /** Frames a switch port holds for one client before it drops more. */
 const SWITCH_QUEUE = 1024;
-/** Trace events waiting for the next animation frame, at most (the oldest go first; the checkers saw them all). */
-const PENDING_KEEP = 20_000;
+/** View batches in a flood come this often (ms), not every animation frame. */
+const FLOOD_VIEW_MS = 100;
 /** At most this share of each window of wall time goes to taking in the workers' trace batches (see _ack). */
 const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
@@ -78,8 +79,13 @@ export class FtLab implements LabController {
   readonly trace: TraceEvent[] = [];
   private readonly _monitor: TraceMonitor;
   private readonly _listeners = new Set<(events: readonly TraceEvent[]) => void>();
-  private _pending: TraceEvent[] = [];
+  /** The trace since the last animation frame as the views get it: a flood thinned (the checkers saw it all). */
+  private readonly _pending = new TraceFold(VIEW_FOLD_CAP);
+  /** Trace events the views did not get, per kind. */
+  readonly traceFolded: FoldTally = {};
   private _frame: number | null = null;
+  private _flooding = false;
+  private _foldedSeen = 0;
   private _seed: number;
   private _lastDelivery = new Map<string, number>();
   private _disposed = false;
@@ -177,7 +183,11 @@ export class FtLab implements LabController {
     const api = Comlink.wrap<VmWorkerApi>(worker);
     const ch = new MessageChannel();
     const h: VmHandle = { id, worker, api, net: ch.port1, alive: true, crashed: null, last: null };
-    ch.port1.onmessage = (e: MessageEvent<NetPortMessage>) => this._onNet(h, e.data);
+    // (timed from before `data` is read: unpacking a batch is part of what it costs this thread)
+    ch.port1.onmessage = (e: MessageEvent<NetPortMessage>) => {
+      const t0 = performance.now();
+      this._onNet(h, e.data, t0);
+    };
     worker.addEventListener('error', (e) => this._crashed(h, e.message || 'worker error'));
     this.vms.push(h);
     this._netPorts.set(id, ch.port2);
@@ -228,12 +238,13 @@ export class FtLab implements LabController {
     this._died(h.id);
   }
 
-  private _onNet(h: VmHandle, m: NetPortMessage): void {
+  private _onNet(h: VmHandle, m: NetPortMessage, t0 = performance.now()): void {
     if (!h.alive) return;
     switch (m.kind) {
       case 'trace/batch': {
-        const t0 = performance.now();
         this._ingest(m.events);
+        addTally(this.traceFolded, m.folded);
+        this._monitor.replayed += m.folded['entry/replayed'] ?? 0;
         this._ack(h, 'trace', performance.now() - t0);
         break;
       }
@@ -252,6 +263,7 @@ export class FtLab implements LabController {
         break;
       case 'realm/progress':
         this._behind.set(m.id, m.behindMs);
+        this._portDropped.set(m.id, m.framesDropped);
         break;
       case 'net/envelope':
         this._route(m.env);
@@ -307,7 +319,7 @@ export class FtLab implements LabController {
       const queued = this._switchQueue.get(env.to) ?? 0;
       const noClient = !this.clients.has(Number(env.to.slice('client-'.length)));
       if (noClient || queued >= SWITCH_QUEUE) {
-        this.framesDropped++;
+        this._switchDropped++;
         return this._dropped(id, noClient ? 'dead' : 'loss');
       }
       this._switchQueue.set(env.to, queued + 1);
@@ -340,7 +352,14 @@ export class FtLab implements LabController {
   }
 
   /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
-  framesDropped = 0;
+  get framesDropped(): number {
+    let n = this._switchDropped;
+    for (const d of this._portDropped.values()) n += d;
+    return n;
+  }
+  private _switchDropped = 0;
+  /** Frames each VM's port to the switch dropped before they reached this thread (vmWorkerApi.ts). */
+  private readonly _portDropped = new Map<NodeId, number>();
   private readonly _switchQueue = new Map<NodeId, number>();
 
   /** A message from a node living here (storage, a client). */
@@ -411,14 +430,20 @@ export class FtLab implements LabController {
       this.trace.push(ev);
     }
     if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
-    for (const ev of events) this._pending.push(ev);
-    if (this._pending.length > PENDING_KEEP * 1.5) this._pending.splice(0, this._pending.length - PENDING_KEEP);
+    this._pending.add(events);
     if (this._frame === null && this._listeners.size > 0) {
-      const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
+      // In a flood (the last view batch left events out) a view batch every FLOOD_VIEW_MS: each
+      // one sets the stage drawing, and a sample that often is all a flood needs.
+      const raf = typeof requestAnimationFrame === 'function' && !this._flooding ? requestAnimationFrame : (f: () => void) => setTimeout(f, this._flooding ? FLOOD_VIEW_MS : 16);
       this._frame = raf(() => {
         this._frame = null;
-        const batch = this._pending.sort((x, y) => x.t - y.t);
-        this._pending = [];
+        const { events: batch, folded } = this._pending.take();
+        addTally(this.traceFolded, folded);
+        let total = 0;
+        for (const n of Object.values(this.traceFolded)) total += n;
+        this._flooding = total > this._foldedSeen;
+        this._foldedSeen = total;
+        batch.sort((x, y) => x.t - y.t);
         for (const l of this._listeners) l(batch);
       }) as unknown as number;
     }

@@ -33,6 +33,8 @@ export interface LabController {
   readonly links: LinkSettings;
   /** Frames the switch dropped (addressed to no client, or a port's queue full), where the runtime counts them. */
   readonly framesDropped?: number;
+  /** Trace events the page's views did not get, per kind (a flood, thinned: flow.ts), where the runtime thins; checkers and recordings saw them all. */
+  readonly traceFolded?: Readonly<Partial<Record<TraceEvent['type'], number>>>;
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void;
   inspect(memAddr?: number): Promise<(VmInspect | null)[]>;
   verdicts(): LabVerdicts;

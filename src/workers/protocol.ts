@@ -13,11 +13,15 @@ export type NetPortMessage =
   | { readonly kind: 'net/envelope'; readonly env: Envelope }
   /** VM → coordinator: what the VM sent to the switch, storage and clients since the last batch. */
   | { readonly kind: 'net/envelopes'; readonly envs: readonly Envelope[] }
-  | { readonly kind: 'trace/batch'; readonly events: TraceEvent[] }
+  /** VM → coordinator: trace events, the checker-neutral ones thinned in a flood (flow.ts), and how many of those were left out, per kind. */
+  | { readonly kind: 'trace/batch'; readonly events: TraceEvent[]; readonly folded: Partial<Record<TraceEvent['type'], number>> }
   /** Coordinator → VM: a batch was taken in (flow control: a worker has only a few unacknowledged). */
   | { readonly kind: 'ack'; readonly what: 'trace' | 'net' }
-  /** VM → coordinator: this realm's virtual time and how far behind the shared clock it is. */
-  | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number }
+  /**
+   * VM → coordinator: this realm's virtual time and how far behind the shared clock it is, and
+   * the frames its port to the switch has dropped so far (a flood beyond the port's rate).
+   */
+  | { readonly kind: 'realm/progress'; readonly id: NodeId; readonly now: number; readonly behindMs: number; readonly framesDropped: number }
   /** Coordinator → VM: the peer died (killed or crashed) at virtual time `at`: stop waiting for its clock; what it had not finished putting on the wire is lost. */
   | { readonly kind: 'clock/gone'; readonly id: NodeId; readonly at: number }
   /**

@@ -16,6 +16,7 @@ import type { Checkpoint } from '../engine/session/simSession';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
 import type { LabController, LinkChange, LinkSettings, SimControls, SimLabEvent, SimState, VmRef } from './labController';
+import { addTally, type FoldTally } from './flow';
 import type { ClockState } from './realm';
 import type { SimBatch, SimCommand, SimLabInit, SimWorkerApi } from './simWorkerApi';
 
@@ -53,6 +54,8 @@ const EMPTY_VERIFICATION = { checked: 0, expected: 0, mismatch: null };
 export class SimLabClient implements LabController, SimControls {
   readonly kind = 'simulator' as const;
   readonly trace: TraceEvent[] = [];
+  /** Trace events the worker left out of the page's view (a flood thinned; the session has them all). */
+  readonly traceFolded: FoldTally = {};
   /** Resolves once the worker has started the session. */
   readonly ready: Promise<void>;
   private _gen: Promise<number>;
@@ -200,8 +203,10 @@ export class SimLabClient implements LabController, SimControls {
     if (b.state) this._state = b.state;
     if (b.reset) {
       this.trace.length = 0;
+      for (const k of Object.keys(this.traceFolded)) delete this.traceFolded[k as keyof FoldTally];
       this._emit({ kind: 'reset' });
     }
+    addTally(this.traceFolded, b.folded);
     if (b.events.length > 0) {
       for (const ev of b.events) this.trace.push(ev);
       if (this.trace.length > PAGE_TRACE_KEEP * 1.25) this.trace.splice(0, this.trace.length - PAGE_TRACE_KEEP);

@@ -14,22 +14,20 @@ import type { FtConfig } from '../engine/ft/hypervisor';
 import type { SimLabEvent, SimState } from './labController';
 import type { VmInspect } from './protocol';
 import type { ClockState } from './realm';
-import { ConsoleChunk, WORKER_OUTBOX } from './flow';
+import { ConsoleChunk, TraceFold, VIEW_FOLD_CAP, WORKER_OUTBOX, type FoldTally } from './flow';
 import { SimLab, type SimLabOptions } from './simLab';
 
 /** What starts a simulator lab: plain data (a tour chapter by name, not a player). */
 export type SimLabInit = Omit<SimLabOptions, 'player'>;
 
-/** Trace events a batch holds at most: a page that stops asking (a hidden tab) costs bounded memory; the oldest go. */
-const BATCH_TRACE_MAX = 100_000;
-
 /** One view update for the page's mirror. */
 export interface SimBatch {
   /** The session was replaced (a seek backwards replays from the start): drop the old trace first. */
   readonly reset: boolean;
+  /** The trace since the last batch as the page's views get it: a flood thinned (flow.ts, TraceFold). */
   readonly events: TraceEvent[];
-  /** Events of the old trace dropped because the page did not ask for a while. */
-  readonly dropped: number;
+  /** Events left out of `events`, per kind (the session, its checkers and recordings keep them all). */
+  readonly folded: FoldTally;
   readonly simEvents: SimLabEvent[];
   readonly now: number;
   readonly clock: ClockState;
@@ -67,8 +65,8 @@ export interface FrameRequest {
 export class SimWorkerApi {
   private _lab: SimLab | null = null;
   private _gen = 0;
-  private _events: TraceEvent[] = [];
-  private _dropped = 0;
+  /** The trace since the last batch: a guest sending frames in a loop makes ~8 events a frame, 100 000s a batch. */
+  private readonly _fold = new TraceFold(VIEW_FOLD_CAP);
   private _simEvents: SimLabEvent[] = [];
   private _reset = false;
   private _dirty = true;
@@ -88,10 +86,9 @@ export class SimWorkerApi {
     this._lab?.dispose();
     this._lab = null;
     const gen = ++this._gen;
-    this._events = [];
+    this._fold.clear(true);
     this._console.clear();
     this._simEvents = [];
-    this._dropped = 0;
     this._reset = false;
     this._dirty = true;
     this._sentVerdicts = null;
@@ -102,9 +99,8 @@ export class SimWorkerApi {
     lab.onEvent((e) => {
       if (e.kind === 'reset') {
         this._reset = true;
-        this._events = [];
+        this._fold.clear(true);
         this._console.clear();
-        this._dropped = 0;
         this._simEvents = this._simEvents.filter((x) => x.kind === 'notice');
       }
       this._simEvents.push(e);
@@ -179,7 +175,7 @@ export class SimWorkerApi {
   private _take(events: readonly TraceEvent[]): void {
     for (const ev of events) {
       if (ev.type !== 'console') {
-        this._events.push(ev);
+        this._fold.addOne(ev);
         continue;
       }
       // A guest printing as fast as it can would otherwise send the page thousands of events a frame.
@@ -188,11 +184,6 @@ export class SimWorkerApi {
       if (!c) this._console.set(key, (c = { vm: ev.vm, suppressed: ev.suppressed, t: ev.t, chunk: new ConsoleChunk(WORKER_OUTBOX.consoleChars, WORKER_OUTBOX.consoleLines) }));
       if (c.chunk.empty) c.t = ev.t;
       c.chunk.add(ev.text);
-    }
-    if (this._events.length > BATCH_TRACE_MAX * 1.25) {
-      const drop = this._events.length - BATCH_TRACE_MAX;
-      this._events.splice(0, drop);
-      this._dropped += drop;
     }
   }
 
@@ -206,11 +197,12 @@ export class SimWorkerApi {
     const links = JSON.stringify(lab.links);
     if (links !== this._sentLinks) this._dirty = true;
     this._sentLinks = links;
-    for (const c of this._console.values()) if (!c.chunk.empty) this._events.push({ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t });
+    for (const c of this._console.values()) if (!c.chunk.empty) this._fold.add([{ type: 'console', vm: c.vm, text: c.chunk.take(), suppressed: c.suppressed, t: c.t }]);
+    const { events, folded } = this._fold.take();
     const b: SimBatch = {
       reset: this._reset,
-      events: this._events,
-      dropped: this._dropped,
+      events,
+      folded,
       simEvents: this._simEvents,
       now: lab.virtualNow,
       clock: lab.clock,
@@ -222,9 +214,7 @@ export class SimWorkerApi {
       ...(this._dirty ? { state: lab.state() } : {}),
     };
     this._sentTouched = touched.size;
-    this._events = [];
     this._simEvents = [];
-    this._dropped = 0;
     this._reset = false;
     this._dirty = false;
     return b;

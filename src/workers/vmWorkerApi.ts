@@ -7,7 +7,7 @@ import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
 import { nextMessageId, parseMessageId, sentEvent } from '../engine/ft/wire';
 import type { LinkConfig } from '../engine/sim/network';
-import { TraceOutbox } from './flow';
+import { checkerNeutral, TraceOutbox, WORKER_OUTBOX } from './flow';
 import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 
@@ -18,6 +18,14 @@ const NET_HOLD_AT = 4096;
 /** Trace batches at most once a frame; network batches at most every 2 ms (they carry the protocol's messages). */
 const TRACE_EVERY_MS = 16;
 const NET_EVERY_MS = 2;
+/**
+ * Frames to one client that the VM's port to the switch takes: a burst of half a switch queue,
+ * then so many a wall-clock ms. Beyond that a guest sending in a loop has its frames dropped here,
+ * counted, before they cost the page anything (the client network may lose frames; a client
+ * waiting for a reply retries). A client's own traffic (one request, one reply) is far below it.
+ */
+const PORT_BURST = 512;
+const PORT_FRAMES_PER_MS = 0.5;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
@@ -32,7 +40,7 @@ export class VmWorkerApi {
   private _clock: MessagePort | null = null;
   private readonly _gonePeers = new Set<NodeId>();
   /** Flow control towards the page: trace and network batches wait here until it has taken the last ones. */
-  private readonly _traceBox = new TraceOutbox();
+  private readonly _traceBox = new TraceOutbox(WORKER_OUTBOX, checkerNeutral);
   private _netQueue: Envelope[] = [];
   private _netInFlight = 0;
   /** Messages this VM has sent (its ids `A#n`), and the last number received from each peer on the logging channel. */
@@ -114,7 +122,7 @@ export class VmWorkerApi {
       const now = performance.now();
       if (now - lastReport < 50) return;
       lastReport = now;
-      this._post({ kind: 'realm/progress', id: init.id, now: safe, behindMs: realm.behindMs });
+      this._post({ kind: 'realm/progress', id: init.id, now: safe, behindMs: realm.behindMs, framesDropped: this._portDropped });
     };
     const env = realm.env(init.id, init.seed, (to, msg) => this._send(to, msg));
     try {
@@ -184,7 +192,7 @@ export class VmWorkerApi {
     let wait = Infinity;
     if (now - this._lastTracePost >= TRACE_EVERY_MS || this._traceBox.queued >= this._traceBox.limits.maxBatch) {
       for (let b = this._traceBox.take(); b; b = this._traceBox.take()) {
-        this._post({ kind: 'trace/batch', events: b });
+        this._post({ kind: 'trace/batch', events: b, folded: this._traceBox.takeFolded() });
         this._lastTracePost = now;
       }
     } else wait = this._lastTracePost + TRACE_EVERY_MS - now;
@@ -226,10 +234,30 @@ export class VmWorkerApi {
       else realm.kick(); // a send outside a pump is flushed by the next one
       return;
     }
-    // To the switch, storage or a client: batched per pump (see _drain). The page traces it.
+    // To the switch, storage or a client: batched per pump (see _drain). The page traces it; a
+    // frame beyond the port's rate is dropped here (counted), before it reaches the page.
+    if (msg.t === 'frame' && !this._portTakes(to)) return;
     this._netQueue.push(env);
     if (this._netQueue.length >= NET_BATCH) this._drain();
     else realm.kick();
+  }
+
+  private readonly _port = new Map<NodeId, { tokens: number; at: number }>();
+  private _portDropped = 0;
+
+  /** Whether the port to the switch takes one more frame for `to` now (a token bucket, in wall time). */
+  private _portTakes(to: NodeId): boolean {
+    const now = performance.now();
+    let b = this._port.get(to);
+    if (!b) this._port.set(to, (b = { tokens: PORT_BURST, at: now }));
+    b.tokens = Math.min(PORT_BURST, b.tokens + (now - b.at) * PORT_FRAMES_PER_MS);
+    b.at = now;
+    if (b.tokens < 1) {
+      this._portDropped++;
+      return false;
+    }
+    b.tokens--;
+    return true;
   }
 
   private readonly _outbox: Envelope[] = [];

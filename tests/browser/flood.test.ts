@@ -69,15 +69,17 @@ describe('a flooding guest cannot freeze the page', () => {
     errors = e;
   });
 
-  // A frame flood still costs the page more than twice a quiet guest (measured on a machine at load
-  // 20: Web Workers p95 1.5 s against 0.5 s; the simulator 6.9 s against 1 s), though memory stays
-  // bounded: these two run and report, as known shortfalls, without failing the suite.
-  const FRAMES_TODO = 'a frame flood still slows the page more than twice a quiet guest (memory is bounded)';
+  // (A frame flood once cost the page 3 to 7 times a quiet guest: every frame crossed to the page
+  // and ~8 trace events with it. Now a VM's port drops frames beyond a rate, and the views get a
+  // thinned trace: flow.ts.) The simulator's frame flood still lands near the limit on a busy
+  // machine (1.5 to 2.3 times the quiet guest, in 4 runs at load 5 to 10): it runs and reports, as
+  // a known shortfall, without failing the suite.
+  const SIM_FRAMES_TODO = 'a frame flood in the simulator is still near twice a quiet guest on a busy machine';
   const cases: [string, string, 'workers' | 'simulator', string | undefined][] = [
     ['newlines in a loop', NEWLINES, 'workers', undefined],
-    ['frames in a loop', FRAMES, 'workers', FRAMES_TODO],
+    ['frames in a loop', FRAMES, 'workers', undefined],
     ['newlines in a loop', NEWLINES, 'simulator', undefined],
-    ['frames in a loop', FRAMES, 'simulator', FRAMES_TODO],
+    ['frames in a loop', FRAMES, 'simulator', SIM_FRAMES_TODO],
   ];
   for (const [what, source, runtime, todo] of cases) {
     it(`${what} at full speed (${runtime}): the page answers and the heap stays bounded`, { todo }, async () => {
@@ -95,6 +97,8 @@ describe('a flooding guest cannot freeze the page', () => {
       if (source === NEWLINES) await page.locator('.console[data-vm=A]', { hasText: /lines not shown/ }).waitFor({ timeout: 20_000 });
       else if (runtime === 'workers') await page.getByTestId('frames-dropped').filter({ hasText: /[1-9]/ }).waitFor({ timeout: 20_000 });
       else await page.waitForFunction(() => (globalThis as unknown as { __lab: { trace: { type: string }[] } }).__lab.trace.some((e) => e.type === 'output/released'), null, { timeout: 20_000 });
+      // A frame flood's trace reaches the views as a sample, and the page says how much it left out.
+      if (source === FRAMES) await page.getByTestId('trace-folded').filter({ hasText: /[1-9]/ }).waitFor({ timeout: 20_000 });
       const r = await soak(page, cdp, SOAK_MS);
       const note = `${what} (${runtime}): round trip p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(0)} ms over ${r.samples}; heap max ${r.heapMax.toFixed(1)} MB, ${r.heapEnd.toFixed(1)} MB after GC; quiet guest: p95 ${quiet.p95.toFixed(1)} ms`;
       console.log(note);
