@@ -41,14 +41,14 @@ async function waitOnScreen(page: Page, ids: readonly string[]): Promise<string[
   return missing;
 }
 
-async function axeSerious(page: Page): Promise<string[]> {
+async function axeSerious(page: Page, within?: string): Promise<string[]> {
   // Evaluated, not injected as a script tag: the app's CSP forbids inline scripts.
   await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  return page.evaluate(async () => {
+  return page.evaluate(async (sel) => {
     const axe = (globalThis as unknown as { axe: { run(ctx: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
-    const r = await axe.run(document);
+    const r = await axe.run(sel ? { include: [sel] } : document);
     return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))} (${v.nodes.length})`);
-  });
+  }, within ?? null);
 }
 
 describe('the stage', () => {
@@ -272,6 +272,8 @@ describe('the stage', () => {
         await resume.waitFor();
         await onWire.first().waitFor({ timeout: 3_000 }).catch(() => undefined);
       }
+      // The messages waiting on the wire are buttons a screen reader can name and a keyboard reach.
+      assert.deepEqual(await axeSerious(page, '.stage svg'), []);
       const target = onWire.first();
       const id = (await target.getAttribute('data-msg-id'))!;
       assert.match((await target.getAttribute('aria-label')) ?? '', /^On the wire: .+\. Drop it$/);

@@ -297,11 +297,13 @@ function OnTheWire({ fold, now, slotOf }: { fold: StageFold; now: number; slotOf
           }}
         >
           {m.kind === 'heartbeat' ? <circle r={8} fill={color} /> : <rect x={-12} y={-10} width={24} height={20} rx={m.kind === 'entry' ? 2 : 10} fill={color} />}
-          <text className="msg-glyph" textAnchor="middle" y={4}>
-            {m.glyph}
-          </text>
-          <title>{`${m.label} (${id}): on the wire; click to drop it`}</title>
+          {/* The tooltip says what the name says (axe: label-content-name-mismatch). */}
+          <title>{`On the wire: ${m.label}. Drop it`}</title>
         </g>,
+        // The letter beside the button, not in it: the button's name is its label alone.
+        <text key={`${id}-glyph`} className="msg-glyph" textAnchor="middle" x={x} y={y + 4} aria-hidden="true" pointerEvents="none">
+          {m.glyph}
+        </text>,
       );
     });
   }
@@ -330,6 +332,7 @@ export function Stage() {
   const diskBlocks = useLab((s) => s.diskBlocks);
   const slowedFor = useLab((s) => s.slowedFor);
   const running = useLab((s) => s.running);
+  const inTour = useLab((s) => s.tour !== null);
   const layer = useRef<SVGGElement>(null);
   const wrap = useRef<HTMLDivElement>(null);
   const fold = useRef<StageFold>(emptyFold());
@@ -423,7 +426,7 @@ export function Stage() {
         .style('opacity', stagger > 0 ? 0 : 1);
       if (f.kind === 'heartbeat') el.append('circle').attr('r', 8).attr('fill', color);
       else el.append('rect').attr('x', -12).attr('y', -10).attr('width', 24).attr('height', 20).attr('rx', f.kind === 'entry' ? 2 : 10).attr('fill', color);
-      el.append('text').attr('class', 'msg-glyph').attr('text-anchor', 'middle').attr('y', 4).text(f.glyph);
+      el.append('text').attr('class', 'msg-glyph').attr('text-anchor', 'middle').attr('y', 4).attr('aria-hidden', 'true').text(f.glyph);
       el.append('title').text(f.label);
       if (f.id && !f.drop) {
         const id = f.id;
@@ -634,7 +637,8 @@ export function Stage() {
             </g>
           </g>
           <g className="flights" ref={layer} />
-          {!running && <OnTheWire fold={f} now={now} slotOf={(id) => slots.current.get(id) ?? null} />}
+          {/* (not in the tour: the step owns the run, and a drop would change what it narrates) */}
+          {!running && !inTour && <OnTheWire fold={f} now={now} slotOf={(id) => slots.current.get(id) ?? null} />}
         </svg>
         <StageMenu menu={menu} onClose={closeMenu} />
         {slowedFor && (
