@@ -19,6 +19,13 @@ export function Switches() {
         <input type="checkbox" checked={sw.outputRule} onChange={(e) => labActions.setSwitches({ outputRule: e.target.checked })} /> Output Rule
         <span className="hint"> — hold each output until the backup acknowledges its entry</span>
       </label>
+      {!sw.outputRule && (
+        <p className="hint" data-testid="output-rule-off-hint">
+          Off: replies leave before the backup has their log entries. Harm shows only if the primary dies inside that gap, which on a
+          fast channel lasts a fraction of a millisecond, so a kill at a random moment seldom hits it. A slower logging channel (click
+          it: Bandwidth) widens the gap; chapter 4 of the tour kills the primary inside it and shows the harm step by step.
+        </p>
+      )}
       <label>
         <input type="checkbox" checked={sw.testAndSet} onChange={(e) => labActions.setSwitches({ testAndSet: e.target.checked })} /> Test-and-set
         <span className="hint"> — only one VM may go on alone</span>

@@ -83,4 +83,24 @@ describe('a Web Worker realm delivers with the simulator’s delay model', () =>
     realm.sched.runUntil(1000);
     expect(got).toEqual(['A']);
   });
+
+  it('a sender whose realm lagged the shared clock dies where it had got to: its last progress, not the clock', () => {
+    const { realm, got } = realmWithReceiver();
+    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // on the wire by 80 ms
+    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // by 160 ms
+    realm.heard('A', 60); // A's last report: it had reached 60 ms when the clock said 200
+    realm.senderDied('A', 200);
+    realm.sched.runUntil(1000);
+    expect(got).toEqual([]);
+  });
+
+  it('what was heard later than the shared clock does not postpone a death', () => {
+    const { realm, got } = realmWithReceiver();
+    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
+    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
+    realm.heard('A', 150);
+    realm.senderDied('A', 100);
+    realm.sched.runUntil(1000);
+    expect(got).toEqual(['A']);
+  });
 });

@@ -153,10 +153,20 @@ export class Realm {
     this.fly(env, Math.max(at, this.sched.now), link, landing, transmitted);
   }
 
-  /** A node in another realm died at virtual time `at` (fail-stop). */
+  /**
+   * A node in another realm died (fail-stop), `at` on the shared clock. Its own virtual time may
+   * have lagged that clock: it died where it had got to, the latest instant this realm heard of it
+   * (see `heard`), when that is earlier.
+   */
   senderDied(id: NodeId, at: number): void {
-    this._diedAt.set(id, at);
+    this._diedAt.set(id, Math.min(at, this._heard.get(id) ?? at));
   }
+
+  /** Node `id` of another realm had reached virtual time `t` (a message's stamp, a progress report). */
+  heard(id: NodeId, t: number): void {
+    if (t > (this._heard.get(id) ?? -Infinity)) this._heard.set(id, t);
+  }
+  private readonly _heard = new Map<NodeId, number>();
 
   /** Land `env` at virtual time `at` (already computed by the caller's link), FIFO with what this direction carries. */
   fly(env: Envelope, at: number, link: LinkConfig, landing: Landing = {}, transmitted = env.stamp): void {

@@ -59,6 +59,7 @@ export class VmWorkerApi {
     port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
       if (this._gonePeers.has(e.data.id)) return;
       realm.floor = e.data.safe;
+      realm.heard(e.data.id, e.data.safe);
       realm.kick();
     };
   }
@@ -154,6 +155,7 @@ export class VmWorkerApi {
     if (!p.retransmit) this._lastReceived.set(env.from, Math.max(p.n, this._lastReceived.get(env.from) ?? 0));
     // From a VM the page has declared gone: the page closes what it sent after what we had (see log/gone).
     if (this._gonePeers.has(env.from)) return realm.note({ type: 'net/dropped', id, why: 'dead' });
+    realm.heard(env.from, env.stamp);
     if (this._blockIn) return realm.note({ type: 'net/dropped', id, why: 'cut' });
     // (A cut made while it is on its way drops it too, as in the simulator.)
     realm.deliver(env, this._channel, this._jitter(), { lost: () => (this._blockIn ? 'cut' : null) });
