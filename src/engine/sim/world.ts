@@ -3,15 +3,15 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { SWITCH, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import { type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
-import { dropDetail } from '../ft/wire';
 import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
 import { Client } from './clients';
-import { Network, describeLink, type NetworkState } from './network';
+import { applyFault, backupOf, primaryOf, type FaultHost } from './faults';
+import { Network, type NetworkState } from './network';
 import { Rng, type RngState } from '../util/rng';
 import type { Fault, Scenario } from './scenario';
 import { Scheduler, type SchedulerState, type TimerId } from './scheduler';
@@ -95,6 +95,7 @@ export class World {
   private _emitted = 0;
   private _fingerprint: number | null = null;
   private readonly _opts: WorldOptions;
+  private readonly _faultHost: FaultHost;
 
   constructor(
     readonly scenario: Scenario,
@@ -110,6 +111,7 @@ export class World {
       storage: definedOnly(scenario.network.storage ?? {}),
       clients: definedOnly(scenario.network.clients ?? {}),
     }, (body) => this._emit({ ...body, t: this.sched.now }));
+    this._faultHost = this._makeFaultHost();
     this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
     this.image = opts.image ?? shippedProgram(scenario.program).image;
     this.storage = new SharedStorage(this._env('storage'));
@@ -311,17 +313,11 @@ export class World {
    * took over) may still think it is primary: the newest test-and-set generation is the service.
    */
   get primary(): Hypervisor | undefined {
-    return this._newest((vm) => vm.role === 'primary' || vm.role === 'live');
+    return primaryOf(this.vms.values());
   }
 
   get backup(): Hypervisor | undefined {
-    return this._newest((vm) => vm.role === 'backup');
-  }
-
-  private _newest(pick: (vm: Hypervisor) => boolean): Hypervisor | undefined {
-    let best: Hypervisor | undefined;
-    for (const vm of this.vms.values()) if (pick(vm) && (!best || vm.generation > best.generation)) best = vm;
-    return best;
+    return backupOf(this.vms.values());
   }
 
   private _fork(): Rng {
@@ -396,104 +392,44 @@ export class World {
     return this._clientById.get(id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
   }
 
-  private _resolve(ref: string): Hypervisor | undefined {
-    if (ref === 'primary') return this.primary;
-    if (ref === 'backup') return this.backup;
-    return this.vms.get(ref);
-  }
-
   /** Inject a fault now. Returns a description, or null if it did not apply. */
   applyFault(f: Fault): string | null {
-    const detail = this._applyFault(f);
+    const detail = applyFault(this._faultHost, f);
     this._emit({ type: 'fault', kind: f.kind, detail: detail ?? 'no effect', t: this.now });
     return detail;
   }
 
-  private _applyFault(f: Fault): string | null {
-    switch (f.kind) {
-      case 'kill-primary': {
-        const p = this.primary;
-        if (!p) return null;
-        p.kill();
-        this.net.kill(p.id);
-        return `killed ${p.id}`;
-      }
-      case 'kill-backup': {
-        const b = this.backup;
-        if (!b) return null;
-        b.kill();
-        this.net.kill(b.id);
-        return `killed ${b.id}`;
-      }
-      case 'power-off-primary': {
-        const p = this.primary;
-        p?.powerOff();
-        return p ? `powered off ${p.id}` : null;
-      }
-      case 'cut-channel': {
-        const p = this.primary;
-        const b = this.backup;
-        if (!p || !b) return null;
-        if (f.direction !== 'to-primary') this.net.block(p.id, b.id, false);
-        if (f.direction !== 'to-backup') this.net.block(b.id, p.id, false);
-        return `cut the logging channel ${f.direction === 'both' ? 'both ways' : f.direction} between ${p.id} and ${b.id}`;
-      }
-      case 'heal':
-        this.net.healAll();
-        return 'healed every cut and partition';
-      case 'partition-storage': {
-        const vm = this._resolve(f.vm);
-        if (!vm) return null;
-        this.net.block(vm.id, 'storage');
-        return `partitioned ${vm.id} from shared storage`;
-      }
-      case 'partition-clients': {
-        const vm = this._resolve(f.vm);
-        if (!vm) return null;
-        for (const c of this.clients) this.net.block(vm.id, c.nodeId);
-        this.net.block(vm.id, SWITCH);
-        return `partitioned ${vm.id} from the clients`;
-      }
-      case 'slow-channel':
-        if (f.latencyMs !== undefined) this.net.links.channel.latencyMs = f.latencyMs;
-        if (f.bandwidthMbps !== undefined) this.net.links.channel.bandwidthMbps = f.bandwidthMbps;
-        return `logging channel now ${this.net.links.channel.latencyMs} ms, ${this.net.links.channel.bandwidthMbps} Mbit/s`;
-      case 'set-link': {
-        const l = this.net.links[f.link];
-        if (f.latencyMs !== undefined) l.latencyMs = f.latencyMs;
-        if (f.loss !== undefined) l.loss = f.loss;
-        if (f.bandwidthMbps !== undefined) l.bandwidthMbps = f.bandwidthMbps;
-        return describeLink(f.link, l);
-      }
-      case 'slow-backup': {
-        const b = this.backup;
-        if (!b) return null;
-        b.speedFactor = f.speed;
-        return `backup ${b.id} now runs at ${f.speed}× the primary's speed`;
-      }
-      case 'pause': {
-        const vm = this._resolve(f.vm);
-        if (!vm) return null;
-        vm.pause();
-        if (f.forMs !== undefined) this.sched.post(this.now + Math.max(0, f.forMs), 'resume', { vm: vm.id });
-        return `paused ${vm.id}${f.forMs !== undefined ? ` for ${f.forMs} ms` : ''}`;
-      }
-      case 'resume': {
-        const vm = this._resolve(f.vm) ?? [...this.vms.values()].find((v) => v.paused);
-        if (!vm) return null;
-        vm.resume();
-        return `resumed ${vm.id}`;
-      }
-      case 'drop-message':
-        return this.net.drop(f.id) ? dropDetail(f.id) : null;
-      case 'restart-backup': {
-        const live = [...this.vms.values()].find((v) => v.role === 'live');
-        if (!live) return null;
-        const nb = this._spawnVm('backup', live.id, null);
-        live.startBackup(nb.id);
-        return `started backup ${nb.id} from a snapshot of ${live.id}`;
-      }
-    }
+  /** What the learner's faults (faults.ts) do in this world. */
+  private _makeFaultHost(): FaultHost {
+    return {
+    vmList: () => this.vms.values(),
+    clientNodes: () => this.clients.map((c) => c.nodeId),
+    links: this.net.links,
+    linkChanged: () => undefined, // the network reads its links as it sends
+    kill: (id) => {
+      this.vms.get(id)?.kill();
+      this.net.kill(id);
+    },
+    powerOff: (id) => this.vms.get(id)?.powerOff(),
+    pause: (id, forMs) => {
+      this.vms.get(id)?.pause();
+      if (forMs !== undefined) this.sched.post(this.now + Math.max(0, forMs), 'resume', { vm: id });
+    },
+    resume: (id) => this.vms.get(id)?.resume(),
+    setSpeedFactor: (id, speed) => {
+      const vm = this.vms.get(id);
+      if (vm) vm.speedFactor = speed;
+      return vm !== undefined;
+    },
+    block: (from, to) => this.net.block(from, to, false),
+    healAll: () => this.net.healAll(),
+    drop: (id) => this.net.drop(id),
+    restartBackup: (live) => {
+      const nb = this._spawnVm('backup', live, null);
+      this.vms.get(live)?.startBackup(nb.id);
+      return nb.id;
+    },
+    };
   }
 }
 
