@@ -9,12 +9,15 @@ import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
 import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { DropReason, NetLink, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
-import { dropDetail, nextMessageId, sentEvent } from '../engine/ft/wire';
+import { nextMessageId, sentEvent } from '../engine/ft/wire';
+import type { LabAction } from '../engine/session/actions';
+import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
+import type { Fault } from '../engine/sim/scenario';
 import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
-import { Client, type ClientOp } from '../engine/sim/clients';
-import { DEFAULT_LINKS, Network, describeLink, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
+import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
 import { NetLedger } from './netLedger';
@@ -70,7 +73,7 @@ export class FtLab implements LabController {
   readonly config: FtConfig;
   readonly links: Record<LinkClass, LinkConfig>;
   readonly vms: VmHandle[] = [];
-  readonly clients = new Map<number, Client>();
+  readonly clients = new ClientRoster();
   macOwner: NodeId | null = null;
   /** Each VM's role, as its trace reports it. */
   readonly roles = new Map<NodeId, Role>();
@@ -402,15 +405,13 @@ export class FtLab implements LabController {
    * reliable link resends it (`id.r`) after the retransmission timeout; a client link loses it.
    */
   async dropMessage(id: string): Promise<boolean> {
-    let ok = this.realm.drop(id);
-    const m = ok ? undefined : this.net.open.get(id);
+    const m = this.realm.inFlight(id) ? undefined : this.net.open.get(id);
     if (m) {
-      const v = this.vms.find((x) => x.alive && x.id === m.to);
+      const v = this._handle(m.to);
       // (a worker terminated mid-call never answers: don't wait for it)
-      if (v) ok = (await Promise.race([v.api.dropMessage(id), new Promise<false>((r) => setTimeout(() => r(false), 1000))]).catch(() => false)) === true;
+      if (v && (await Promise.race([v.api.dropMessage(id), new Promise<false>((r) => setTimeout(() => r(false), 1000))]).catch(() => false)) === true) this._droppedInWorker.add(id);
     }
-    this._note({ type: 'fault', kind: 'drop-message', detail: ok ? dropDetail(id) : 'no effect' });
-    return ok;
+    return this.act({ kind: 'drop-message', id });
   }
 
   // ------------------------------------------------------------ trace
@@ -425,7 +426,10 @@ export class FtLab implements LabController {
   /** Events past the ledger. */
   private _accept(events: readonly TraceEvent[]): void {
     for (const ev of events) {
-      if (ev.type === 'vm/role') this.roles.set(ev.vm, ev.role);
+      if (ev.type === 'vm/role') {
+        this.roles.set(ev.vm, ev.role);
+        if (ev.role === 'live') this._gen.set(ev.vm, ++this._gens);
+      }
       this._monitor.listener(ev);
       this.trace.push(ev);
     }
@@ -501,111 +505,172 @@ export class FtLab implements LabController {
 
   // ------------------------------------------------------------ faults
 
-  private _find(ref: 'primary' | 'backup'): VmHandle | undefined {
-    const want: readonly Role[] = ref === 'primary' ? ['primary', 'live'] : ['backup'];
-    return this.vms.find((v) => v.alive && want.includes(this.roles.get(v.id) ?? 'dead'));
+  /**
+   * A learner's action, with the simulator's meaning (faults.ts: which VM it names, what it does,
+   * the words the trace says it in), carried out on workers and ports by `_faultHost`.
+   */
+  act(a: LabAction): boolean {
+    switch (a.kind) {
+      case 'request':
+        return this.request(a.text, a.client);
+      case 'workload':
+        this.setWorkload(a.count, 1000 / a.perSecond);
+        return true;
+      default: {
+        const detail = applyFault(this._faultHost, { ...a, at: this.realm.sched.now } as Fault);
+        this._note({ type: 'fault', kind: a.kind, detail: detail ?? 'no effect' });
+        return detail !== null;
+      }
+    }
+  }
+
+  private _vmView(): FaultVm[] {
+    return this.vms.map((v) => ({ id: v.id, role: v.alive ? (this.roles.get(v.id) ?? 'dead') : 'dead', generation: this._gen.get(v.id) ?? 0, paused: this._paused.has(v.id) }));
+  }
+  /** Who went live last is the service (the simulator's test-and-set generation). */
+  private readonly _gen = new Map<NodeId, number>();
+  private _gens = 0;
+  private readonly _paused = new Set<NodeId>();
+  /** Logging-channel directions cut (`from>to`): each VM's worker drops what crosses one. */
+  private readonly _channelCut = new Set<string>();
+  /** Logging-channel messages a receiving worker dropped (dropMessage): the fault then says so. */
+  private readonly _droppedInWorker = new Set<string>();
+  private _restarting: Promise<NodeId | null> = Promise.resolve(null);
+
+  private _handle(id: NodeId): VmHandle | undefined {
+    return this.vms.find((v) => v.id === id && v.alive);
+  }
+
+  private readonly _faultHost: FaultHost = this._makeFaultHost();
+
+  private _makeFaultHost(): FaultHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a getter's own `this` is the host
+    const lab = this;
+    return {
+      vmList: () => this._vmView(),
+      clientNodes: () => this.clients.all.map((c) => c.nodeId),
+      get links() {
+        return lab.links;
+      },
+      linkChanged: (link) => {
+        if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
+      },
+      kill: (id) => {
+        const v = this._handle(id);
+        if (!v) return;
+        v.worker.terminate();
+        v.api[Comlink.releaseProxy]();
+        v.alive = false;
+        this._gone(v.id);
+        this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
+        this._died(v.id);
+      },
+      powerOff: (id) => void this._handle(id)?.api.powerOff(),
+      pause: (id, forMs) => {
+        const v = this._handle(id);
+        if (!v) return;
+        this._paused.add(id);
+        void v.api.pause();
+        if (forMs !== undefined) this.realm.sched.after(Math.max(0, forMs), () => this._faultHost.resume(id));
+      },
+      resume: (id) => {
+        this._paused.delete(id);
+        void this._handle(id)?.api.resume();
+      },
+      setSpeedFactor: (id, speed) => {
+        const v = this._handle(id);
+        void v?.api.setSpeedFactor(speed);
+        return v !== undefined;
+      },
+      block: (from, to) => {
+        const a = this._handle(from);
+        const b = this._handle(to);
+        if (!a || !b) {
+          this.blocked.add(`${from}>${to}`);
+          return;
+        }
+        // The logging channel between two VM workers: each drops what crosses a cut direction.
+        this._channelCut.add(`${from}>${to}`);
+        void a.api.setChannelBlocked(true, this._channelCut.has(`${to}>${from}`));
+        void b.api.setChannelBlocked(this._channelCut.has(`${to}>${from}`), true);
+      },
+      healAll: () => {
+        this.blocked.clear();
+        this._channelCut.clear();
+        for (const v of this.vms) if (v.alive) void v.api.setChannelBlocked(false, false);
+      },
+      drop: (id) => this.realm.drop(id) || this._droppedInWorker.delete(id),
+      restartBackup: (liveId) => {
+        const live = this._handle(liveId)!;
+        const nb = this._spawn('backup', live.id);
+        this._gen.set(nb.id, this._gen.get(live.id) ?? 0);
+        const port = this._pendingLogPorts.get(live.id)!;
+        this._pendingLogPorts.delete(live.id);
+        const clock = this._pendingClockPorts.get(live.id)!;
+        this._pendingClockPorts.delete(live.id);
+        // The new worker boots first; only then does the live VM start logging to it.
+        this._restarting = this._init(nb, 'backup', live.id, true).then(async () => {
+          if (!live.alive) return null;
+          await live.api.startBackup(nb.id, Comlink.transfer(port, [port]), Comlink.transfer(clock, [clock]));
+          return nb.id;
+        });
+        return nb.id;
+      },
+    };
+  }
+
+  private _ref(ref: 'primary' | 'backup'): NodeId | null {
+    return (ref === 'primary' ? primaryOf(this._vmView()) : backupOf(this._vmView()))?.id ?? null;
   }
 
   /** Fail-stop: terminate the VM's worker, mid-anything. */
   kill(ref: 'primary' | 'backup'): NodeId | null {
-    const v = this._find(ref);
-    if (!v) return null;
-    v.worker.terminate();
-    v.api[Comlink.releaseProxy]();
-    v.alive = false;
-    this._gone(v.id);
-    this._note({ type: 'fault', kind: `kill-${ref}`, detail: `terminated ${v.id}'s worker` });
-    this._note({ type: 'vm/role', vm: v.id, role: 'dead', reason: 'killed (worker terminated)' });
-    this._died(v.id);
-    return v.id;
+    const id = this._ref(ref);
+    return this.act({ kind: ref === 'primary' ? 'kill-primary' : 'kill-backup' }) ? id : null;
   }
 
   powerOffPrimary(): void {
-    const v = this._find('primary');
-    if (!v) return;
-    this._note({ type: 'fault', kind: 'power-off-primary', detail: `powered off ${v.id}` });
-    void v.api.powerOff();
+    this.act({ kind: 'power-off-primary' });
   }
 
   /** Cut the logging channel (both ways, or one direction). */
   cutChannel(direction: 'both' | 'to-backup' | 'to-primary' = 'both'): void {
-    const p = this._find('primary');
-    const b = this._find('backup');
-    if (!p || !b) return;
-    const toBackup = direction !== 'to-primary';
-    const toPrimary = direction !== 'to-backup';
-    void p.api.setChannelBlocked(toBackup, toPrimary);
-    void b.api.setChannelBlocked(toPrimary, toBackup);
-    this._note({ type: 'fault', kind: 'cut-channel', detail: `cut the logging channel (${direction}) between ${p.id} and ${b.id}` });
+    this.act({ kind: 'cut-channel', direction });
   }
 
   heal(): void {
-    this.blocked.clear();
-    for (const v of this.vms) if (v.alive) void v.api.setChannelBlocked(false, false);
-    this._note({ type: 'fault', kind: 'heal', detail: 'healed every cut and partition' });
+    this.act({ kind: 'heal' });
   }
 
   partitionFromStorage(ref: 'primary' | 'backup'): void {
-    const v = this._find(ref);
-    if (!v) return;
-    this.blocked.add(`${v.id}>${STORAGE}`).add(`${STORAGE}>${v.id}`);
-    this._note({ type: 'fault', kind: 'partition-storage', detail: `partitioned ${v.id} from shared storage` });
+    this.act({ kind: 'partition-storage', vm: ref });
   }
 
   partitionFromClients(ref: 'primary' | 'backup'): void {
-    const v = this._find(ref);
-    if (!v) return;
-    for (const c of this.clients.values()) this.blocked.add(`${v.id}>${c.nodeId}`).add(`${c.nodeId}>${v.id}`);
-    this.blocked.add(`${v.id}>${SWITCH}`);
-    this._note({ type: 'fault', kind: 'partition-clients', detail: `partitioned ${v.id} from the clients` });
+    this.act({ kind: 'partition-clients', vm: ref });
   }
 
   slowChannel(latencyMs: number, bandwidthMbps?: number): void {
-    this.links.channel.latencyMs = latencyMs;
-    if (bandwidthMbps !== undefined) this.links.channel.bandwidthMbps = bandwidthMbps;
-    for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
-    this._note({ type: 'fault', kind: 'slow-channel', detail: `logging channel now ${latencyMs} ms` });
+    this.act({ kind: 'slow-channel', latencyMs, ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}) });
   }
 
-  /** The stage's link sliders: a link's latency, and loss on the clients' network. */
+  /** The stage's link sliders: a link's latency and bandwidth, and loss on the clients' network. */
   setLink(link: LinkClass, change: LinkChange): void {
-    const l = this.links[link];
-    if (change.latencyMs !== undefined) l.latencyMs = change.latencyMs;
-    if (change.bandwidthMbps !== undefined) l.bandwidthMbps = change.bandwidthMbps;
-    if (change.loss !== undefined && link === 'clients') l.loss = change.loss;
-    if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...l });
-    this._note({ type: 'fault', kind: 'set-link', detail: describeLink(link, l) });
+    this.act({ kind: 'set-link', link, ...change });
   }
 
   pauseVm(ref: 'primary' | 'backup'): void {
-    const v = this._find(ref);
-    if (!v) return;
-    void v.api.pause();
-    this._note({ type: 'fault', kind: 'pause', detail: `paused ${v.id}` });
+    this.act({ kind: 'pause', vm: ref });
   }
 
-  resumeVm(id: NodeId): void {
-    const v = this.vms.find((x) => x.id === id && x.alive);
-    if (!v) return;
-    void v.api.resume();
-    this._note({ type: 'fault', kind: 'resume', detail: `resumed ${v.id}` });
+  resumeVm(vm: string): void {
+    this.act({ kind: 'resume', vm } as LabAction);
   }
 
   /** Restore redundancy: a new backup worker, started from a snapshot of the live VM (FT VMotion). */
   async restartBackup(): Promise<NodeId | null> {
-    const live = this.vms.find((v) => v.alive && this.roles.get(v.id) === 'live');
-    if (!live) return null;
-    const nb = this._spawn('backup', live.id);
-    const port = this._pendingLogPorts.get(live.id)!;
-    this._pendingLogPorts.delete(live.id);
-    const clock = this._pendingClockPorts.get(live.id)!;
-    this._pendingClockPorts.delete(live.id);
-    // The new worker boots first; only then does the live VM start logging to it.
-    await this._init(nb, 'backup', live.id, true);
-    if (!live.alive) return null;
-    await live.api.startBackup(nb.id, Comlink.transfer(port, [port]), Comlink.transfer(clock, [clock]));
-    this._note({ type: 'fault', kind: 'restart-backup', detail: `started backup ${nb.id} from a snapshot of ${live.id}` });
-    return nb.id;
+    if (!this.act({ kind: 'restart-backup' })) return null;
+    return this._restarting;
   }
 
   // ------------------------------------------------------------ clients
@@ -621,16 +686,16 @@ export class FtLab implements LabController {
     return { ...env, after: (ms, fn) => env.after(ms * Math.max(1, this.realm.clock.speed), fn) };
   }
 
-  client(id: number): Client {
-    let c = this.clients.get(id);
-    if (!c) {
-      const nodeId = `client-${id}`;
-      c = new Client(this._clientEnv(nodeId), id, { kind: 'scripted', requests: [] }, CLIENT_TIMEOUT_MS);
-      c.maxHistory = HISTORY_PER_CLIENT;
-      this.clients.set(id, c);
-      this.realm.attach(nodeId, c);
-    }
+  private _makeClient(id: number, workload: Workload): Client {
+    const nodeId = `client-${id}`;
+    const c = new Client(this._clientEnv(nodeId), id, workload, CLIENT_TIMEOUT_MS);
+    c.maxHistory = HISTORY_PER_CLIENT;
+    this.realm.attach(nodeId, c);
     return c;
+  }
+
+  client(id: number): Client {
+    return this.clients.get(id) ?? this.clients.add(this._makeClient(id, { kind: 'scripted', requests: [] }));
   }
 
   /** Send a request as client `id` (the terminal). False if that client is still waiting. */
@@ -640,29 +705,17 @@ export class FtLab implements LabController {
     return ok;
   }
 
-  /** An automatic workload: `count` clients, each thinking `thinkMs` on average between requests. */
+  /** An automatic workload: `count` clients, each thinking `thinkMs` on average between requests (ids as in the simulator). */
   setWorkload(count: number, thinkMs = 20, keys = 4): void {
-    for (const [id, c] of this.clients) if (id >= 100) c.stop();
-    for (let i = 0; i < count; i++) {
-      const id = 100 + this.clients.size;
-      const nodeId = `client-${id}`;
-      const c = new Client(
-        this._clientEnv(nodeId),
-        id,
-        // (startAt is the delay before the first request, from now)
-        { kind: 'random', program: workloadProgram(this.opts.program), thinkMs, keys, startAt: 0, stopAt: Infinity },
-        CLIENT_TIMEOUT_MS,
-      );
-      c.maxHistory = HISTORY_PER_CLIENT;
-      this.clients.set(id, c);
-      this.realm.attach(nodeId, c);
-    }
+    const program = workloadProgram(this.opts.program);
+    const now = this.realm.sched.now;
+    this.clients.replaceAutomatic(count, (id) => this._makeClient(id, { kind: 'random', program, thinkMs, keys, startAt: now, stopAt: Infinity }));
     this.realm.kick();
   }
 
   /** Every client operation, for the checkers (histories capped per client: see cappedHistory). */
   history(): ClientOp[] {
-    return cappedHistory([...this.clients.values()]);
+    return cappedHistory(this.clients.all);
   }
 
   // ------------------------------------------------------------ views

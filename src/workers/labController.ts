@@ -42,6 +42,8 @@ export interface LabController {
   /** Client operations completed with a reply (as of the last verdicts), where the runtime counts them itself. */
   readonly completedOps?: number;
   // Commands: a runtime in another thread resolves them once they took effect.
+  /** Any learner action (the methods below are shorthands): the same meaning in both runtimes (engine/sim/faults.ts). */
+  act(action: LabAction): boolean | Promise<boolean>;
   pause(): void | Promise<void>;
   resume(): void | Promise<void>;
   step(ms?: number): void | Promise<void>;

@@ -301,6 +301,11 @@ export class VmWorkerApi {
     this._hv?.pause();
   }
 
+  /** Slow backup: this VM runs at `speed` × its usual rate. */
+  setSpeedFactor(speed: number): void {
+    if (this._hv) this._hv.speedFactor = speed;
+  }
+
   resume(): void {
     this._hv?.resume();
     this._realm?.kick();

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TimedAction } from '../session/actions';
 import { SimSession } from '../session/simSession';
+import { Rng } from '../util/rng';
+import { Client, ClientRoster } from './clients';
 import { validateScenario } from './scenario';
 
 describe('clients of a session with workload changes', () => {
@@ -31,5 +33,26 @@ describe('clients of a session with workload changes', () => {
     const again = new SimSession({ scenario }, actions);
     again.runTo(1000);
     expect(again.stateHashes()).toEqual(s.stateHashes());
+  });
+});
+
+describe('ClientRoster: one numbering in both runtimes', () => {
+  const make = (id: number): Client => new Client({ id: `client-${id}`, rng: new Rng(id), now: () => 0, after: () => ({ cancel: () => undefined }), send: () => undefined, trace: () => undefined }, id, { kind: 'scripted', requests: [] }, 300);
+
+  it('automatic clients are numbered from 100, never reuse an id, and a switch stops only the running ones', () => {
+    const r = new ClientRoster();
+    r.add(make(1));
+    r.replaceAutomatic(2, make);
+    expect(r.all.map((c) => c.id)).toEqual([1, 100, 101]);
+    const first = r.all.slice(1);
+    r.replaceAutomatic(1, make);
+    expect(r.all.map((c) => c.id)).toEqual([1, 100, 101, 102]);
+    expect(first.every((c) => (c as unknown as { _stopped: boolean })._stopped)).toBe(true);
+    expect((r.get(102) as unknown as { _stopped: boolean })._stopped).toBe(false);
+    expect((r.get(1) as unknown as { _stopped: boolean })._stopped).toBe(false);
+    r.add(make(150));
+    r.replaceAutomatic(1, make);
+    expect(r.get(151)).toBeDefined();
+    expect(r.save()).toEqual({ maxClientId: 151, autoClients: [151] });
   });
 });

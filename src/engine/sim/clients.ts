@@ -168,3 +168,55 @@ export class Client {
     this.request(PROGRAMS[w.program].client.randomRequest(rng, key));
   }
 }
+
+/** The first id of the automatic workload's clients (the terminal's are 1, 2, …). */
+export const FIRST_AUTO_CLIENT = 100;
+
+/**
+ * A session's clients, one numbering in both runtimes: the terminal's by the id typed, the
+ * automatic workload's from FIRST_AUTO_CLIENT on, never reused. Switching the workload stops the
+ * running automatic clients (their outstanding requests complete) without scanning the rest.
+ */
+export class ClientRoster {
+  /** Every client, in the order added (stopped ones keep their history for the checkers). */
+  readonly all: Client[] = [];
+  private readonly _byId = new Map<number, Client>();
+  private _maxId = 0;
+  private _auto: Client[] = [];
+
+  get(id: number): Client | undefined {
+    return this._byId.get(id);
+  }
+
+  has(id: number): boolean {
+    return this._byId.has(id);
+  }
+
+  add(c: Client): Client {
+    this.all.push(c);
+    this._byId.set(c.id, c);
+    this._maxId = Math.max(this._maxId, c.id);
+    return c;
+  }
+
+  /** Stop the automatic clients running, and start `count` new ones made by `make(id)`. */
+  replaceAutomatic(count: number, make: (id: number) => Client): void {
+    for (const c of this._auto) c.stop();
+    this._auto = [];
+    for (let i = 0; i < count; i++) this._auto.push(this.add(make(Math.max(FIRST_AUTO_CLIENT - 1, this._maxId) + 1)));
+  }
+
+  /** What a snapshot keeps of the roster beyond the clients themselves. */
+  save(): { readonly maxClientId: number; readonly autoClients: readonly number[] } {
+    return { maxClientId: this._maxId, autoClients: this._auto.map((c) => c.id) };
+  }
+
+  /** Rebuild from restored clients and `save()`'s data. */
+  load(clients: readonly Client[], s: { readonly maxClientId: number; readonly autoClients: readonly number[] }): void {
+    this.all.length = 0;
+    this._byId.clear();
+    for (const c of clients) this.add(c);
+    this._maxId = s.maxClientId;
+    this._auto = s.autoClients.map((id) => this._byId.get(id)!);
+  }
+}

@@ -9,7 +9,7 @@ import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
 import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
-import { Client } from './clients';
+import { Client, ClientRoster } from './clients';
 import { applyFault, backupOf, primaryOf, type FaultHost } from './faults';
 import { Network, type NetworkState } from './network';
 import { Rng, type RngState } from '../util/rng';
@@ -76,7 +76,9 @@ export class World {
   readonly net: Network;
   readonly storage: SharedStorage;
   readonly vms = new Map<NodeId, Hypervisor>();
-  readonly clients: Client[] = [];
+  /** The session's clients (see ClientRoster); `clients` is every one of them. */
+  private readonly _roster = new ClientRoster();
+  readonly clients: readonly Client[] = this._roster.all;
   readonly config: FtConfig;
   readonly trace: TraceEvent[] = [];
   readonly image: Uint8Array;
@@ -85,10 +87,6 @@ export class World {
   private readonly _record: boolean;
   private _vmCount = 0;
   private readonly _maxHistory: number;
-  /** Client bookkeeping, so adding one never scans them all: by id, the highest id, the automatic ones running. */
-  private readonly _clientById = new Map<number, Client>();
-  private _maxClientId = 0;
-  private _autoClients: Client[] = [];
   /** Who a timer event is for. */
   private readonly _timerTargets = new Map<NodeId, TimerTarget>();
   /** Trace events emitted so far (a restored world continues the count). */
@@ -143,7 +141,7 @@ export class World {
       scripted.set(r.client, list);
     }
     for (const [id, requests] of scripted) {
-      if (this._clientById.has(id)) continue;
+      if (this._roster.has(id)) continue;
       this._addClient(id, { kind: 'scripted', requests });
     }
     for (const f of scenario.faults) this.sched.post(f.at, 'fault', f);
@@ -212,8 +210,7 @@ export class World {
       })),
       clients: this.clients.map((c) => ({ nodeId: c.nodeId, rng: rngOf(c), fields: fieldsOf(c, ['env']) })),
       vmCount: this._vmCount,
-      maxClientId: this._maxClientId,
-      autoClients: this._autoClients.map((c) => c.id),
+      ...this._roster.save(),
       startup: this._startup,
       emitted: this._emitted,
     };
@@ -232,8 +229,6 @@ export class World {
     Object.assign(this.storage, s.storage.fields);
     this.storage.env.rng.restore(s.storage.rng);
     this.vms.clear();
-    this.clients.length = 0;
-    this._clientById.clear();
     this._timerTargets.clear();
     this._timerTargets.set('storage', this.storage);
     this.net.detachAll();
@@ -249,18 +244,16 @@ export class World {
       this.net.attach(v.id, vm);
       this._timerTargets.set(v.id, vm);
     }
-    for (const c of s.clients) {
+    const clients = s.clients.map((c) => {
       const f = c.fields as { id: number; timeoutMs: number };
       const client = new Client(inertEnv(c.nodeId), f.id, { kind: 'scripted', requests: [] }, f.timeoutMs);
       Object.assign(client, c.fields, { env: this._env(c.nodeId, restoredRng(c.rng)) });
-      this.clients.push(client);
-      this._clientById.set(client.id, client);
       this.net.attach(c.nodeId, client);
       this._timerTargets.set(c.nodeId, client);
-    }
+      return client;
+    });
+    this._roster.load(clients, s);
     this._vmCount = s.vmCount;
-    this._maxClientId = s.maxClientId;
-    this._autoClients = s.autoClients.map((id) => this._clientById.get(id)!);
     this._startup.length = 0;
     this._startup.push(...s.startup);
     this.trace.length = this.trace.length >= s.emitted && this._emitted >= s.emitted ? s.emitted - (this._emitted - this.trace.length) : 0;
@@ -358,38 +351,28 @@ export class World {
     return vm;
   }
 
-  private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
+  private _makeClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
     const nodeId = `client-${id}`;
     const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
     this._timerTargets.set(nodeId, c);
     c.maxHistory = this._maxHistory;
-    this.clients.push(c);
-    this._clientById.set(id, c);
-    this._maxClientId = Math.max(this._maxClientId, id);
     this.net.attach(nodeId, c);
     return c;
   }
 
+  private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
+    return this._roster.add(this._makeClient(id, workload));
+  }
+
   /** An automatic workload from now on: `count` random clients (ids from 100), replacing the previous ones. */
   setWorkload(count: number, thinkMs = 20, keys = 4): void {
-    for (const c of this._autoClients) c.stop();
-    this._autoClients = [];
-    for (let i = 0; i < count; i++) {
-      const c = this._addClient(Math.max(99, this._maxClientId) + 1, {
-        kind: 'random',
-        program: workloadProgram(this.scenario.program),
-        thinkMs,
-        keys,
-        startAt: this.now,
-        stopAt: Infinity,
-      });
-      this._autoClients.push(c);
-    }
+    const program = workloadProgram(this.scenario.program);
+    this._roster.replaceAutomatic(count, (id) => this._makeClient(id, { kind: 'random', program, thinkMs, keys, startAt: this.now, stopAt: Infinity }));
   }
 
   /** A client by id, created on first use (the interactive terminal's client). */
   client(id: number): Client {
-    return this._clientById.get(id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
+    return this._roster.get(id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
   }
 
   /** Inject a fault now. Returns a description, or null if it did not apply. */

@@ -3,6 +3,7 @@
 // the clients' network (partition, latency, loss). Each item calls the same LabController method
 // as the toolbar's button does.
 import { useEffect, useRef, useState } from 'react';
+import type { LabAction } from '../../engine/session/actions';
 import type { LabController, LinkSettings, VmRef } from '../../workers/labController';
 import type { VmInspect } from '../../workers/protocol';
 import { currentLab, faultLab, useLab } from '../labStore';
@@ -110,10 +111,8 @@ export function faultAvailability(vms: readonly VmInspect[]): { primary: boolean
 }
 
 function resumeVm(lab: LabController, v: VmInspect): void {
-  const ref = refOf(v);
-  if (lab.sim) {
-    if (ref) void lab.sim.act({ kind: 'resume', vm: ref });
-  } else (lab as LabController & { resumeVm?: (id: string) => void }).resumeVm?.(v.id);
+  // By its id: a paused primary whose backup took over is no longer the one 'primary' names.
+  void lab.act({ kind: 'resume', vm: v.id as Extract<LabAction, { kind: 'resume' }>['vm'] });
 }
 
 function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; items: Item[]; link?: LinkName } {
