@@ -192,6 +192,14 @@ export class ClientRoster {
     return this._byId.has(id);
   }
 
+  get size(): number {
+    return this.all.length;
+  }
+
+  values(): IterableIterator<Client> {
+    return this.all.values();
+  }
+
   add(c: Client): Client {
     this.all.push(c);
     this._byId.set(c.id, c);
