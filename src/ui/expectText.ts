@@ -1,6 +1,7 @@
 // "What you should see", in a learner's words ("B won test-and-set"), from a step's expectation
 // (which the tests match against the trace's events on their fields: an EventPattern).
 import type { EventPattern, Expectation } from '../engine/tour/types';
+import { clientNumber, isClientNode } from '../workers/pure';
 
 const CHECKER: Record<string, string> = { outputRequirement: 'Output Requirement', splitBrain: 'Split brain', replay: 'Replay' };
 const ENTRY: Record<string, string> = { packet: 'packet', timer: 'timer interrupt', nondet: 'clock/random value', disk: 'disk completion', output: 'output', hash: 'hash check', control: 'control' };
@@ -45,7 +46,7 @@ const FAULT: Record<string, string> = {
   'power-off': 'the primary was powered off',
 };
 
-const what = (output: unknown, to?: unknown): string => (output === 'disk-write' ? 'a disk write' : output === 'net' ? `a reply${typeof to === 'string' && to.startsWith('client-') ? ` to client ${to.slice(7)}` : ''}` : 'an output');
+const what = (output: unknown, to?: unknown): string => (output === 'disk-write' ? 'a disk write' : output === 'net' ? `a reply${typeof to === 'string' && isClientNode(to) ? ` to client ${clientNumber(to)}` : ''}` : 'an output');
 
 function eventText(p: EventPattern): string {
   const f = fields(p);

@@ -6,7 +6,7 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { SERVICE, STORAGE, SWITCH, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import { SERVICE, STORAGE, SWITCH, clientNode, clientNumber, isClientNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { DropReason, NetLink, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { nextMessageId, sentEvent } from '../engine/ft/wire';
@@ -317,10 +317,10 @@ export class FtLab implements LabController {
     this._traceAt(env.stamp, sentEvent(id, env.from, env.to, env.msg, cls));
     if (this.blocked.has(`${env.from}>${env.to}`)) return this._dropped(id, 'cut');
     if (this._lost(env.from, env.to)) return this._dropped(id, 'loss');
-    if (env.msg.t === 'frame' && env.to.startsWith('client-')) {
+    if (env.msg.t === 'frame' && isClientNode(env.to)) {
       // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
       const queued = this._switchQueue.get(env.to) ?? 0;
-      const noClient = !this.clients.has(Number(env.to.slice('client-'.length)));
+      const noClient = !this.clients.has(clientNumber(env.to));
       if (noClient || queued >= SWITCH_QUEUE) {
         this._switchDropped++;
         return this._dropped(id, noClient ? 'dead' : 'loss');
@@ -687,7 +687,7 @@ export class FtLab implements LabController {
   }
 
   private _makeClient(id: number, workload: Workload): Client {
-    const nodeId = `client-${id}`;
+    const nodeId = clientNode(id);
     const c = new Client(this._clientEnv(nodeId), id, workload, CLIENT_TIMEOUT_MS);
     c.maxHistory = HISTORY_PER_CLIENT;
     this.realm.attach(nodeId, c);

@@ -12,3 +12,4 @@ export { describeAction } from '../engine/session/actions';
 export { validateScenario } from '../engine/sim/scenario';
 export { CHAPTERS, chapterById } from '../engine/tour/chapters';
 export { describeExpectation } from '../engine/tour/player';
+export { clientNode, clientNumber, isClientNode } from '../engine/ft/messages';

@@ -11,7 +11,7 @@
 import { Machine, type DiskRequest, type MachineHost, type MachineInput } from '../machine/machine';
 import { PORT } from '../machine/isa';
 import { decodeBatch, digestBytes, encodeBatch, isBoundaryEntry, type LogEntry, type OutputKind } from './log';
-import { STORAGE, SWITCH, type Message, type NodeEnv, type NodeId, type Timer } from './messages';
+import { STORAGE, SWITCH, clientNode, type Message, type NodeEnv, type NodeId, type Timer } from './messages';
 import type { Role, StallReason } from './trace';
 
 export type NondetSource = 'timer' | 'clock' | 'random' | 'packet-timing';
@@ -927,7 +927,7 @@ export class Hypervisor implements MachineHost {
   }
 
   netSend(frame: Uint8Array): void {
-    const to = `client-${frame[0]! | (frame[1]! << 8)}`;
+    const to = clientNode(frame[0]! | (frame[1]! << 8));
     this._output('net', to, { t: 'frame', frame }, digestBytes(frame));
   }
 

@@ -12,6 +12,20 @@ export const SERVICE: NodeId = 'service';
 export const STORAGE: NodeId = 'storage';
 export const SWITCH: NodeId = 'switch';
 
+/** Client `n`'s node id (`client-n`): the one place that spelling lives. */
+export function clientNode(n: number): NodeId {
+  return `client-${n}`;
+}
+
+export function isClientNode(id: NodeId): boolean {
+  return id.startsWith('client-');
+}
+
+/** The client number of a client's node id (NaN for any other node). */
+export function clientNumber(id: NodeId): number {
+  return isClientNode(id) ? Number(id.slice('client-'.length)) : NaN;
+}
+
 export type Message =
   /** Logging channel, primary → backup: an encoded LogBatch (also the primary's heartbeat). */
   | { readonly t: 'log'; readonly batch: Uint8Array; readonly heartbeat: boolean }

@@ -2,7 +2,7 @@
 // carries, the seq an ack acknowledges, the disk block), the same in both runtimes.
 
 import { batchSeqRange } from './log';
-import type { Message, NodeId } from './messages';
+import { isClientNode, type Message, type NodeId } from './messages';
 import type { NetLink, TraceBody, WireType } from './trace';
 
 // Every message type is one the trace can name, and no more.
@@ -24,7 +24,7 @@ export function messageLabel(msg: Message, from: NodeId): string {
     case 'snapshot':
       return 'snapshot';
     case 'frame':
-      return from.startsWith('client-') ? 'request' : 'reply';
+      return isClientNode(from) ? 'request' : 'reply';
     case 'advertise':
       return 'MAC advertisement';
     case 'disk':

@@ -2,7 +2,7 @@
 // (the logging channel is a TCP-like stream), cuts and partitions, and the switch that sends
 // the service MAC's traffic to whichever VM advertised it last.
 
-import { SERVICE, SWITCH, STORAGE, messageBytes, type Message, type NodeId } from '../ft/messages';
+import { SERVICE, SWITCH, STORAGE, isClientNode, messageBytes, type Message, type NodeId } from '../ft/messages';
 import type { DropReason, TraceBody } from '../ft/trace';
 import { nextMessageId, sentEvent } from '../ft/wire';
 import type { Rng, RngState } from '../util/rng';
@@ -121,7 +121,7 @@ export class Network {
 
   static classify(a: NodeId, b: NodeId): LinkClass {
     if (a === STORAGE || b === STORAGE) return 'storage';
-    if (a.startsWith('client-') || b.startsWith('client-') || a === SWITCH || b === SWITCH || b === SERVICE) return 'clients';
+    if (isClientNode(a) || isClientNode(b) || a === SWITCH || b === SWITCH || b === SERVICE) return 'clients';
     return 'channel';
   }
 

@@ -3,7 +3,7 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import { clientNode, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
@@ -352,7 +352,7 @@ export class World {
   }
 
   private _makeClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
-    const nodeId = `client-${id}`;
+    const nodeId = clientNode(id);
     const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
     this._timerTargets.set(nodeId, c);
     c.maxHistory = this._maxHistory;

@@ -3,6 +3,7 @@
 // and, per event, the messages to animate along the stage's edges. Pure: no DOM, no clock.
 import type { LogEntryKind } from '../../engine/ft/log';
 import type { TraceEvent } from '../../engine/ft/trace';
+import { clientNode, clientNumber, isClientNode } from '../../workers/pure';
 
 /**
  * The speed a page opens at (virtual ms per wall ms): a failover (a 60–150 ms failure timeout)
@@ -155,7 +156,7 @@ function foldFault(f: StageFold, ev: Extract<TraceEvent, { type: 'fault' }>): vo
 
 const clip = (s: string, n = 28): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-const isClient = (id: string): boolean => id.startsWith('client-');
+const isClient = isClientNode;
 
 /** What the stage draws for one traced message (`net/sent`): its kind, route, label and letter. */
 function wireFlight(f: StageFold, ev: Extract<TraceEvent, { type: 'net/sent' }>): Flight {
@@ -185,10 +186,10 @@ function wireFlight(f: StageFold, ev: Extract<TraceEvent, { type: 'net/sent' }>)
     case 'frame':
       if (isClient(ev.from)) {
         const text = f.requestText.get(ev.from);
-        const who = `client ${ev.from.slice('client-'.length)}`;
+        const who = `client ${clientNumber(ev.from)}`;
         return { ...base, kind: 'request', from: CLIENTS, glyph: 'Q', label: `request from ${who}${text ? `: ${text}` : ''}` };
       }
-      return { ...base, kind: 'reply', to: CLIENTS, glyph: 'R', label: `reply from ${ev.from} to client ${ev.to.slice('client-'.length)}` };
+      return { ...base, kind: 'reply', to: CLIENTS, glyph: 'R', label: `reply from ${ev.from} to client ${clientNumber(ev.to)}` };
     case 'advertise':
       return { ...base, kind: 'mac', glyph: 'M', important: true, label: `MAC advertisement: the service is at ${ev.from}` };
     case 'disk':
@@ -290,7 +291,7 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
         break;
       case 'client/invoke':
         if (ev.client < 100) f.lastRequest = `#${ev.reqId} ${clip(ev.text)}`;
-        f.requestText.set(`client-${ev.client}`, `#${ev.reqId} ${clip(ev.text)}`);
+        f.requestText.set(clientNode(ev.client), `#${ev.reqId} ${clip(ev.text)}`);
         if (f.requestText.size > 64) f.requestText.delete(f.requestText.keys().next().value!);
         if (f.netIds) break;
         if (macOwner) send('request', CLIENTS, macOwner, `request #${ev.reqId} from client ${ev.client}: ${clip(ev.text)}`, 'Q');

@@ -13,6 +13,7 @@
 // `net/dropped`), none of that guesswork is needed: each arrow is one message, joined by its id.
 
 import type { TraceEvent } from '../../engine/ft/trace';
+import { clientNode, clientNumber, isClientNode } from '../../workers/pure';
 import { eventsInWindow } from './traceWindow';
 
 export type MessageKind = 'log' | 'ack' | 'output' | 'request' | 'heartbeat' | 'tas' | 'snapshot' | 'disk';
@@ -159,17 +160,17 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
   for (const ev of evs) if ('vm' in ev) vmIds.add(ev.vm);
   // Client lanes: clients active in the window or a while before it, so lanes do not flicker.
   const isClientEv = (ev: TraceEvent): boolean =>
-    ev.type === 'client/invoke' || ev.type === 'client/reply' || ev.type === 'client/timeout' || (ev.type === 'output/released' && ev.to.startsWith('client-'));
+    ev.type === 'client/invoke' || ev.type === 'client/reply' || ev.type === 'client/timeout' || (ev.type === 'output/released' && isClientNode(ev.to));
   for (const ev of eventsInWindow(trace, t0 - (opts.clientLookbackMs ?? 500), t1, { keep: isClientEv, maxScan: 20_000 })) {
     if (ev.type === 'output/released') clientIds.add(Number(ev.to.slice(7)));
     else if (ev.type === 'client/invoke' || ev.type === 'client/reply' || ev.type === 'client/timeout') clientIds.add(ev.client);
   }
   const mergeClients = clientIds.size > MAX_CLIENT_LANES;
-  const clientLane = (n: number): string => (mergeClients ? 'clients' : `client-${n}`);
-  const laneOfNode = (id: string): string => (id.startsWith('client-') ? clientLane(Number(id.slice(7))) : id);
+  const clientLane = (n: number): string => (mergeClients ? 'clients' : clientNode(n));
+  const laneOfNode = (id: string): string => (isClientNode(id) ? clientLane(clientNumber(id)) : id);
   const lanes: Lane[] = [];
   if (mergeClients) lanes.push({ id: 'clients', label: `${clientIds.size} clients`, kind: 'client' });
-  else for (const n of [...clientIds].sort((a, b) => a - b)) lanes.push({ id: `client-${n}`, label: `client ${n}`, kind: 'client' });
+  else for (const n of [...clientIds].sort((a, b) => a - b)) lanes.push({ id: clientNode(n), label: `client ${n}`, kind: 'client' });
   for (const v of [...vmIds].sort()) lanes.push({ id: v, label: `VM ${v}`, kind: 'vm' });
   lanes.push({ id: 'storage', label: 'storage', kind: 'storage' });
   const laneIds = new Set(lanes.map((l) => l.id));
@@ -379,8 +380,8 @@ export function layoutTimeline(trace: readonly TraceEvent[], opts: TimelineOptio
     let recvT: number | null = null;
     let recvWhat = '';
     let replyText: string | null = null;
-    if (o.to.startsWith('client-')) {
-      const n = Number(o.to.slice(7));
+    if (isClientNode(o.to)) {
+      const n = clientNumber(o.to);
       const rep = claimFirst(repliesByClient.get(n), claimed, o.t, o.t + MAX_PAIR_MS.output, (x) => x.from === o.vm);
       if (rep) {
         recvT = rep.t;
@@ -592,10 +593,10 @@ function addWire(
     if (hb && !o.heartbeats) continue;
     const end = fate.get(s.id);
     const out = releaseOf(s);
-    const kind: MessageKind = hb ? 'heartbeat' : out ? 'output' : s.msg === 'log' ? 'log' : s.msg === 'ack' ? 'ack' : s.msg === 'snapshot' ? 'snapshot' : s.msg === 'frame' ? (s.from.startsWith('client-') ? 'request' : 'output') : s.msg === 'tas' || s.msg === 'tas-result' ? 'tas' : 'disk';
+    const kind: MessageKind = hb ? 'heartbeat' : out ? 'output' : s.msg === 'log' ? 'log' : s.msg === 'ack' ? 'ack' : s.msg === 'snapshot' ? 'snapshot' : s.msg === 'frame' ? (isClientNode(s.from) ? 'request' : 'output') : s.msg === 'tas' || s.msg === 'tas-result' ? 'tas' : 'disk';
     const nominal = NOMINAL_MS[s.link];
     // A reply frame's text is what its client took in when it arrived.
-    const reply = s.msg === 'frame' && end?.type === 'net/delivered' && s.to.startsWith('client-') ? o.repliesByClient.get(Number(s.to.slice(7)))?.find((r) => r.t === end.t && r.from === s.from) : undefined;
+    const reply = s.msg === 'frame' && end?.type === 'net/delivered' && isClientNode(s.to) ? o.repliesByClient.get(clientNumber(s.to))?.find((r) => r.t === end.t && r.from === s.from) : undefined;
     const range = s.msg === 'log' ? /^#(\d+)/.exec(s.label) : null;
     const first = range ? o.appendedKind.get(Number(range[1])) : undefined;
     o.add({
