@@ -6,9 +6,9 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { SERVICE, STORAGE, SWITCH, clientNode, clientNumber, isClientNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import { STORAGE, SWITCH, clientNode, clientNumber, isClientNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
-import type { DropReason, NetLink, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
+import type { DropReason, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { nextMessageId, sentEvent } from '../engine/ft/wire';
 import type { LabAction } from '../engine/session/actions';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
@@ -17,7 +17,7 @@ import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
-import { DEFAULT_LINKS, Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { DEFAULT_LINKS, route, type LinkConfig, type LinkClass, type RouteView } from '../engine/sim/network';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
 import { NetLedger } from './netLedger';
@@ -90,7 +90,6 @@ export class FtLab implements LabController {
   private _flooding = false;
   private _foldedSeen = 0;
   private _seed: number;
-  private _lastDelivery = new Map<string, number>();
   private _disposed = false;
   /** Messages sent by the nodes living here (storage, clients): their ids. */
   private readonly _sentBy = new Map<NodeId, number>();
@@ -299,11 +298,12 @@ export class FtLab implements LabController {
 
   /** A message from a VM to the switch, storage or a client (the VM stamped its id; the page traces it). */
   private _route(env: Envelope): void {
+    const r = route(env.from, env.to, env.msg, this._routeView);
+    if (r.kind === 'ignore') return;
     const id = env.id ?? nextMessageId(this._sentBy, env.from);
-    if (env.to === SWITCH) {
-      if (env.msg.t !== 'advertise') return;
+    if (r.kind === 'advertise') {
       this._traceAt(env.stamp, sentEvent(id, env.from, SWITCH, env.msg, 'clients'));
-      if (this.blocked.has(`${env.from}>${SWITCH}`)) return this._dropped(id, 'cut');
+      if (r.cut) return this._dropped(id, 'cut');
       this.realm.fly({ ...env, id }, env.stamp + this.links.clients.latencyMs, this.links.clients, {
         undroppable: true,
         lost: () => null,
@@ -313,23 +313,40 @@ export class FtLab implements LabController {
       });
       return;
     }
-    const cls = Network.classify(env.from, env.to);
-    this._traceAt(env.stamp, sentEvent(id, env.from, env.to, env.msg, cls));
-    if (this.blocked.has(`${env.from}>${env.to}`)) return this._dropped(id, 'cut');
-    if (this._lost(env.from, env.to)) return this._dropped(id, 'loss');
-    if (env.msg.t === 'frame' && isClientNode(env.to)) {
+    this._traceAt(env.stamp, sentEvent(id, env.from, r.dest, env.msg, r.cls));
+    if (r.kind === 'drop') return this._dropped(id, r.why);
+    if (env.msg.t === 'frame' && isClientNode(r.dest)) {
       // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
-      const queued = this._switchQueue.get(env.to) ?? 0;
-      const noClient = !this.clients.has(clientNumber(env.to));
+      const queued = this._switchQueue.get(r.dest) ?? 0;
+      const noClient = !this.clients.has(clientNumber(r.dest));
       if (noClient || queued >= SWITCH_QUEUE) {
         this._switchDropped++;
         return this._dropped(id, noClient ? 'dead' : 'loss');
       }
-      this._switchQueue.set(env.to, queued + 1);
-      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { lost: this._cutOnTheWay, settled: () => this._switchQueue.set(env.to, (this._switchQueue.get(env.to) ?? 1) - 1) });
+      this._switchQueue.set(r.dest, queued + 1);
+      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { lost: this._cutOnTheWay, settled: () => this._switchQueue.set(r.dest, (this._switchQueue.get(r.dest) ?? 1) - 1) });
       return;
     }
-    this.realm.deliver({ ...env, id }, this.links[cls], Math.random(), { lost: this._cutOnTheWay });
+    this.realm.deliver({ ...env, id }, this.links[r.cls], Math.random(), { lost: this._cutOnTheWay });
+  }
+
+  /** The switch and the links' rules (the simulator's: network.ts `route`) read this lab. */
+  private readonly _routeView: RouteView = this._makeRouteView();
+  private _makeRouteView(): RouteView {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's getters read this lab
+    const lab = this;
+    return {
+      get macOwner() {
+        return lab.macOwner;
+      },
+      get blocked() {
+        return lab.blocked;
+      },
+      get links() {
+        return lab.links;
+      },
+      chance: (p) => Math.random() < p,
+    };
   }
 
   /** A cut made while a message is on its way drops it too (as in the simulator). */
@@ -348,12 +365,6 @@ export class FtLab implements LabController {
     this._traceAt(this.realm.sched.now, { type: 'net/dropped', id, why });
   }
 
-  /** Loss on the clients' network (the logging channel and storage are reliable), as the simulator's Network does. */
-  private _lost(from: NodeId, to: NodeId): boolean {
-    const cls = Network.classify(from, to);
-    return cls === 'clients' && this.links.clients.loss > 0 && Math.random() < this.links.clients.loss;
-  }
-
   /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
   get framesDropped(): number {
     let n = this._switchDropped;
@@ -367,30 +378,21 @@ export class FtLab implements LabController {
 
   /** A message from a node living here (storage, a client). */
   private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
+    const r = route(from, to, msg, this._routeView);
+    if (r.kind === 'ignore' || r.kind === 'advertise') return; // (only VMs advertise)
     const id = nextMessageId(this._sentBy, from);
-    let dest = to;
-    if (to === SERVICE) {
-      if (!this.macOwner) {
-        // No VM owns the service MAC: the switch has nowhere to send it.
-        this._traceAt(this.realm.sched.now, sentEvent(id, from, SWITCH, msg, 'clients'));
-        return this._dropped(id, 'dead');
-      }
-      dest = this.macOwner;
-    }
-    const cls: NetLink = Network.classify(from, dest);
+    const { dest, cls } = r;
     this._traceAt(this.realm.sched.now, sentEvent(id, from, dest, msg, cls));
-    if (this.blocked.has(`${from}>${dest}`)) return this._dropped(id, 'cut');
-    if (this._lost(from, dest)) return this._dropped(id, 'loss');
+    if (r.kind === 'drop') return this._dropped(id, r.why);
     const link = this.links[cls];
     const now = this.realm.sched.now;
     const key = `${from}>${dest}`;
-    const at = Math.max(now + link.latencyMs + Math.random() * link.jitterMs, this._lastDelivery.get(key) ?? 0);
-    this._lastDelivery.set(key, at);
     const vm = this.vms.find((v) => v.id === dest);
     if (vm) {
-      // Leaves for the VM's worker when the link delay has passed, stamped with the arrival time
-      // (no id: the page traces its outcome here, the worker takes it in at once).
-      this.realm.fly({ from, to: dest, stamp: at, msg, id }, at, link, {
+      // Leaves for the VM's worker when the link delay has passed (the one delay model, in the
+      // realm), stamped with the arrival time (no id: the page traces its outcome here, the worker
+      // takes it in at once).
+      this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random(), {
         lost: () => (!vm.alive ? 'dead' : this.blocked.has(key) ? 'cut' : null),
         receive: () => vm.net.postMessage({ kind: 'net/envelope', env: { from, to: dest, stamp: this.realm.sched.now, msg } } satisfies NetPortMessage),
       });

@@ -43,6 +43,39 @@ export function retransmitMs(link: LinkConfig): number {
 /** Whether a link class retransmits what is lost (TCP-like, iSCSI) or loses it (client links). */
 export const RELIABLE: Readonly<Record<LinkClass, boolean>> = { channel: true, storage: true, clients: false };
 
+/** Where the network sends a message, decided before it travels (both runtimes: see `route`). */
+export type Route =
+  /** Not for the network: anything but a MAC advertisement sent to the switch. */
+  | { readonly kind: 'ignore' }
+  /** A MAC advertisement: the switch sends the service's traffic to `from` once it arrives (or it was cut). */
+  | { readonly kind: 'advertise'; readonly cut: boolean }
+  | { readonly kind: 'drop'; readonly dest: NodeId; readonly cls: LinkClass; readonly why: DropReason }
+  | { readonly kind: 'send'; readonly dest: NodeId; readonly cls: LinkClass };
+
+/** What `route` reads of a network. `chance(p)` draws the loss (only when a link has some). */
+export interface RouteView {
+  readonly macOwner: NodeId | null;
+  readonly blocked: ReadonlySet<string>;
+  readonly links: Readonly<Record<LinkClass, LinkConfig>>;
+  chance(p: number): boolean;
+}
+
+/**
+ * The switch and the links' rules, one copy for both runtimes: the service's address goes to
+ * whichever VM advertised it last (nowhere when none has); a cut direction drops everything; a
+ * lossy link (never the logging channel) loses what `chance` says.
+ */
+export function route(from: NodeId, to: NodeId, msg: Message, v: RouteView): Route {
+  if (to === SWITCH) return msg.t === 'advertise' ? { kind: 'advertise', cut: v.blocked.has(`${from}>${SWITCH}`) } : { kind: 'ignore' };
+  const dest = to === SERVICE ? (v.macOwner ?? SWITCH) : to;
+  const cls = Network.classify(from, dest);
+  if (dest === SWITCH) return { kind: 'drop', dest, cls, why: 'dead' };
+  if (v.blocked.has(`${from}>${dest}`)) return { kind: 'drop', dest, cls, why: 'cut' };
+  const loss = v.links[cls].loss;
+  if (cls !== 'channel' && loss > 0 && v.chance(loss)) return { kind: 'drop', dest, cls, why: 'loss' };
+  return { kind: 'send', dest, cls };
+}
+
 /** Per direction of a link (`from>to`): when its wire is next free, and its last delivery (FIFO). */
 export interface LinkClock {
   readonly freeAt: Map<string, number>;
@@ -144,38 +177,50 @@ export class Network {
   }
 
   send(from: NodeId, to: NodeId, msg: Message): void {
-    if (to === SWITCH) {
+    const r = route(from, to, msg, this._view);
+    if (r.kind === 'ignore') return;
+    const id = this._newId(from);
+    if (r.kind === 'advertise') {
       // The switch learns the MAC's new port; modelled as instant for the switch itself.
-      if (msg.t !== 'advertise') return;
-      const id = this._newId(from);
       this._trace(sentEvent(id, from, SWITCH, msg, 'clients'));
-      if (this.blocked.has(`${from}>${SWITCH}`)) {
-        this._trace({ type: 'net/dropped', id, why: 'cut' });
-        return;
-      }
-      const lat = this.links.clients.latencyMs;
-      this._sched.post(this._sched.now + Math.max(0, lat), 'net/mac', { owner: from, id });
+      if (r.cut) return this._trace({ type: 'net/dropped', id, why: 'cut' });
+      this._sched.post(this._sched.now + Math.max(0, this.links.clients.latencyMs), 'net/mac', { owner: from, id });
       return;
     }
-    let dest = to;
-    if (to === SERVICE) dest = this.macOwner ?? SWITCH;
-    const cls = Network.classify(from, dest);
-    const link = this.links[cls];
-    const key = `${from}>${dest}`;
-    const id = this._newId(from);
+    const { dest, cls } = r;
     this._trace(sentEvent(id, from, dest, msg, cls));
-    // No VM owns the service MAC: the switch has nowhere to send it.
-    if (dest === SWITCH) return this._trace({ type: 'net/dropped', id, why: 'dead' });
-    if (this.blocked.has(key)) return this._trace({ type: 'net/dropped', id, why: 'cut' });
+    if (r.kind === 'drop') {
+      // (what the switch had nowhere to send, or a cut, costs no bandwidth; a loss does)
+      if (r.why === 'loss') this.bytes[cls] += messageBytes(msg);
+      return this._trace({ type: 'net/dropped', id, why: r.why });
+    }
     const size = messageBytes(msg);
     this.bytes[cls] += size;
-    if (cls !== 'channel' && link.loss > 0 && this._rng.chance(link.loss)) return this._trace({ type: 'net/dropped', id, why: 'loss' });
+    const link = this.links[cls];
     const jitter01 = link.jitterMs > 0 ? this._rng.next() : 0;
-    const { transmitted, at } = linkTiming({ freeAt: this._freeAt, lastDelivery: this._lastDelivery }, key, this._sched.now, size, link, jitter01);
+    const { transmitted, at } = linkTiming({ freeAt: this._freeAt, lastDelivery: this._lastDelivery }, `${from}>${dest}`, this._sched.now, size, link, jitter01);
     // In flight: data on the scheduler's queue (so a snapshot holds it), delivered by `deliver`.
     const flight: InFlight = { id, from, dest, msg, transmitted };
     this._sched.post(at, 'net/deliver', flight);
   }
+
+  /** What `route` reads of this network. */
+  private readonly _view: RouteView = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's getters read this network
+    const net = this;
+    return {
+      get macOwner() {
+        return net.macOwner;
+      },
+      get blocked() {
+        return net.blocked;
+      },
+      get links() {
+        return net.links;
+      },
+      chance: (p: number) => net._rng.chance(p),
+    };
+  })();
 
   /** A scheduled network event (`net/deliver`, `net/mac`) is due. */
   dispatch(kind: string, data: unknown): void {
