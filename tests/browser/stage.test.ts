@@ -225,6 +225,8 @@ describe('the stage', () => {
       await loss.focus();
       await loss.press('ArrowRight');
       await loss.press('ArrowRight');
+      // (the slider shows its new value once the page has drawn it: on a busy machine, later)
+      for (const end = Date.now() + 10_000; (await loss.getAttribute('aria-valuetext')) !== '10%' && Date.now() < end; ) await page.waitForTimeout(50);
       assert.equal(await loss.getAttribute('aria-valuetext'), '10%');
       await page.waitForFunction(() => (globalThis as unknown as { __lab: { links: { clients: { loss: number } } } }).__lab.links.clients.loss === 0.1);
       await menu.getByRole('button', { name: 'Close' }).click();
