@@ -143,7 +143,14 @@ describe('d3 views', () => {
 
   it('metrics: lag, bandwidth, output delay and throughput show numbers', async () => {
     await page.getByLabel('Automatic clients').selectOption('3');
-    await page.getByRole('tab', { name: 'Metrics' }).click();
+    const tab = page.getByRole('tab', { name: 'Metrics' });
+    await tab.click();
+    await page.getByRole('tab', { name: 'Metrics', selected: true }).waitFor({ timeout: 20_000 });
+    // Until its first figures are in, the panel says it waits for the lab.
+    const waiting = page.locator('#viz-panel-metrics .viz-hint');
+    await page.getByTestId('metric-lag-value').waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}; the metrics panel shows: ${(await waiting.textContent().catch(() => null)) ?? '(no hint)'}`);
+    });
     for (const id of ['lag', 'bandwidth', 'delay', 'throughput']) {
       const v = page.getByTestId(`metric-${id}-value`);
       const end = Date.now() + 15_000;
