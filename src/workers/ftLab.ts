@@ -17,7 +17,7 @@ import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
-import { DEFAULT_LINKS, route, type LinkConfig, type LinkClass, type RouteView } from '../engine/sim/network';
+import { DEFAULT_LINKS, route, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
 import { NetLedger } from './netLedger';
@@ -66,6 +66,9 @@ const VERDICT_EVERY_MS = 500;
 
 export type { LabVerdicts };
 
+/** Loss on the page's links (real threads: no seeded run to reproduce). */
+const randomChance = (p: number): boolean => Math.random() < p;
+
 export class FtLab implements LabController {
   readonly kind = 'workers' as const;
   readonly realm: Realm;
@@ -100,6 +103,7 @@ export class FtLab implements LabController {
     this._seed = opts.seed ?? 1;
     this.config = { ...DEFAULT_FT_CONFIG, ...opts.config };
     this.links = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
+    this._faultHost = this._makeFaultHost();
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
@@ -206,13 +210,19 @@ export class FtLab implements LabController {
   }
   private _netPorts = new Map<NodeId, MessagePort>();
 
+  /** VM `id`'s ends of a new pair's logging channel and clock port (made by _spawn), handed over once. */
+  private _takePorts(id: NodeId): { log: MessagePort | null; clock: MessagePort | null } {
+    const log = this._pendingLogPorts.get(id) ?? null;
+    const clock = this._pendingClockPorts.get(id) ?? null;
+    this._pendingLogPorts.delete(id);
+    this._pendingClockPorts.delete(id);
+    return { log, clock };
+  }
+
   /** `fresh`: a new backup for FT VMotion, booted with no image (it waits for the live VM's snapshot). */
   private _init(h: VmHandle, role: 'primary' | 'backup' | 'live', peer: NodeId | null, fresh = false): Promise<void> {
     const net = this._netPorts.get(h.id)!;
-    const log = this._pendingLogPorts.get(h.id) ?? null;
-    this._pendingLogPorts.delete(h.id);
-    const clock = this._pendingClockPorts.get(h.id) ?? null;
-    this._pendingClockPorts.delete(h.id);
+    const { log, clock } = this._takePorts(h.id);
     this.roles.set(h.id, role);
     const init: VmInit = {
       id: h.id,
@@ -298,7 +308,7 @@ export class FtLab implements LabController {
 
   /** A message from a VM to the switch, storage or a client (the VM stamped its id; the page traces it). */
   private _route(env: Envelope): void {
-    const r = route(env.from, env.to, env.msg, this._routeView);
+    const r = route(env.from, env.to, env.msg, this, randomChance);
     if (r.kind === 'ignore') return;
     const id = env.id ?? nextMessageId(this._sentBy, env.from);
     if (r.kind === 'advertise') {
@@ -330,25 +340,6 @@ export class FtLab implements LabController {
     this.realm.deliver({ ...env, id }, this.links[r.cls], Math.random(), { lost: this._cutOnTheWay });
   }
 
-  /** The switch and the links' rules (the simulator's: network.ts `route`) read this lab. */
-  private readonly _routeView: RouteView = this._makeRouteView();
-  private _makeRouteView(): RouteView {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's getters read this lab
-    const lab = this;
-    return {
-      get macOwner() {
-        return lab.macOwner;
-      },
-      get blocked() {
-        return lab.blocked;
-      },
-      get links() {
-        return lab.links;
-      },
-      chance: (p) => Math.random() < p,
-    };
-  }
-
   /** A cut made while a message is on its way drops it too (as in the simulator). */
   private readonly _cutOnTheWay = (env: Envelope): DropReason | null => (this.blocked.has(`${env.from}>${env.to}`) ? 'cut' : null);
 
@@ -378,7 +369,7 @@ export class FtLab implements LabController {
 
   /** A message from a node living here (storage, a client). */
   private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
-    const r = route(from, to, msg, this._routeView);
+    const r = route(from, to, msg, this, randomChance);
     if (r.kind === 'ignore' || r.kind === 'advertise') return; // (only VMs advertise)
     const id = nextMessageId(this._sentBy, from);
     const { dest, cls } = r;
@@ -543,17 +534,14 @@ export class FtLab implements LabController {
     return this.vms.find((v) => v.id === id && v.alive);
   }
 
-  private readonly _faultHost: FaultHost = this._makeFaultHost();
+  /** What the learner's faults (faults.ts) do here: on the VMs' workers and the page's links. */
+  private readonly _faultHost: FaultHost;
 
   private _makeFaultHost(): FaultHost {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a getter's own `this` is the host
-    const lab = this;
     return {
       vmList: () => this._vmView(),
       clientNodes: () => this.clients.all.map((c) => c.nodeId),
-      get links() {
-        return lab.links;
-      },
+      links: this.links,
       linkChanged: (link) => {
         if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
       },
@@ -593,8 +581,9 @@ export class FtLab implements LabController {
         }
         // The logging channel between two VM workers: each drops what crosses a cut direction.
         this._channelCut.add(`${from}>${to}`);
-        void a.api.setChannelBlocked(true, this._channelCut.has(`${to}>${from}`));
-        void b.api.setChannelBlocked(this._channelCut.has(`${to}>${from}`), true);
+        const back = this._channelCut.has(`${to}>${from}`);
+        void a.api.setChannelBlocked(true, back);
+        void b.api.setChannelBlocked(back, true);
       },
       healAll: () => {
         this.blocked.clear();
@@ -606,14 +595,11 @@ export class FtLab implements LabController {
         const live = this._handle(liveId)!;
         const nb = this._spawn('backup', live.id);
         this._gen.set(nb.id, this._gen.get(live.id) ?? 0);
-        const port = this._pendingLogPorts.get(live.id)!;
-        this._pendingLogPorts.delete(live.id);
-        const clock = this._pendingClockPorts.get(live.id)!;
-        this._pendingClockPorts.delete(live.id);
+        const { log, clock } = this._takePorts(live.id);
         // The new worker boots first; only then does the live VM start logging to it.
         this._restarting = this._init(nb, 'backup', live.id, true).then(async () => {
           if (!live.alive) return null;
-          await live.api.startBackup(nb.id, Comlink.transfer(port, [port]), Comlink.transfer(clock, [clock]));
+          await live.api.startBackup(nb.id, Comlink.transfer(log!, [log!]), Comlink.transfer(clock!, [clock!]));
           return nb.id;
         });
         return nb.id;
@@ -663,10 +649,6 @@ export class FtLab implements LabController {
 
   pauseVm(ref: 'primary' | 'backup'): void {
     this.act({ kind: 'pause', vm: ref });
-  }
-
-  resumeVm(vm: string): void {
-    this.act({ kind: 'resume', vm } as LabAction);
   }
 
   /** Restore redundancy: a new backup worker, started from a snapshot of the live VM (FT VMotion). */

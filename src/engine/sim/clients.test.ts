@@ -47,9 +47,9 @@ describe('ClientRoster: one numbering in both runtimes', () => {
     const first = r.all.slice(1);
     r.replaceAutomatic(1, make);
     expect(r.all.map((c) => c.id)).toEqual([1, 100, 101, 102]);
-    expect(first.every((c) => (c as unknown as { _stopped: boolean })._stopped)).toBe(true);
-    expect((r.get(102) as unknown as { _stopped: boolean })._stopped).toBe(false);
-    expect((r.get(1) as unknown as { _stopped: boolean })._stopped).toBe(false);
+    expect(first.every((c) => c.stopped)).toBe(true);
+    expect(r.get(102)?.stopped).toBe(false);
+    expect(r.get(1)?.stopped).toBe(false);
     r.add(make(150));
     r.replaceAutomatic(1, make);
     expect(r.get(151)).toBeDefined();

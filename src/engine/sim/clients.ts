@@ -140,6 +140,11 @@ export class Client {
   }
   private _stopped = false;
 
+  /** Switched off (its workload replaced): it starts no new request. */
+  get stopped(): boolean {
+    return this._stopped;
+  }
+
   get busy(): boolean {
     return this._current !== null;
   }

@@ -52,27 +52,26 @@ export type Route =
   | { readonly kind: 'drop'; readonly dest: NodeId; readonly cls: LinkClass; readonly why: DropReason }
   | { readonly kind: 'send'; readonly dest: NodeId; readonly cls: LinkClass };
 
-/** What `route` reads of a network. `chance(p)` draws the loss (only when a link has some). */
+/** What `route` reads of a network (the simulator's Network and the Web Workers coordinator are each one). */
 export interface RouteView {
   readonly macOwner: NodeId | null;
   readonly blocked: ReadonlySet<string>;
   readonly links: Readonly<Record<LinkClass, LinkConfig>>;
-  chance(p: number): boolean;
 }
 
 /**
  * The switch and the links' rules, one copy for both runtimes: the service's address goes to
  * whichever VM advertised it last (nowhere when none has); a cut direction drops everything; a
- * lossy link (never the logging channel) loses what `chance` says.
+ * lossy link (never the logging channel) loses what `chance(p)` says (drawn only when it has some loss).
  */
-export function route(from: NodeId, to: NodeId, msg: Message, v: RouteView): Route {
+export function route(from: NodeId, to: NodeId, msg: Message, v: RouteView, chance: (p: number) => boolean): Route {
   if (to === SWITCH) return msg.t === 'advertise' ? { kind: 'advertise', cut: v.blocked.has(`${from}>${SWITCH}`) } : { kind: 'ignore' };
   const dest = to === SERVICE ? (v.macOwner ?? SWITCH) : to;
   const cls = Network.classify(from, dest);
   if (dest === SWITCH) return { kind: 'drop', dest, cls, why: 'dead' };
   if (v.blocked.has(`${from}>${dest}`)) return { kind: 'drop', dest, cls, why: 'cut' };
   const loss = v.links[cls].loss;
-  if (cls !== 'channel' && loss > 0 && v.chance(loss)) return { kind: 'drop', dest, cls, why: 'loss' };
+  if (cls !== 'channel' && loss > 0 && chance(loss)) return { kind: 'drop', dest, cls, why: 'loss' };
   return { kind: 'send', dest, cls };
 }
 
@@ -177,7 +176,7 @@ export class Network {
   }
 
   send(from: NodeId, to: NodeId, msg: Message): void {
-    const r = route(from, to, msg, this._view);
+    const r = route(from, to, msg, this, this._chance);
     if (r.kind === 'ignore') return;
     const id = this._newId(from);
     if (r.kind === 'advertise') {
@@ -204,23 +203,8 @@ export class Network {
     this._sched.post(at, 'net/deliver', flight);
   }
 
-  /** What `route` reads of this network. */
-  private readonly _view: RouteView = (() => {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's getters read this network
-    const net = this;
-    return {
-      get macOwner() {
-        return net.macOwner;
-      },
-      get blocked() {
-        return net.blocked;
-      },
-      get links() {
-        return net.links;
-      },
-      chance: (p: number) => net._rng.chance(p),
-    };
-  })();
+  /** A loss drawn from this network's seeded random source. */
+  private readonly _chance = (p: number): boolean => this._rng.chance(p);
 
   /** A scheduled network event (`net/deliver`, `net/mac`) is due. */
   dispatch(kind: string, data: unknown): void {
