@@ -63,6 +63,8 @@ const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
 /** The linearizability check runs at most this often (it grows with the history). */
 const VERDICT_EVERY_MS = 500;
+/** The clock governor looks at how far behind each realm stayed over this much wall time. */
+const BEHIND_WINDOW_MS = 300;
 
 export type { LabVerdicts };
 
@@ -128,7 +130,8 @@ export class FtLab implements LabController {
   readonly ready: Promise<void>;
   /** The speed the user asked for; the governor may run slower so every realm keeps up. */
   private _userSpeed: number;
-  private readonly _behind = new Map<NodeId, number>();
+  /** Each VM realm's recent reports of how far behind the clock it is (wall time, ms behind). */
+  private readonly _behind = new Map<NodeId, { at: number; ms: number }[]>();
   /** A VM's worker ended: what the logging channel carried to it is lost. */
   private _died(id: NodeId): void {
     const out: TraceEvent[] = [];
@@ -152,7 +155,16 @@ export class FtLab implements LabController {
    */
   private _govern(): void {
     if (this.realm.clock.paused) return;
-    const worst = Math.max(this.realm.behindMs, ...this.vms.filter((v) => v.alive).map((v) => this._behind.get(v.id) ?? 0));
+    // A realm's lag that lasts: the least it reported over the last BEHIND_WINDOW_MS. A moment
+    // without CPU (the page drawing, the other worker) or waiting for the peer's promise is made
+    // up at once and is no reason to slow the clock; a lag that does not shrink is.
+    const since = performance.now() - BEHIND_WINDOW_MS;
+    const lasting = (id: NodeId): number => {
+      const xs = (this._behind.get(id) ?? []).filter((x) => x.at >= since);
+      this._behind.set(id, xs);
+      return xs.length === 0 ? 0 : Math.min(...xs.map((x) => x.ms));
+    };
+    const worst = Math.max(this.realm.behindMs, ...this.vms.filter((v) => v.alive).map((v) => lasting(v.id)));
     // Waiting for the peer realm (up to half a timeout of skew) is normal; beyond that the clock is too fast.
     const limit = this.config.failureTimeoutMs * 0.75;
     const current = this.realm.clock.speed;
@@ -274,7 +286,11 @@ export class FtLab implements LabController {
         this._crashed(h, m.error);
         break;
       case 'realm/progress':
-        this._behind.set(m.id, m.behindMs);
+        {
+          const xs = this._behind.get(m.id) ?? [];
+          xs.push({ at: performance.now(), ms: m.behindMs });
+          this._behind.set(m.id, xs);
+        }
         this._portDropped.set(m.id, m.framesDropped);
         break;
       case 'net/envelope':

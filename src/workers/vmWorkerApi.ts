@@ -102,8 +102,10 @@ export class VmWorkerApi {
     // The two VMs' realms tell each other how far they have got on a port of their own (not the
     // logging channel, which a fault may cut; not via the page's busy main thread), and neither
     // runs more than slackMs past the other: a worker starved of CPU for a moment must not look
-    // dead to its peer.
-    realm.slackMs = init.slackMs;
+    // dead to its peer. A backup runs no further than the primary's promise plus the channel's
+    // latency (see _bound), so log entries reach it on virtual time, as in the simulator.
+    this._slackMs = init.slackMs;
+    this._bound();
     this._setClockPort(clock);
     let lastSafe = -Infinity;
     let lastReport = 0;
@@ -118,6 +120,7 @@ export class VmWorkerApi {
     // Mid-pump, every event before the scheduler's current time has run.
     realm.onProgress = () => reportProgress(realm.sched.now);
     realm.onPumped = () => {
+      this._bound();
       const safe = realm.safeTime();
       reportProgress(safe);
       const now = performance.now();
@@ -133,6 +136,7 @@ export class VmWorkerApi {
       return;
     }
     realm.attach(init.id, this._hv);
+    this._bound();
     realm.start();
   }
 
@@ -284,7 +288,22 @@ export class VmWorkerApi {
 
   setChannel(link: LinkConfig): void {
     this._channel = link;
+    this._bound();
   }
+
+  /**
+   * How far past its peer's safe time this realm may run. A primary: half a failure timeout (a
+   * worker starved of CPU for a moment must not look dead). A backup: only the logging channel's
+   * latency, the earliest a log entry the primary has not sent yet could land. Were it to run
+   * further, entries would land late in its virtual time, its lag would grow by the workers'
+   * wall-clock delays times the speed, and the lag feedback would throttle the primary for it.
+   */
+  private _bound(): void {
+    const realm = this._realm;
+    if (!realm) return;
+    realm.slackMs = this._hv?.role === 'backup' ? Math.max(0.001, this._channel.latencyMs) : this._slackMs;
+  }
+  private _slackMs = Infinity;
 
   /** Cut (or heal) the logging channel as seen from this VM. */
   setChannelBlocked(out: boolean, inbound: boolean): void {
@@ -317,6 +336,7 @@ export class VmWorkerApi {
     this._setClockPort(clock);
     this._blockIn = this._blockOut = false;
     this._hv?.startBackup(newBackup);
+    this._bound();
     this._realm?.kick();
   }
 
