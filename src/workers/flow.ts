@@ -4,6 +4,7 @@
 // Nothing here touches the engine: what a VM does is unchanged, only what reaches the screen.
 
 import type { TraceEvent, TraceType } from '../engine/ft/trace';
+import { RecentSet } from '../engine/util/recent';
 
 const MARK = /… (\d+) lines? not shown/g;
 
@@ -303,7 +304,7 @@ export class TraceFold {
   /** Outcomes (net/delivered, net/dropped) of messages whose net/sent was kept, or never seen here. */
   private _outcomes: { at: number; ev: TraceEvent & { id: string } }[] = [];
   /** Ids of messages whose net/sent was left out: their outcome is left out too (a later window's, too). */
-  private readonly _foldedIds = new Set<string>();
+  private readonly _foldedIds = new RecentSet<string>(FOLDED_IDS_MAX);
   /** Streams by kind and node; messages by sender, receiver and wire type. */
   private readonly _streams = new Map<TraceType, Map<unknown, Stream>>();
   private readonly _sentStreams = new Map<string, Map<string, Map<string, Stream>>>();
@@ -447,9 +448,8 @@ export class TraceFold {
   }
 
   private _foldId(id: string): void {
-    this._foldedIds.add(id);
     // (bounded: an outcome comes soon after its message; ids of a session long gone go first)
-    if (this._foldedIds.size > FOLDED_IDS_MAX) for (const old of this._foldedIds) if (this._foldedIds.delete(old) && this._foldedIds.size <= FOLDED_IDS_MAX * 0.9) break;
+    this._foldedIds.add(id);
   }
 
   private _count(type: TraceType, n: number): void {

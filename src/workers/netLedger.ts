@@ -7,6 +7,7 @@
 import type { NodeId } from '../engine/ft/messages';
 import type { TraceEvent } from '../engine/ft/trace';
 import { parseMessageId } from '../engine/ft/wire';
+import { RecentMap, RecentSet } from '../engine/util/recent';
 
 type Sent = Extract<TraceEvent, { type: 'net/sent' }>;
 type Outcome = Extract<TraceEvent, { type: 'net/delivered' | 'net/dropped' }>;
@@ -18,11 +19,11 @@ const RESOLVED_KEEP = 20_000;
 
 export class NetLedger {
   /** Messages sent and not yet delivered or dropped, by id, oldest first. */
-  readonly open = new Map<string, Sent>();
+  readonly open = new RecentMap<string, Sent>(OPEN_KEEP);
   /** Outcomes that arrived before their net/sent (from the receiver's worker). */
-  private readonly _early = new Map<string, Outcome>();
+  private readonly _early = new RecentMap<string, Outcome>(EARLY_KEEP);
   /** Ids recently closed: a second outcome (the page already declared it lost) is not passed on. */
-  private readonly _resolved = new Set<string>();
+  private readonly _resolved = new RecentSet<string>(RESOLVED_KEEP);
   private readonly _dead = new Set<NodeId>();
 
   /** Pass a trace event on to `out`, in order: a message's outcome after its net/sent, and once. */
@@ -40,7 +41,6 @@ export class NetLedger {
         this._close({ type: 'net/dropped', id: ev.id, why: 'dead', t: ev.t }, out);
       } else {
         this.open.set(ev.id, ev);
-        if (this.open.size > OPEN_KEEP) this.open.delete(this.open.keys().next().value!);
       }
       return;
     }
@@ -50,7 +50,6 @@ export class NetLedger {
       // Its net/sent died with its sender's worker: it will never come.
       if (this._dead.has(parseMessageId(ev.id).from)) return;
       this._early.set(ev.id, ev);
-      if (this._early.size > EARLY_KEEP) this._early.delete(this._early.keys().next().value!);
       return;
     }
     out.push(ev);
@@ -79,7 +78,6 @@ export class NetLedger {
   private _close(ev: Outcome, out: TraceEvent[]): void {
     this.open.delete(ev.id);
     this._resolved.add(ev.id);
-    if (this._resolved.size > RESOLVED_KEEP) this._resolved.delete(this._resolved.keys().next().value!);
     out.push(ev);
   }
 }

@@ -13,3 +13,4 @@ export { validateScenario } from '../engine/sim/scenario';
 export { CHAPTERS, chapterById } from '../engine/tour/chapters';
 export { describeExpectation } from '../engine/tour/player';
 export { clientNode, clientNumber, isClientNode } from '../engine/ft/messages';
+export { RecentMap, RecentSet } from '../engine/util/recent';

@@ -30,6 +30,9 @@ const MSG_COLOR: Record<Flight['kind'], string> = {
 };
 const MAX_FLIGHTS = 60;
 
+/** How often the stage checks its fit to the window when nothing said the page changed size. */
+const FIT_EVERY_MS = 500;
+
 /** The stage's own work per frame (render to commit, plus spawning messages), in ms, for the benchmark. */
 const COST_KEPT = 1200;
 export const stageCost: number[] = [];
@@ -463,20 +466,33 @@ export function Stage() {
   });
 
   // Fit the stage to the window: the SVG takes what is left below the toolbar (and above a
-  // presenter's caption bar). Measured after every render: bars above it come and go.
-  useLayoutEffect(() => {
+  // presenter's caption bar). Bars above it come and go, so it is measured again when the page's
+  // size changes (a notice shown, a panel opened), at once, and at most every FIT_EVERY_MS
+  // otherwise. (Not on every frame: reading the layout forces the browser to compute it, the
+  // largest cost of a frame at full speed.)
+  const measuredAt = useRef(-Infinity);
+  const fit = useCallback((): void => {
     const el = wrap.current;
     if (!el) return;
+    measuredAt.current = performance.now();
     const top = el.getBoundingClientRect().top + window.scrollY;
     const caption = document.querySelector('.caption-bar')?.getBoundingClientRect().height ?? 0;
     const h = Math.max(260, Math.round(window.innerHeight - top - 62 - caption));
-    if (h !== height) setHeight(h);
-  }, [frame, height]);
+    setHeight((old) => (old === h ? old : h));
+  }, []);
+  useLayoutEffect(() => {
+    if (height === null || performance.now() - measuredAt.current >= FIT_EVERY_MS) fit();
+  }, [frame, height, fit]);
   useEffect(() => {
     const again = (): void => setHeight(null);
     window.addEventListener('resize', again);
-    return () => window.removeEventListener('resize', again);
-  }, []);
+    const observer = typeof ResizeObserver === 'function' ? new ResizeObserver(() => fit()) : null;
+    observer?.observe(document.body);
+    return () => {
+      window.removeEventListener('resize', again);
+      observer?.disconnect();
+    };
+  }, [fit]);
 
   const hlSet = new Set(highlight ?? []);
   const hl = (ids: string): boolean => ids.split(' ').some((id) => hlSet.has(id));

@@ -3,7 +3,7 @@
 // and, per event, the messages to animate along the stage's edges. Pure: no DOM, no clock.
 import type { LogEntryKind } from '../../engine/ft/log';
 import type { TraceEvent } from '../../engine/ft/trace';
-import { clientNode, clientNumber, isClientNode } from '../../workers/pure';
+import { clientNode, clientNumber, isClientNode, RecentMap } from '../../workers/pure';
 
 /**
  * The speed a page opens at (virtual ms per wall ms): a failover (a 60–150 ms failure timeout)
@@ -73,7 +73,7 @@ export interface StageFold {
   /** Each VM's peer as the trace last showed it (the sender of log entries and acks). */
   readonly peer: Map<string, string>;
   /** Entry kinds by "vm:seq", to colour entries when they are flushed (bounded). */
-  readonly entryKinds: Map<string, LogEntryKind>;
+  readonly entryKinds: RecentMap<string, LogEntryKind>;
   /** The last line each VM printed (its console, shown on the stage). */
   readonly lastConsole: Map<string, { line: string; open: boolean }>;
   lastRequest: string | null;
@@ -88,7 +88,7 @@ export interface StageFold {
    */
   netIds: boolean;
   /** Messages on the wire now, by id (bounded): shown while the clock is paused, to be dropped. */
-  readonly inFlight: Map<string, Flight>;
+  readonly inFlight: RecentMap<string, Flight>;
   /** The request text each client sent last (a request's label when its frame goes out). */
   readonly requestText: Map<string, string>;
 }
@@ -100,7 +100,7 @@ export function emptyFold(): StageFold {
     diverged: new Set(),
     lastHeard: new Map(),
     peer: new Map(),
-    entryKinds: new Map(),
+    entryKinds: new RecentMap(ENTRY_KINDS_KEPT),
     lastConsole: new Map(),
     lastRequest: null,
     lastReply: null,
@@ -108,7 +108,7 @@ export function emptyFold(): StageFold {
     lastMoment: -Infinity,
     lastMomentText: '',
     netIds: false,
-    inFlight: new Map(),
+    inFlight: new RecentMap(IN_FLIGHT_KEPT),
     requestText: new Map(),
   };
 }
@@ -234,7 +234,6 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
         f.netIds = true;
         const fl = wireFlight(f, ev);
         f.inFlight.set(ev.id, fl);
-        if (f.inFlight.size > IN_FLIGHT_KEPT) f.inFlight.delete(f.inFlight.keys().next().value!);
         sentAt.set(ev.id, out.length);
         out.push(fl);
         break;
@@ -254,7 +253,6 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
       }
       case 'entry/appended':
         f.entryKinds.set(`${ev.vm}:${ev.seq}`, ev.kind);
-        if (f.entryKinds.size > ENTRY_KINDS_KEPT) f.entryKinds.delete(f.entryKinds.keys().next().value!);
         break;
       case 'entry/flushed': {
         const to = peerOf(ev.vm);
