@@ -1,6 +1,7 @@
 // Lockstep: a primary and a backup VM in two Web Workers, a logging channel between them,
 // clients, shared storage — and buttons to break it all.
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { HUMAN_SPEED } from './stage/stageModel';
 import type { ProgramName } from '../engine/programs/index';
 import { PROGRAM_NAMES } from '../workers/pure';
@@ -34,8 +35,8 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const rate = useLab((s) => s.workloadRate);
   const runtime = useLab((s) => s.runtime);
   const tour = useLab((s) => s.tour !== null);
-  const vms = useLab((s) => s.vms);
-  const can = faultAvailability(vms);
+  // (only what the buttons need: the VMs' figures change every frame, and the toolbar need not)
+  const can = useLab(useShallow((s) => faultAvailability(s.vms)));
   const lab = currentLab;
   return (
     <div className="controls" role="toolbar" aria-label="Controls" data-panel="controls">
@@ -287,8 +288,13 @@ function initialSlowMotion(): boolean {
   return s !== null ? s !== '0' : q.get('speed') === null;
 }
 
-export function App() {
+/** The VM panels, following the VMs' figures every frame (the rest of the page does not re-render for them). */
+function LiveVmList() {
   const vms = useLab((s) => s.vms);
+  return <VmList vms={vms} />;
+}
+
+export function App() {
   const errors = useLab((s) => s.errors);
   const presenter = useLab((s) => s.presenter);
   const [help, setHelp] = useState(false);
@@ -350,7 +356,7 @@ export function App() {
         <h2 id="details-h" className="details-title">
           Details <small>registers, memory and consoles of each VM; client, checkers, timeline, metrics</small>
         </h2>
-        <VmList vms={vms} />
+        <LiveVmList />
         <div className="lower">
           <ClientPanel />
           <Verdicts />
