@@ -14,8 +14,8 @@ import type { LabAction } from '../engine/session/actions';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
 import type { Fault } from '../engine/sim/scenario';
 import { workloadProgram } from '../engine/programs/catalog';
-import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
-import { cappedHistory, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import { TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import { cappedHistory, checkClients, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
 import { DEFAULT_LINKS, route, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
@@ -732,18 +732,22 @@ export class FtLab implements LabController {
     );
   }
 
-  private _verdicts: { at: number; v: LabVerdicts } | null = null;
+  private _verdicts: LabVerdicts | null = null;
+  private _clientCheck: { at: number; v: LinearizabilityVerdict | null } | null = null;
 
+  /**
+   * The checkers' verdicts now. The clients' check (linearizability over every operation) is the
+   * costly one: it is made at most every VERDICT_EVERY_MS; the rest read the monitor, fresh on
+   * every call (a verdict must not say "not checked" for half a second after the backup replayed).
+   */
   verdicts(): LabVerdicts {
     const now = performance.now();
-    if (this._verdicts && now - this._verdicts.at < VERDICT_EVERY_MS) return this._verdicts.v;
-    const v = this._computeVerdicts();
-    this._verdicts = { at: now, v };
+    if (!this._clientCheck || now - this._clientCheck.at >= VERDICT_EVERY_MS) this._clientCheck = { at: now, v: checkClients(this.opts.program, this.history()) };
+    const v = judge({ program: this.opts.program, monitor: this._monitor, ops: [], clientCheck: this._clientCheck.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
+    // (the same object while nothing changed: the page re-renders the checkers' panel only on news)
+    if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
+    this._verdicts = v;
     return v;
-  }
-
-  private _computeVerdicts(): LabVerdicts {
-    return judge({ program: this.opts.program, monitor: this._monitor, ops: this.history(), blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
   }
 
   dispose(): void {

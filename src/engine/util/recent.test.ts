@@ -22,6 +22,7 @@ describe('RecentMap and RecentSet: bounded, the newest kept', () => {
     m.set('a', 1).set('b', 2); // a full half: a and b are now the older generation
     m.set('c', 3);
     expect([...m.entries()]).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    expect([...m]).toEqual([...m.entries()]); // iterable as a Map is
     m.set('a', 10); // replaced where it is: it keeps its age
     expect([...m.keys()]).toEqual(['a', 'b', 'c']);
     expect(m.delete('b')).toBe(true);

@@ -59,6 +59,10 @@ export class RecentMap<K, V> {
     yield* this._new.entries();
   }
 
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
   *keys(): IterableIterator<K> {
     for (const [k] of this.entries()) yield k;
   }

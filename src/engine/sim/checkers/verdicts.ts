@@ -52,6 +52,11 @@ export interface JudgeInput {
   readonly program: string;
   readonly monitor: TraceMonitor;
   readonly ops: readonly ClientOp[];
+  /**
+   * The clients' check, already made from `ops` (a runtime that checks the clients less often than
+   * the rest, which is cheap and must not lag: see FtLab.verdicts); absent: made here.
+   */
+  readonly clientCheck?: LinearizabilityVerdict | null;
   /** The shared disk as it is now (durability); absent: not checked. */
   readonly blockDigest?: (block: number) => number;
   /** The linearizability checker's state budget (over it: unknown). */
@@ -60,10 +65,15 @@ export interface JudgeInput {
   readonly now?: number;
 }
 
+/** The clients' check of a program's client protocol (linearizability), or null when it has none. */
+export function checkClients(program: string, ops: readonly ClientOp[], maxStates?: number): LinearizabilityVerdict | null {
+  return clientProtocol(program)?.check(ops, maxStates) ?? null;
+}
+
 /** The verdicts of one run or session: one function for the simulator, the CLI and the workers. */
 export function judge(input: JudgeInput): LabVerdicts {
   const { program, monitor, ops } = input;
-  const lin: LinearizabilityVerdict | null = clientProtocol(program)?.check(ops, input.maxStates) ?? null;
+  const lin: LinearizabilityVerdict | null = input.clientCheck !== undefined ? input.clientCheck : checkClients(program, ops, input.maxStates);
   const inv = monitor.violations[0];
   let outputRequirement: CheckVerdict;
   // What the clients saw comes first; a broken protocol invariant explains a violation too.
