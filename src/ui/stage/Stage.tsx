@@ -541,14 +541,15 @@ export function Stage() {
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 58} className="small muted">
               + {workload} automatic
             </text>
+            {/* (the terminal's own request and reply: the automatic clients' traffic is drawn on the wire) */}
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 86} className="small">
-              sent
+              you sent
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 102} className="mono">
               {(f.lastRequest ?? '—').slice(0, 17)}
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 128} className="small">
-              got back
+              you got back
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 144} className="mono">
               {(f.lastReply ?? '—').slice(0, 17)}
