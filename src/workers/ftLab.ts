@@ -161,7 +161,6 @@ export class FtLab implements LabController {
     const since = performance.now() - BEHIND_WINDOW_MS;
     const lasting = (id: NodeId): number => {
       const xs = (this._behind.get(id) ?? []).filter((x) => x.at >= since);
-      this._behind.set(id, xs);
       return xs.length === 0 ? 0 : Math.min(...xs.map((x) => x.ms));
     };
     const worst = Math.max(this.realm.behindMs, ...this.vms.filter((v) => v.alive).map((v) => lasting(v.id)));
@@ -287,8 +286,10 @@ export class FtLab implements LabController {
         break;
       case 'realm/progress':
         {
-          const xs = this._behind.get(m.id) ?? [];
-          xs.push({ at: performance.now(), ms: m.behindMs });
+          // (only the window's reports are kept, paused or not)
+          const now = performance.now();
+          const xs = (this._behind.get(m.id) ?? []).filter((x) => x.at >= now - BEHIND_WINDOW_MS);
+          xs.push({ at: now, ms: m.behindMs });
           this._behind.set(m.id, xs);
         }
         this._portDropped.set(m.id, m.framesDropped);
@@ -743,7 +744,7 @@ export class FtLab implements LabController {
   verdicts(): LabVerdicts {
     const now = performance.now();
     if (!this._clientCheck || now - this._clientCheck.at >= VERDICT_EVERY_MS) this._clientCheck = { at: now, v: checkClients(this.opts.program, this.history()) };
-    const v = judge({ program: this.opts.program, monitor: this._monitor, ops: [], clientCheck: this._clientCheck.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
+    const v = judge({ program: this.opts.program, monitor: this._monitor, clientCheck: this._clientCheck.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
     // (the same object while nothing changed: the page re-renders the checkers' panel only on news)
     if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
     this._verdicts = v;

@@ -103,9 +103,9 @@ export class VmWorkerApi {
     // logging channel, which a fault may cut; not via the page's busy main thread), and neither
     // runs more than slackMs past the other: a worker starved of CPU for a moment must not look
     // dead to its peer. A backup runs no further than the primary's promise plus the channel's
-    // latency (see _bound), so log entries reach it on virtual time, as in the simulator.
+    // latency (see _bound, checked every pump: a role or the channel may change), so log entries
+    // reach it on virtual time, as in the simulator.
     this._slackMs = init.slackMs;
-    this._bound();
     this._setClockPort(clock);
     let lastSafe = -Infinity;
     let lastReport = 0;
@@ -288,7 +288,6 @@ export class VmWorkerApi {
 
   setChannel(link: LinkConfig): void {
     this._channel = link;
-    this._bound();
   }
 
   /**
@@ -336,7 +335,6 @@ export class VmWorkerApi {
     this._setClockPort(clock);
     this._blockIn = this._blockOut = false;
     this._hv?.startBackup(newBackup);
-    this._bound();
     this._realm?.kick();
   }
 

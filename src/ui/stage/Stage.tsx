@@ -484,12 +484,11 @@ export function Stage() {
     if (height === null || performance.now() - measuredAt.current >= FIT_EVERY_MS) fit();
   }, [frame, height, fit]);
   useEffect(() => {
-    const again = (): void => setHeight(null);
-    window.addEventListener('resize', again);
-    const observer = typeof ResizeObserver === 'function' ? new ResizeObserver(() => fit()) : null;
+    window.addEventListener('resize', fit);
+    const observer = typeof ResizeObserver === 'function' ? new ResizeObserver(fit) : null;
     observer?.observe(document.body);
     return () => {
-      window.removeEventListener('resize', again);
+      window.removeEventListener('resize', fit);
       observer?.disconnect();
     };
   }, [fit]);

@@ -48,15 +48,19 @@ export const VERDICT_NAMES: readonly { readonly key: keyof LabVerdicts; readonly
   { key: 'liveness', label: 'Liveness' },
 ];
 
-export interface JudgeInput {
+export type JudgeInput = JudgeCommon &
+  (
+    | { readonly ops: readonly ClientOp[]; readonly clientCheck?: undefined }
+    /**
+     * The clients' check already made (`checkClients`), by a runtime that makes it less often than
+     * the rest, which is cheap and must not lag: see FtLab.verdicts.
+     */
+    | { readonly clientCheck: LinearizabilityVerdict | null; readonly ops?: undefined }
+  );
+
+interface JudgeCommon {
   readonly program: string;
   readonly monitor: TraceMonitor;
-  readonly ops: readonly ClientOp[];
-  /**
-   * The clients' check, already made from `ops` (a runtime that checks the clients less often than
-   * the rest, which is cheap and must not lag: see FtLab.verdicts); absent: made here.
-   */
-  readonly clientCheck?: LinearizabilityVerdict | null;
   /** The shared disk as it is now (durability); absent: not checked. */
   readonly blockDigest?: (block: number) => number;
   /** The linearizability checker's state budget (over it: unknown). */
@@ -72,8 +76,8 @@ export function checkClients(program: string, ops: readonly ClientOp[], maxState
 
 /** The verdicts of one run or session: one function for the simulator, the CLI and the workers. */
 export function judge(input: JudgeInput): LabVerdicts {
-  const { program, monitor, ops } = input;
-  const lin: LinearizabilityVerdict | null = input.clientCheck !== undefined ? input.clientCheck : checkClients(program, ops, input.maxStates);
+  const { program, monitor } = input;
+  const lin: LinearizabilityVerdict | null = input.clientCheck !== undefined ? input.clientCheck : checkClients(program, input.ops, input.maxStates);
   const inv = monitor.violations[0];
   let outputRequirement: CheckVerdict;
   // What the clients saw comes first; a broken protocol invariant explains a violation too.
