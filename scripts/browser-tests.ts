@@ -23,7 +23,9 @@ if (files.length === 0 || !existsSync(files[0]!)) {
   process.exit(1);
 }
 // Async spawn: the preview server in this process must keep serving while the tests run.
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+// LOCKSTEP_TEST_PATTERN narrows the run to tests whose names match (node:test's name pattern).
+const pattern = process.env.LOCKSTEP_TEST_PATTERN ? [`--test-name-pattern=${process.env.LOCKSTEP_TEST_PATTERN}`] : [];
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...pattern, ...files], {
   stdio: 'inherit',
   env: { ...process.env, LOCKSTEP_URL: app.url, CHROMIUM_PATH: chromium },
 });

@@ -29,6 +29,10 @@ const MSG_COLOR: Record<Flight['kind'], string> = {
   snapshot: '#1e293b',
 };
 const MAX_FLIGHTS = 60;
+/** Of one batch, the newest this many ordinary messages and this many drops are drawn. */
+const PER_BATCH = 12;
+/** Seldom sent, and each one is a step of the story: never left out. */
+const ALWAYS_SHOWN = new Set<string>(['tas-request', 'tas-answer', 'mac', 'snapshot']);
 
 /** How often the stage checks its fit to the window when nothing said the page changed size. */
 const FIT_EVERY_MS = 500;
@@ -380,13 +384,13 @@ export function Stage() {
 
   function spawn(g: SVGGElement, flights: readonly Flight[], speed: number): void {
     const dur = flightMs(speed);
-    // A batch from a fast run: draw the last few of each kind, not hundreds.
-    const perKind = new Map<string, number>();
-    const keep = flights.filter((f, i) => {
-      const n = (perKind.get(f.kind) ?? 0) + 1;
-      perKind.set(f.kind, n);
-      return f.important || flights.length - i <= 12;
-    });
+    // A batch from a fast run: draw its newest few ordinary messages and newest few drops, not
+    // hundreds (a guest flooding the network makes drops by the hundred too); every test-and-set,
+    // MAC advertisement and snapshot.
+    let ordinary = PER_BATCH;
+    let drops = PER_BATCH;
+    const keep = [...flights].reverse().filter((f) => ALWAYS_SHOWN.has(f.kind) || (f.important ? drops-- > 0 : ordinary-- > 0));
+    keep.reverse();
     skipped.current += flights.length - keep.length;
     let stagger = 0;
     for (const f of keep) {
@@ -411,7 +415,7 @@ export function Stage() {
           .remove();
         continue;
       }
-      if (!f.important && g.childElementCount >= MAX_FLIGHTS) {
+      if (!ALWAYS_SHOWN.has(f.kind) && g.childElementCount >= MAX_FLIGHTS) {
         skipped.current++;
         continue;
       }

@@ -3,9 +3,10 @@
 // (received, not yet replayed). The channel is fast (~45 µs), so batches are only seen in slow
 // motion. d3 places the moving items each frame; React draws the two ends.
 import { scaleLinear, select } from 'd3';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { VmInspect } from '../../workers/protocol';
 import { currentLab, labActions, useLab } from '../labStore';
+import { useVisibleFrame } from './useVisibleFrame';
 import { channelInFlight, type InFlight } from './channelLayout';
 
 const H = 124;
@@ -70,12 +71,13 @@ function End({ vm, side }: { vm: VmInspect | undefined; side: 'primary' | 'backu
 }
 
 export function ChannelView() {
-  const frame = useLab((s) => s.frame);
-  const now = useLab((s) => s.virtualNow);
-  const vms = useLab((s) => s.vms);
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const { frame, now } = useVisibleFrame(wrapRef);
+  // The two ends' figures change every frame: taken with the frame this view draws.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const vms = useMemo(() => useLab.getState().vms, [frame]);
   const speed = useLab((s) => s.speed);
   const svgRef = useRef<SVGSVGElement>(null);
-  const wrapRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(500);
   const [seen, setSeen] = useState(0);
   const seenIds = useRef(new Set<string>());

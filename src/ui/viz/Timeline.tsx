@@ -6,6 +6,7 @@
 import { axisBottom, format, precisionFixed, scaleLinear, select, symbol, tickStep, zoom, zoomIdentity, type D3ZoomEvent, type Selection, type ZoomBehavior, type ZoomTransform } from 'd3';
 import { useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { currentLab, useLab } from '../labStore';
+import { useVisibleFrame } from './useVisibleFrame';
 import { fmtMs, layoutTimeline, MARKER_PRIORITY, placeLabels, summarizeTimeline, type Detail, type LabelCandidate, type TimelineLayout, type TimelineMarker, type TimelineMessage } from './timelineLayout';
 import { headPath, MARKER_KINDS, MARKER_STYLE, MESSAGE_KINDS, MESSAGE_STYLE } from './vizStyle';
 
@@ -66,10 +67,9 @@ function ItemDetails({ item }: { item: Item }) {
 }
 
 export function Timeline() {
-  const frame = useLab((s) => s.frame);
-  const now = useLab((s) => s.virtualNow);
   const uid = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const wrapRef = useRef<HTMLDivElement>(null);
+  const { frame, now } = useVisibleFrame(wrapRef);
   const svgRef = useRef<SVGSVGElement>(null);
   const rangeRef = useRef<HTMLSpanElement>(null);
   const noteRef = useRef<HTMLSpanElement>(null);
