@@ -8,6 +8,7 @@ import { runScenario } from '../src/engine/sim/runScenario';
 import { Rng } from '../src/engine/util/rng';
 import { validateScenario } from '../src/engine/sim/scenario';
 import { World } from '../src/engine/sim/world';
+import { asNodeId as nid } from '../src/engine/ft/messages';
 
 export interface FtBench {
   readonly ratio: number;
@@ -36,7 +37,7 @@ const loadScenario = validateScenario({
 function throughput(noBackup: boolean, scenario = loadScenario): { ips: number; ops: number; logBytes: number; instr: number } {
   const w = new World(scenario, { noBackup });
   w.run();
-  const vm = w.vms.get('A')!;
+  const vm = w.vms.get(nid('A'))!;
   const secs = loadScenario.durationMs / 1000;
   const ops = w.clients.flatMap((c) => c.history).filter((o) => o.status === 'ok').length;
   return { ips: vm.machine.icount / secs, ops: ops / secs, logBytes: vm.stats.logBytes, instr: vm.machine.icount };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../engine/ft/trace';
 import { checkerNeutral, ConsoleChunk, linesIn, notShown, TraceFold, TraceOutbox, VIEW_FOLD_CAP } from './flow';
+import { asNodeId as nid } from '../engine/ft/messages';
 
 describe('ConsoleChunk', () => {
   it('keeps whole lines up to its budget and counts what it drops, marker included', () => {
@@ -32,8 +33,8 @@ describe('ConsoleChunk', () => {
   });
 });
 
-const ev = (i: number): TraceEvent => ({ type: 'heartbeat', vm: 'A', to: 'B', t: i });
-const out = (text: string, t: number): TraceEvent => ({ type: 'console', vm: 'A', text, suppressed: false, t });
+const ev = (i: number): TraceEvent => ({ type: 'heartbeat', vm: nid('A'), to: nid('B'), t: i });
+const out = (text: string, t: number): TraceEvent => ({ type: 'console', vm: nid('A'), text, suppressed: false, t });
 
 describe('TraceOutbox', () => {
   it('coalesces console output into one event per batch and keeps the other events in order', () => {
@@ -56,8 +57,8 @@ describe('TraceOutbox', () => {
   });
 });
 
-const released = (vm: string, seq: number): TraceEvent => ({ type: 'output/released', vm, seq, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: seq, t: seq });
-const flushed = (seq: number): TraceEvent => ({ type: 'entry/flushed', vm: 'A', fromSeq: seq, toSeq: seq, bytes: 10, horizon: seq, t: seq });
+const released = (vm: string, seq: number): TraceEvent => ({ type: 'output/released', vm: nid(vm), seq, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0, ackedSeq: seq, t: seq });
+const flushed = (seq: number): TraceEvent => ({ type: 'entry/flushed', vm: nid('A'), fromSeq: seq, toSeq: seq, bytes: 10, horizon: seq, t: seq });
 
 describe('TraceFold', () => {
   it('keeps at most cap events of a stream per window, evenly spread, the latest among them, and counts the rest', () => {
@@ -84,7 +85,7 @@ describe('TraceFold', () => {
   });
   it('rare kinds always pass, in arrival order with the rest; under the cap nothing is folded', () => {
     const fold = new TraceFold(64);
-    const role: TraceEvent = { type: 'vm/role', vm: 'A', role: 'live', reason: 'x', t: 5 };
+    const role: TraceEvent = { type: 'vm/role', vm: nid('A'), role: 'live', reason: 'x', t: 5 };
     fold.add([released('A', 1), role, released('A', 2)]);
     const { events, folded } = fold.take();
     expect(events).toEqual([released('A', 1), role, released('A', 2)]);
@@ -117,7 +118,7 @@ describe('TraceFold', () => {
   });
   it('messages are thinned in pairs by id: an outcome reaches the page exactly when its net/sent did, in this window or a later one', () => {
     const fold = new TraceFold(8);
-    const sent = (i: number): TraceEvent => ({ type: 'net/sent', id: `A#${i}`, from: 'A', to: 'client-1', msg: 'frame', link: 'clients', label: 'frame', t: i });
+    const sent = (i: number): TraceEvent => ({ type: 'net/sent', id: `A#${i}`, from: nid('A'), to: nid('client-1'), msg: 'frame', link: 'clients', label: 'frame', t: i });
     const outcome = (i: number): TraceEvent => (i % 3 === 0 ? { type: 'net/dropped', id: `A#${i}`, why: 'loss', t: i + 1 } : { type: 'net/delivered', id: `A#${i}`, t: i + 1 });
     const shown: TraceEvent[] = [];
     let folded = 0;
@@ -152,10 +153,10 @@ describe('TraceFold', () => {
   it("a VM worker's outbox thins only what the page's checkers may see thinned: a violation always crosses, every event is sent or counted", () => {
     const box = new TraceOutbox({ consoleChars: 64, consoleLines: 4, maxBatch: 4000, maxInFlight: 100, holdAt: 40_000 }, checkerNeutral);
     const early: TraceEvent = { ...released('A', 5000), ackedSeq: 10 } as TraceEvent;
-    const passed: TraceEvent = { type: 'entry/replayed', vm: 'B', seq: 7, kind: 'packet', icount: 100, atIcount: 101, t: 3 };
+    const passed: TraceEvent = { type: 'entry/replayed', vm: nid('B'), seq: 7, kind: 'packet', icount: 100, atIcount: 101, t: 3 };
     const live: TraceEvent = { ...released('A', 1), role: 'live' } as TraceEvent;
     for (let i = 1; i <= 20_000; i++) {
-      box.push([released('A', i), { type: 'entry/replayed', vm: 'B', seq: i, kind: 'output', icount: i, atIcount: i, t: i }]);
+      box.push([released('A', i), { type: 'entry/replayed', vm: nid('B'), seq: i, kind: 'output', icount: i, atIcount: i, t: i }]);
       if (i === 9000) box.push([early, passed, live]);
     }
     expect(box.full).toBe(false); // thinned as it comes: the VM need not hold

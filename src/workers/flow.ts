@@ -3,6 +3,7 @@
 // shown"). Used by the VM workers (before posting to the page) and by the page (before xterm).
 // Nothing here touches the engine: what a VM does is unchanged, only what reaches the screen.
 
+import type { NodeId } from '../engine/ft/messages';
 import type { TraceEvent, TraceType } from '../engine/ft/trace';
 import { RecentSet } from '../engine/util/recent';
 
@@ -100,7 +101,7 @@ export const WORKER_OUTBOX: OutboxLimits = { consoleChars: 4096, consoleLines: 6
  */
 export class TraceOutbox {
   private _queue: TraceEvent[] = [];
-  private readonly _console = new Map<string, { vm: string; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
+  private readonly _console = new Map<string, { vm: NodeId; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
   private _inFlight = 0;
   /** Events waiting for the next post, the thinnable ones thinned (null: none are). */
   private readonly _fold: TraceFold | null;

@@ -6,7 +6,7 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { STORAGE, SWITCH, clientNode, clientNumber, isClientNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import { STORAGE, SWITCH, clientNode, clientNumber, isClientNode, vmNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { DropReason, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import { nextMessageId, sentEvent } from '../engine/ft/wire';
@@ -195,7 +195,7 @@ export class FtLab implements LabController {
   private _pendingClockPorts = new Map<NodeId, MessagePort>();
 
   private _spawn(role: 'primary' | 'backup', peer: NodeId | null): VmHandle {
-    const id = VM_NAMES[this.vms.length] ?? `VM${this.vms.length}`;
+    const id = vmNode(VM_NAMES[this.vms.length] ?? `VM${this.vms.length}`);
     const worker = this.opts.createWorker();
     const api = Comlink.wrap<VmWorkerApi>(worker);
     const ch = new MessageChannel();
@@ -743,8 +743,11 @@ export class FtLab implements LabController {
    */
   verdicts(): LabVerdicts {
     const now = performance.now();
-    if (!this._clientCheck || now - this._clientCheck.at >= VERDICT_EVERY_MS) this._clientCheck = { at: now, v: checkClients(this.opts.program, this.history()) };
-    const v = judge({ program: this.opts.program, monitor: this._monitor, clientCheck: this._clientCheck.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
+    // A check made before any operation completed is not kept: it would say "not checked" for up
+    // to half a second after replies came (and it cost nothing to make).
+    let c = this._clientCheck;
+    if (!c || c.v?.completed === 0 || now - c.at >= VERDICT_EVERY_MS) this._clientCheck = c = { at: now, v: checkClients(this.opts.program, this.history()) };
+    const v = judge({ program: this.opts.program, monitor: this._monitor, clientCheck: c.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
     // (the same object while nothing changed: the page re-renders the checkers' panel only on news)
     if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
     this._verdicts = v;

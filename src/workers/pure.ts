@@ -12,5 +12,5 @@ export { describeAction } from '../engine/session/actions';
 export { validateScenario } from '../engine/sim/scenario';
 export { CHAPTERS, chapterById } from '../engine/tour/chapters';
 export { describeExpectation } from '../engine/tour/player';
-export { clientNode, clientNumber, isClientNode } from '../engine/ft/messages';
+export { asNodeId, clientNode, clientNumber, isClientNode, vmNode } from '../engine/ft/messages';
 export { RecentMap, RecentSet } from '../engine/util/recent';

@@ -5,6 +5,7 @@ import type { Message, NodeId } from '../engine/ft/messages';
 import type { TraceEvent } from '../engine/ft/trace';
 import { DEFAULT_LINKS, retransmitMs } from '../engine/sim/network';
 import { Realm } from './realm';
+import { asNodeId as nid } from '../engine/ft/messages';
 
 const ack = (seq: number): Message => ({ t: 'ack', ackedSeq: seq, consumedSeq: seq, icount: 0, heartbeat: false });
 const frame: Message = { t: 'frame', frame: new Uint8Array(4) };
@@ -18,7 +19,7 @@ describe('Realm: messages in flight', () => {
     realms.push(r);
     const got: string[] = [];
     const node = (id: NodeId) => ({ receive: (m: Message, from: NodeId) => got.push(`${id}<${from}:${m.t === 'ack' ? m.ackedSeq : m.t}`) });
-    r.attach('A', node('A'));
+    r.attach(nid('A'), node(nid('A')));
     return { r, got };
   }
   const net = (trace: TraceEvent[]): string[] =>
@@ -27,7 +28,7 @@ describe('Realm: messages in flight', () => {
   it('a logging-channel message dropped in flight is resent after the timeout, and what followed waits behind it', () => {
     const { r, got } = realm();
     const link = { ...DEFAULT_LINKS.channel, jitterMs: 0, bandwidthMbps: 0, latencyMs: 1 };
-    for (let i = 1; i <= 3; i++) r.deliver({ from: 'B', to: 'A', stamp: 0, msg: ack(i), id: `B#${i}` }, link, 0);
+    for (let i = 1; i <= 3; i++) r.deliver({ from: nid('B'), to: nid('A'), stamp: 0, msg: ack(i), id: `B#${i}` }, link, 0);
     expect(r.drop('B#1')).toBe(true);
     expect(r.drop('B#1')).toBe(false);
     r.sched.runUntil(100);
@@ -40,8 +41,8 @@ describe('Realm: messages in flight', () => {
   it('a client request dropped is lost (no resend), and leaves the wire', () => {
     const { r, got } = realm();
     let settled = 0;
-    r.deliver({ from: 'client-1', to: 'A', stamp: 0, msg: frame, id: 'client-1#1' }, DEFAULT_LINKS.clients, 0, { settled: () => settled++ });
-    r.deliver({ from: 'client-1', to: 'nobody', stamp: 0, msg: frame, id: 'client-1#2' }, DEFAULT_LINKS.clients, 0);
+    r.deliver({ from: nid('client-1'), to: nid('A'), stamp: 0, msg: frame, id: 'client-1#1' }, DEFAULT_LINKS.clients, 0, { settled: () => settled++ });
+    r.deliver({ from: nid('client-1'), to: nid('nobody'), stamp: 0, msg: frame, id: 'client-1#2' }, DEFAULT_LINKS.clients, 0);
     expect(r.drop('client-1#1')).toBe(true);
     r.sched.runUntil(100);
     expect(net(r.drainTrace())).toEqual(['dropped client-1#1 learner', 'dropped client-1#2 dead']);
@@ -57,7 +58,7 @@ const batch = (): Message => ({ t: 'log', batch: new Uint8Array(992) }) as Messa
 function realmWithReceiver(): { realm: Realm; got: string[] } {
   const realm = new Realm({ speed: 1, paused: true, anchorWall: 0, anchorVirtual: 0 });
   const got: string[] = [];
-  realm.attach('B', { receive: (_m: Message, from: NodeId) => got.push(from) });
+  realm.attach(nid('B'), { receive: (_m: Message, from: NodeId) => got.push(from) });
   realm.stop(); // no pumping: the test runs the scheduler itself
   return { realm, got };
 }
@@ -65,8 +66,8 @@ function realmWithReceiver(): { realm: Realm; got: string[] } {
 describe('a Web Worker realm delivers with the simulator’s delay model', () => {
   it('serialises behind what went before, then arrives after the latency', () => {
     const { realm, got } = realmWithReceiver();
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0);
     realm.sched.runUntil(80);
     expect(got).toEqual([]);
     realm.sched.runUntil(80.06);
@@ -77,29 +78,29 @@ describe('a Web Worker realm delivers with the simulator’s delay model', () =>
 
   it('what a dead sender had not finished putting on the wire never arrives; what it had, does', () => {
     const { realm, got } = realmWithReceiver();
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // on the wire by 80 ms
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // queued behind it until 160 ms
-    realm.senderDied('A', 100);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0); // on the wire by 80 ms
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0); // queued behind it until 160 ms
+    realm.senderDied(nid('A'), 100);
     realm.sched.runUntil(1000);
     expect(got).toEqual(['A']);
   });
 
   it('a sender whose realm lagged the shared clock dies where it had got to: its last progress, not the clock', () => {
     const { realm, got } = realmWithReceiver();
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // on the wire by 80 ms
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0); // by 160 ms
-    realm.heard('A', 60); // A's last report: it had reached 60 ms when the clock said 200
-    realm.senderDied('A', 200);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0); // on the wire by 80 ms
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0); // by 160 ms
+    realm.heard(nid('A'), 60); // A's last report: it had reached 60 ms when the clock said 200
+    realm.senderDied(nid('A'), 200);
     realm.sched.runUntil(1000);
     expect(got).toEqual([]);
   });
 
   it('what was heard later than the shared clock does not postpone a death', () => {
     const { realm, got } = realmWithReceiver();
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
-    realm.deliver({ from: 'A', to: 'B', stamp: 0, msg: batch() }, LINK, 0);
-    realm.heard('A', 150);
-    realm.senderDied('A', 100);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0);
+    realm.deliver({ from: nid('A'), to: nid('B'), stamp: 0, msg: batch() }, LINK, 0);
+    realm.heard(nid('A'), 150);
+    realm.senderDied(nid('A'), 100);
     realm.sched.runUntil(1000);
     expect(got).toEqual(['A']);
   });

@@ -7,6 +7,7 @@
 
 import { encodeRecording } from '../engine/session/recording';
 import type { LabAction } from '../engine/session/actions';
+import type { NodeId } from '../engine/ft/messages';
 import type { TraceEvent } from '../engine/ft/trace';
 import type { LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
@@ -31,7 +32,7 @@ export interface SimBatch {
   readonly simEvents: SimLabEvent[];
   readonly now: number;
   readonly clock: ClockState;
-  readonly macOwner: string | null;
+  readonly macOwner: NodeId | null;
   readonly vms?: VmInspect[];
   /** Blocks written on shared storage, when their number changed. */
   readonly touched?: number[];
@@ -170,7 +171,7 @@ export class SimWorkerApi {
   }
 
   /** Console output since the last batch, per VM and kind, coalesced and bounded as a VM worker's is (flow.ts). */
-  private _console = new Map<string, { vm: string; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
+  private _console = new Map<string, { vm: NodeId; suppressed: boolean; t: number; chunk: ConsoleChunk }>();
 
   private _take(events: readonly TraceEvent[]): void {
     for (const ev of events) {

@@ -112,7 +112,9 @@ describe('FT on Web Workers', () => {
     await page.getByLabel('Automatic clients').selectOption('3');
     await until(page, (x) => x.ok >= 10, '10 replies');
     await page.getByRole('button', { name: 'Cut logging channel' }).click();
-    const p = await until(page, (x) => x.roles.some(([, r]) => r === 'halted'), 'one VM to halt');
+    // The loser halts on storage's answer; the winner's go-live reaches the page from its own
+    // worker, a moment apart: wait until neither VM is still a backup.
+    const p = await until(page, (x) => x.roles.some(([, r]) => r === 'halted') && !x.roles.some(([, r]) => r === 'backup'), 'one VM to halt and the other to go live');
     const serving = p.roles.filter(([, r]) => r === 'live' || r === 'primary');
     assert.equal(serving.length, 1, JSON.stringify(p.roles));
     const q = await until(page, (x) => x.ok >= p.ok + 10, 'replies after the cut');

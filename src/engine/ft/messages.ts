@@ -5,24 +5,38 @@ import type { MachineSnapshot } from '../machine/machine';
 import type { Rng } from '../util/rng';
 import type { TraceBody } from './trace';
 
-export type NodeId = string;
+declare const nodeIdBrand: unique symbol;
+/** A node's address on the network: a VM (`A`, `B`, …), a client (`client-n`), `storage`, `switch`
+ * or `service`. Branded so that any other string (a trace label, a program name) is not one by
+ * accident: make one with `vmNode`, `clientNode` or `asNodeId` (for ids read back from data). */
+export type NodeId = string & { readonly [nodeIdBrand]: true };
+
+/** An id read back from data already checked (a trace, a snapshot, a recording) as a node id. */
+export function asNodeId(id: string): NodeId {
+  return id as NodeId;
+}
 
 /** The address clients send requests to: the switch forwards it to whoever advertised the MAC. */
-export const SERVICE: NodeId = 'service';
-export const STORAGE: NodeId = 'storage';
-export const SWITCH: NodeId = 'switch';
+export const SERVICE = asNodeId('service');
+export const STORAGE = asNodeId('storage');
+export const SWITCH = asNodeId('switch');
+
+/** A VM's node id: its name (`A`, `B`, …). */
+export function vmNode(name: string): NodeId {
+  return asNodeId(name);
+}
 
 /** Client `n`'s node id (`client-n`): the one place that spelling lives. */
 export function clientNode(n: number): NodeId {
-  return `client-${n}`;
+  return asNodeId(`client-${n}`);
 }
 
-export function isClientNode(id: NodeId): boolean {
+export function isClientNode(id: string): boolean {
   return id.startsWith('client-');
 }
 
 /** The client number of a client's node id (NaN for any other node). */
-export function clientNumber(id: NodeId): number {
+export function clientNumber(id: string): number {
   return isClientNode(id) ? Number(id.slice('client-'.length)) : NaN;
 }
 

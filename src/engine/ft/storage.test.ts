@@ -4,12 +4,13 @@ import { Rng } from '../util/rng';
 import { DISK_BLOCK_SIZE } from '../machine/isa';
 import type { Message, NodeEnv } from './messages';
 import { SharedStorage } from './storage';
+import { asNodeId as nid } from './messages';
 
 function storage() {
   const sent: { to: string; msg: Message }[] = [];
   const queue: (() => void)[] = [];
   const env: NodeEnv = {
-    id: 'storage',
+    id: nid('storage'),
     rng: new Rng(1),
     now: () => 0,
     after: (_ms, fn) => (queue.push(fn), { cancel: () => undefined }),
@@ -18,7 +19,7 @@ function storage() {
   };
   const s = new SharedStorage(env);
   const ask = (from: string, msg: Message) => {
-    s.receive(msg, from);
+    s.receive(msg, nid(from));
     while (queue.length) queue.shift()!();
     return sent.at(-1)!.msg;
   };

@@ -2,7 +2,7 @@
 // carries, the seq an ack acknowledges, the disk block), the same in both runtimes.
 
 import { batchSeqRange } from './log';
-import { isClientNode, type Message, type NodeId } from './messages';
+import { asNodeId, isClientNode, type Message, type NodeId } from './messages';
 import type { NetLink, TraceBody, WireType } from './trace';
 
 // Every message type is one the trace can name, and no more.
@@ -53,7 +53,7 @@ export function nextMessageId(sent: Map<NodeId, number>, from: NodeId): string {
 export function parseMessageId(id: string): { readonly from: NodeId; readonly n: number; readonly retransmit: boolean } {
   const hash = id.lastIndexOf('#');
   const rest = id.slice(hash + 1);
-  return { from: id.slice(0, hash), n: parseInt(rest, 10), retransmit: rest.includes('.') };
+  return { from: asNodeId(id.slice(0, hash)), n: parseInt(rest, 10), retransmit: rest.includes('.') };
 }
 
 /** The trace's record of a message put on the wire (the same fields in both runtimes). */

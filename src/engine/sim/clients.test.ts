@@ -7,6 +7,7 @@ import { SimSession } from '../session/simSession';
 import { Rng } from '../util/rng';
 import { Client, ClientRoster } from './clients';
 import { validateScenario } from './scenario';
+import { asNodeId as nid } from '../ft/messages';
 
 describe('clients of a session with workload changes', () => {
   it('ids, who sends, and the VMs\' state are those of the scanning bookkeeping', () => {
@@ -37,7 +38,7 @@ describe('clients of a session with workload changes', () => {
 });
 
 describe('ClientRoster: one numbering in both runtimes', () => {
-  const make = (id: number): Client => new Client({ id: `client-${id}`, rng: new Rng(id), now: () => 0, after: () => ({ cancel: () => undefined }), send: () => undefined, trace: () => undefined }, id, { kind: 'scripted', requests: [] }, 300);
+  const make = (id: number): Client => new Client({ id: nid(`client-${id}`), rng: new Rng(id), now: () => 0, after: () => ({ cancel: () => undefined }), send: () => undefined, trace: () => undefined }, id, { kind: 'scripted', requests: [] }, 300);
 
   it('automatic clients are numbered from 100, never reuse an id, and a switch stops only the running ones', () => {
     const r = new ClientRoster();

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../ft/messages';
 import { DEFAULT_LINKS, type LinkClass, type LinkConfig } from './network';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from './faults';
+import { asNodeId as nid } from '../ft/messages';
 
 /** A host that only writes down what it was asked to do. */
-function fakeHost(vms: FaultVm[], clients: NodeId[] = ['client-1']): FaultHost & { log: string[] } {
+function fakeHost(vms: FaultVm[], clients: NodeId[] = [nid('client-1')]): FaultHost & { log: string[] } {
   const log: string[] = [];
   const links: Record<LinkClass, LinkConfig> = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
   return {
@@ -21,7 +22,7 @@ function fakeHost(vms: FaultVm[], clients: NodeId[] = ['client-1']): FaultHost &
     block: (a, b) => log.push(`block ${a}>${b}`),
     healAll: () => log.push('heal'),
     drop: (id) => (log.push(`drop ${id}`), id === 'A#1'),
-    restartBackup: (live) => (log.push(`restart ${live}`), 'C'),
+    restartBackup: (live) => (log.push(`restart ${live}`), nid('C')),
   };
 }
 
@@ -29,7 +30,7 @@ const vm = (id: NodeId, role: FaultVm['role'], generation = 0, paused = false): 
 
 describe('the learner’s faults (one meaning in both runtimes)', () => {
   it('"primary" is the newest generation acting as primary: a paused stale primary is not it', () => {
-    const vms = [vm('A', 'primary', 0, true), vm('B', 'live', 1)];
+    const vms = [vm(nid('A'), 'primary', 0, true), vm(nid('B'), 'live', 1)];
     expect(primaryOf(vms)?.id).toBe('B');
     expect(backupOf(vms)).toBeUndefined();
     const h = fakeHost(vms);
@@ -38,32 +39,32 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
   });
 
   it('a cut names the pair and blocks only the directions asked for', () => {
-    const h = fakeHost([vm('A', 'primary'), vm('B', 'backup')]);
+    const h = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]);
     expect(applyFault(h, { at: 0, kind: 'cut-channel', direction: 'to-backup' })).toBe('cut the logging channel to-backup between A and B');
     expect(applyFault(h, { at: 0, kind: 'cut-channel', direction: 'both' })).toBe('cut the logging channel both ways between A and B');
     expect(h.log).toEqual(['block A>B', 'block A>B', 'block B>A']);
   });
 
   it('partitions block both ways (clients: every client and the switch)', () => {
-    const h = fakeHost([vm('A', 'primary'), vm('B', 'backup')], ['client-1', 'client-100']);
+    const h = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')], [nid('client-1'), nid('client-100')]);
     expect(applyFault(h, { at: 0, kind: 'partition-storage', vm: 'backup' })).toBe('partitioned B from shared storage');
     expect(applyFault(h, { at: 0, kind: 'partition-clients', vm: 'A' })).toBe('partitioned A from the clients');
     expect(h.log).toEqual(['block B>storage', 'block storage>B', 'block A>client-1', 'block client-1>A', 'block A>client-100', 'block client-100>A', 'block A>switch']);
   });
 
   it('what does not apply has no effect (null), and does nothing', () => {
-    const h = fakeHost([vm('A', 'live'), vm('B', 'dead')]);
+    const h = fakeHost([vm(nid('A'), 'live'), vm(nid('B'), 'dead')]);
     expect(applyFault(h, { at: 0, kind: 'kill-backup' })).toBeNull();
     expect(applyFault(h, { at: 0, kind: 'cut-channel', direction: 'both' })).toBeNull();
     expect(applyFault(h, { at: 0, kind: 'slow-backup', speed: 0.5 })).toBeNull();
     expect(applyFault(h, { at: 0, kind: 'drop-message', id: 'A#9' })).toBeNull();
     expect(h.log).toEqual(['drop A#9']);
     expect(applyFault(h, { at: 0, kind: 'restart-backup' })).toBe('started backup C from a snapshot of A');
-    expect(applyFault(fakeHost([vm('A', 'primary'), vm('B', 'backup')]), { at: 0, kind: 'restart-backup' })).toBeNull();
+    expect(applyFault(fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]), { at: 0, kind: 'restart-backup' })).toBeNull();
   });
 
   it('links change in place and the host hears which', () => {
-    const h = fakeHost([vm('A', 'primary'), vm('B', 'backup')]);
+    const h = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]);
     expect(applyFault(h, { at: 0, kind: 'set-link', link: 'clients', latencyMs: 5, loss: 0.1 })).toMatch(/5 ms.*10% loss/);
     expect(h.links.clients.latencyMs).toBe(5);
     expect(applyFault(h, { at: 0, kind: 'slow-channel', bandwidthMbps: 0.1 })).toBe(`logging channel now ${DEFAULT_LINKS.channel.latencyMs} ms, 0.1 Mbit/s`);
@@ -71,7 +72,7 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
   });
 
   it('resume without a VM that applies takes the paused one', () => {
-    const h = fakeHost([vm('A', 'primary', 0, true), vm('B', 'live', 1)]);
+    const h = fakeHost([vm(nid('A'), 'primary', 0, true), vm(nid('B'), 'live', 1)]);
     expect(applyFault(h, { at: 0, kind: 'resume', vm: 'backup' })).toBe('resumed A');
     expect(applyFault(h, { at: 0, kind: 'pause', vm: 'primary', forMs: 30 })).toBe('paused B for 30 ms');
     expect(h.log).toEqual(['resume A', 'pause B 30']);

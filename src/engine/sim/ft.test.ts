@@ -7,6 +7,7 @@ import { fuzzSeed, runFuzz, runFuzzRange } from './fuzz';
 import { runScenario } from './runScenario';
 import { ScenarioError, parseScenario, validateScenario, type ScenarioInput } from './scenario';
 import { World } from './world';
+import { asNodeId as nid } from '../ft/messages';
 
 const kv = (extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
   program: 'kv-server',
@@ -137,9 +138,9 @@ describe('failover', () => {
     let stalledSlices = 0;
     // Look at the primary's buffer at every trace event.
     const w2 = new World(scenario);
-    const a = w2.vms.get('A')!;
+    const a = w2.vms.get(nid('A'))!;
     w2.onTrace((e) => {
-      const n = w2.vms.get('A')?.logBufferLength ?? 0;
+      const n = w2.vms.get(nid('A'))?.logBufferLength ?? 0;
       most = Math.max(most, n);
       if (e.type === 'vm/stall' && e.vm === 'A' && e.reason === 'log-full') stalledSlices++;
     });
@@ -215,8 +216,8 @@ describe('checkers fail on broken input', () => {
   const base = { t: 1 };
   it('output released before its ack', () => {
     const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
-    m.listener({ ...base, type: 'vm/role', vm: 'A', role: 'primary', reason: 'x' });
-    m.listener({ ...base, type: 'output/released', vm: 'A', seq: 9, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: 8 });
+    m.listener({ ...base, type: 'vm/role', vm: nid('A'), role: 'primary', reason: 'x' });
+    m.listener({ ...base, type: 'output/released', vm: nid('A'), seq: 9, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0, ackedSeq: 8 });
     expect(m.violations.map((v) => v.invariant)).toEqual(['output-before-ack']);
   });
   it('the starting roles reach a listener attached after the world was built', () => {
@@ -227,8 +228,8 @@ describe('checkers fail on broken input', () => {
   });
   it('go-live before replaying everything acked, and a passed entry', () => {
     const m = new TraceMonitor({ outputRule: true, packetTimingLogged: true });
-    m.listener({ ...base, type: 'vm/went-live', vm: 'B', icount: 10, receivedSeq: 5, consumedSeq: 4 });
-    m.listener({ ...base, type: 'entry/replayed', vm: 'B', seq: 3, kind: 'timer', icount: 7, atIcount: 8 });
+    m.listener({ ...base, type: 'vm/went-live', vm: nid('B'), icount: 10, receivedSeq: 5, consumedSeq: 4 });
+    m.listener({ ...base, type: 'entry/replayed', vm: nid('B'), seq: 3, kind: 'timer', icount: 7, atIcount: 8 });
     expect(m.violations.map((v) => v.invariant)).toEqual(['go-live-before-replay', 'passed-entry']);
   });
 });

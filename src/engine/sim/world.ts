@@ -3,7 +3,7 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { clientNode, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import { STORAGE, clientNode, vmNode, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
@@ -112,9 +112,9 @@ export class World {
     this._faultHost = this._makeFaultHost();
     this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
     this.image = opts.image ?? shippedProgram(scenario.program).image;
-    this.storage = new SharedStorage(this._env('storage'));
-    this.net.attach('storage', this.storage);
-    this._timerTargets.set('storage', this.storage);
+    this.storage = new SharedStorage(this._env(STORAGE));
+    this.net.attach(STORAGE, this.storage);
+    this._timerTargets.set(STORAGE, this.storage);
     if (opts.noBackup) {
       this.net.macOwner = this._spawnVm('live', null).id;
     } else {
@@ -230,9 +230,9 @@ export class World {
     this.storage.env.rng.restore(s.storage.rng);
     this.vms.clear();
     this._timerTargets.clear();
-    this._timerTargets.set('storage', this.storage);
+    this._timerTargets.set(STORAGE, this.storage);
     this.net.detachAll();
-    this.net.attach('storage', this.storage);
+    this.net.attach(STORAGE, this.storage);
     for (const v of s.vms) {
       // Built by its constructor (in a world of its own), then given the saved fields: an object
       // of the class's own shape keeps the engine's code fast.
@@ -343,7 +343,7 @@ export class World {
 
   /** A VM booted from the program image, or (image null) a new backup waiting for FT VMotion. */
   private _spawnVm(role: 'primary' | 'backup' | 'live', peer: NodeId | null, image: Uint8Array | null = this.image): Hypervisor {
-    const id = VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`;
+    const id = vmNode(VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`);
     const vm = new Hypervisor(this._env(id), this.config, role, peer, image);
     this.vms.set(id, vm);
     this.net.attach(id, vm);

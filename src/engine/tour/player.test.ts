@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { chapterById } from './chapters';
 import type { TraceEvent } from '../ft/trace';
 import { ChapterPlayer, describeExpectation, matchesEvent } from './player';
+import { asNodeId as nid } from '../ft/messages';
 
 describe('event patterns (a step expectation matched on fields)', () => {
-  const lost: TraceEvent = { type: 'tas/lost', vm: 'A', holder: 'B', t: 101.4 };
-  const line: TraceEvent = { type: 'console', vm: 'B', text: 'lease chunk42 expired (was c1)\n', suppressed: true, t: 80 };
-  const throttle: TraceEvent = { type: 'vm/throttle', vm: 'A', cpu: 0.6999999999999997, lagMs: 42.5, t: 110 };
+  const lost: TraceEvent = { type: 'tas/lost', vm: nid('A'), holder: nid('B'), t: 101.4 };
+  const line: TraceEvent = { type: 'console', vm: nid('B'), text: 'lease chunk42 expired (was c1)\n', suppressed: true, t: 80 };
+  const throttle: TraceEvent = { type: 'vm/throttle', vm: nid('A'), cpu: 0.6999999999999997, lagMs: 42.5, t: 110 };
 
   it('match on the type and every field named, by equality', () => {
     expect(matchesEvent(lost, { type: 'tas/lost' })).toBe(true);

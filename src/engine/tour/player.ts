@@ -3,6 +3,7 @@
 // `advance` by the wall clock), then done. Jumping to step k is a new player that fast-forwards
 // steps 0..k-1 exactly as written (asked actions taken for the learner): the same state every time.
 
+import { asNodeId } from '../ft/messages';
 import type { TraceEvent } from '../ft/trace';
 import type { LabAction, TimedAction } from '../session/actions';
 import { SimSession } from '../session/simSession';
@@ -206,7 +207,7 @@ function holds(session: SimSession, e: Expectation): boolean {
     case 'verdict':
       return (session.verdicts()[e.which].ok === true) === e.ok;
     case 'role':
-      return session.world.vms.get(e.vm)?.role === e.role;
+      return session.world.vms.get(asNodeId(e.vm))?.role === e.role;
   }
 }
 

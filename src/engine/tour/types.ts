@@ -2,6 +2,7 @@
 // prediction first, ask the learner to act (and wait), take actions itself, and run the
 // simulation for a while or until something happens. Chapters are plain data (chapters/).
 
+import type { NodeId } from '../ft/messages';
 import type { Role, TraceEvent, TraceType } from '../ft/trace';
 import type { LabAction } from '../session/actions';
 import type { ScenarioInput } from '../sim/scenario';
@@ -34,7 +35,10 @@ export type PanelId =
  * (a number) be this number up to rounding: the throttle's CPU share is summed in steps of 0.05, so
  * it is 0.6999999999999997 where the narration says 70%.
  */
-export type FieldPattern<V> =
+/** A pattern names a node as plain text (`'B'`): the trace's node ids compare equal to it. */
+type Written<V> = V extends NodeId ? string : V;
+
+export type FieldPattern<F, V = Written<F>> =
   | V
   | { readonly oneOf: readonly V[] }
   | (V extends string ? { readonly includes: string } : never)

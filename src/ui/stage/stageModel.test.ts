@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { along, route } from './layout';
 import { CLIENTS, STORAGE, emptyFold, foldEvents, silence } from './stageModel';
+import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
 const peers = { macOwner: 'A', peerOf: (id: string) => (id === 'A' ? 'B' : id === 'B' ? 'A' : null) };
@@ -12,10 +13,10 @@ describe('the stage model', () => {
     const out = foldEvents(
       f,
       [
-        ev({ type: 'entry/appended', vm: 'A', seq: 1, icount: 10, kind: 'timer', t: 1 }),
-        ev({ type: 'entry/appended', vm: 'A', seq: 2, icount: 12, kind: 'nondet', t: 1 }),
-        ev({ type: 'entry/flushed', vm: 'A', fromSeq: 1, toSeq: 2, bytes: 40, horizon: 12, t: 1 }),
-        ev({ type: 'entry/received', vm: 'B', fromSeq: 1, toSeq: 2, buffered: 2, t: 1.5 }),
+        ev({ type: 'entry/appended', vm: nid('A'), seq: 1, icount: 10, kind: 'timer', t: 1 }),
+        ev({ type: 'entry/appended', vm: nid('A'), seq: 2, icount: 12, kind: 'nondet', t: 1 }),
+        ev({ type: 'entry/flushed', vm: nid('A'), fromSeq: 1, toSeq: 2, bytes: 40, horizon: 12, t: 1 }),
+        ev({ type: 'entry/received', vm: nid('B'), fromSeq: 1, toSeq: 2, buffered: 2, t: 1.5 }),
       ],
       peers,
     );
@@ -32,13 +33,13 @@ describe('the stage model', () => {
     foldEvents(f, [ev({ type: 'fault', kind: 'cut-channel', detail: 'cut the logging channel to-backup between A and B', t: 5 })], peers);
     const out = foldEvents(
       f,
-      [ev({ type: 'heartbeat', vm: 'A', to: 'B', t: 6 }), ev({ type: 'heartbeat', vm: 'B', to: 'A', t: 6 })],
+      [ev({ type: 'heartbeat', vm: nid('A'), to: nid('B'), t: 6 }), ev({ type: 'heartbeat', vm: nid('B'), to: nid('A'), t: 6 })],
       peers,
     );
     expect(out.map((m) => m.drop)).toEqual([true, false]);
     expect(out[0]!.label).toMatch(/^dropped heartbeat/);
-    foldEvents(f, [ev({ type: 'fault', kind: 'heal', detail: 'healed every cut and partition', t: 7 }), ev({ type: 'vm/role', vm: 'B', role: 'dead', reason: 'killed', t: 7 })], peers);
-    expect(foldEvents(f, [ev({ type: 'heartbeat', vm: 'A', to: 'B', t: 8 })], peers)[0]!.drop).toBe(true);
+    foldEvents(f, [ev({ type: 'fault', kind: 'heal', detail: 'healed every cut and partition', t: 7 }), ev({ type: 'vm/role', vm: nid('B'), role: 'dead', reason: 'killed', t: 7 })], peers);
+    expect(foldEvents(f, [ev({ type: 'heartbeat', vm: nid('A'), to: nid('B'), t: 8 })], peers)[0]!.drop).toBe(true);
   });
 
   it('routes client traffic through the switch to whoever owns the service MAC; none owner drops it', () => {
@@ -52,11 +53,11 @@ describe('the stage model', () => {
     const out = foldEvents(
       emptyFold(),
       [
-        ev({ type: 'tas/requested', vm: 'B', t: 1 }),
-        ev({ type: 'tas/won', vm: 'B', t: 2 }),
-        ev({ type: 'mac/advertised', vm: 'B', t: 3 }),
-        ev({ type: 'output/released', vm: 'B', seq: 4, output: 'disk-write', to: 'storage', role: 'live', delayMs: 0, ackedSeq: 0, t: 4 }),
-        ev({ type: 'storage/disk', op: 'read', block: 0, from: 'B', digest: null, refused: null, t: 5 }),
+        ev({ type: 'tas/requested', vm: nid('B'), t: 1 }),
+        ev({ type: 'tas/won', vm: nid('B'), t: 2 }),
+        ev({ type: 'mac/advertised', vm: nid('B'), t: 3 }),
+        ev({ type: 'output/released', vm: nid('B'), seq: 4, output: 'disk-write', to: nid('storage'), role: 'live', delayMs: 0, ackedSeq: 0, t: 4 }),
+        ev({ type: 'storage/disk', op: 'read', block: 0, from: nid('B'), digest: null, refused: null, t: 5 }),
       ],
       peers,
     );
@@ -66,14 +67,14 @@ describe('the stage model', () => {
 
   it('counts each VM’s silence from the last time it heard its peer', () => {
     const f = emptyFold();
-    foldEvents(f, [ev({ type: 'vm/role', vm: 'B', role: 'backup', reason: 'started', t: 0 }), ev({ type: 'entry/received', vm: 'B', fromSeq: 1, toSeq: 1, buffered: 1, t: 20 })], peers);
+    foldEvents(f, [ev({ type: 'vm/role', vm: nid('B'), role: 'backup', reason: 'started', t: 0 }), ev({ type: 'entry/received', vm: nid('B'), fromSeq: 1, toSeq: 1, buffered: 1, t: 20 })], peers);
     expect(silence(f, 'B', 50, 60)).toEqual({ silentMs: 30, fraction: 0.5 });
     expect(silence(f, 'B', 200, 60).fraction).toBe(1);
   });
 
   it('keeps the last console line, across writes that split a line', () => {
     const f = emptyFold();
-    foldEvents(f, [ev({ type: 'console', vm: 'A', text: 'kv-server: recovered 0 records\nkv-', suppressed: false, t: 1 }), ev({ type: 'console', vm: 'A', text: 'server ready\n', suppressed: false, t: 2 })], peers);
+    foldEvents(f, [ev({ type: 'console', vm: nid('A'), text: 'kv-server: recovered 0 records\nkv-', suppressed: false, t: 1 }), ev({ type: 'console', vm: nid('A'), text: 'server ready\n', suppressed: false, t: 2 })], peers);
     expect(f.lastConsole.get('A')?.line).toBe('kv-server ready');
   });
 
@@ -88,18 +89,18 @@ describe('the stage model', () => {
 
   describe('messages with identity (net/sent, net/delivered, net/dropped)', () => {
     const sent = (id: string, from: string, to: string, msg: Extract<TraceEvent, { type: 'net/sent' }>['msg'], label: string, t = 1, extra: { retransmit?: string } = {}): TraceEvent =>
-      ev({ type: 'net/sent', id, from, to, msg, link: msg === 'frame' ? 'clients' : msg.startsWith('disk') || msg.startsWith('tas') ? 'storage' : 'channel', label, t, ...extra });
+      ev({ type: 'net/sent', id, from: nid(from), to: nid(to), msg, link: msg === 'frame' ? 'clients' : msg.startsWith('disk') || msg.startsWith('tas') ? 'storage' : 'channel', label, t, ...extra });
 
     it('draws exactly the traced messages, by id, and no longer infers them from protocol events', () => {
       const f = emptyFold();
       const out = foldEvents(
         f,
         [
-          ev({ type: 'entry/appended', vm: 'A', seq: 1, icount: 10, kind: 'timer', t: 1 }),
-          ev({ type: 'entry/appended', vm: 'A', seq: 2, icount: 12, kind: 'packet', t: 1 }),
+          ev({ type: 'entry/appended', vm: nid('A'), seq: 1, icount: 10, kind: 'timer', t: 1 }),
+          ev({ type: 'entry/appended', vm: nid('A'), seq: 2, icount: 12, kind: 'packet', t: 1 }),
           sent('A#1', 'A', 'B', 'log', '#1–2'),
-          ev({ type: 'entry/flushed', vm: 'A', fromSeq: 1, toSeq: 2, bytes: 40, horizon: 12, t: 1 }),
-          ev({ type: 'heartbeat', vm: 'A', to: 'B', t: 1 }),
+          ev({ type: 'entry/flushed', vm: nid('A'), fromSeq: 1, toSeq: 2, bytes: 40, horizon: 12, t: 1 }),
+          ev({ type: 'heartbeat', vm: nid('A'), to: nid('B'), t: 1 }),
           sent('B#1', 'B', 'A', 'ack', 'ack #2', 1.2),
         ],
         peers,

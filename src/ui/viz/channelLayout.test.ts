@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { channelInFlight } from './channelLayout';
+import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
 const opts = { primary: 'A', backup: 'B' };
 
 const TRACE: TraceEvent[] = [
-  ev({ t: 9.9, type: 'entry/appended', vm: 'A', seq: 4, icount: 100, kind: 'packet' }),
-  ev({ t: 10, type: 'entry/flushed', vm: 'A', fromSeq: 4, toSeq: 5, bytes: 30, horizon: 120 }),
-  ev({ t: 10.05, type: 'entry/received', vm: 'B', fromSeq: 4, toSeq: 5, buffered: 2 }),
-  ev({ t: 10.1, type: 'entry/acked', vm: 'A', ackedSeq: 5, backupIcount: 90, lagMs: 0.1 }),
+  ev({ t: 9.9, type: 'entry/appended', vm: nid('A'), seq: 4, icount: 100, kind: 'packet' }),
+  ev({ t: 10, type: 'entry/flushed', vm: nid('A'), fromSeq: 4, toSeq: 5, bytes: 30, horizon: 120 }),
+  ev({ t: 10.05, type: 'entry/received', vm: nid('B'), fromSeq: 4, toSeq: 5, buffered: 2 }),
+  ev({ t: 10.1, type: 'entry/acked', vm: nid('A'), ackedSeq: 5, backupIcount: 90, lagMs: 0.1 }),
 ];
 
 describe('channelInFlight', () => {
@@ -38,9 +39,9 @@ describe('channelInFlight', () => {
 
   it('shows heartbeats both ways and ignores other VMs', () => {
     const trace: TraceEvent[] = [
-      ev({ t: 20, type: 'heartbeat', vm: 'A', to: 'B' }),
-      ev({ t: 20, type: 'heartbeat', vm: 'B', to: 'A' }),
-      ev({ t: 20, type: 'entry/flushed', vm: 'C', fromSeq: 1, toSeq: 1, bytes: 8, horizon: 0 }),
+      ev({ t: 20, type: 'heartbeat', vm: nid('A'), to: nid('B') }),
+      ev({ t: 20, type: 'heartbeat', vm: nid('B'), to: nid('A') }),
+      ev({ t: 20, type: 'entry/flushed', vm: nid('C'), fromSeq: 1, toSeq: 1, bytes: 8, horizon: 0 }),
     ];
     const items = channelInFlight(trace, 20.02, opts);
     expect(items.map((i) => [i.kind, i.dir])).toEqual([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { computeMetrics, formatBytesPerSec } from './metricsLayout';
+import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
 
@@ -10,15 +11,15 @@ describe('computeMetrics', () => {
 
   it('buckets lag (max), bandwidth (bytes/s), output delay (mean) and throughput (replies/s, trailing average)', () => {
     const trace: TraceEvent[] = [
-      ev({ t: 810, type: 'entry/acked', vm: 'A', ackedSeq: 1, backupIcount: 1, lagMs: 0.5 }),
-      ev({ t: 850, type: 'entry/acked', vm: 'A', ackedSeq: 2, backupIcount: 2, lagMs: 1.5 }),
-      ev({ t: 820, type: 'entry/flushed', vm: 'A', fromSeq: 1, toSeq: 1, bytes: 100, horizon: 0 }),
-      ev({ t: 830, type: 'entry/flushed', vm: 'A', fromSeq: 2, toSeq: 2, bytes: 50, horizon: 0 }),
-      ev({ t: 840, type: 'output/released', vm: 'A', seq: 2, output: 'net', to: 'client-1', role: 'primary', delayMs: 0.2, ackedSeq: 2 }),
-      ev({ t: 845, type: 'output/released', vm: 'A', seq: 3, output: 'net', to: 'client-1', role: 'primary', delayMs: 0.4, ackedSeq: 3 }),
-      ev({ t: 860, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false }),
-      ev({ t: 870, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'B', duplicate: true, contradicts: false }),
-      ev({ t: 950, type: 'entry/acked', vm: 'A', ackedSeq: 3, backupIcount: 3, lagMs: 0.7 }),
+      ev({ t: 810, type: 'entry/acked', vm: nid('A'), ackedSeq: 1, backupIcount: 1, lagMs: 0.5 }),
+      ev({ t: 850, type: 'entry/acked', vm: nid('A'), ackedSeq: 2, backupIcount: 2, lagMs: 1.5 }),
+      ev({ t: 820, type: 'entry/flushed', vm: nid('A'), fromSeq: 1, toSeq: 1, bytes: 100, horizon: 0 }),
+      ev({ t: 830, type: 'entry/flushed', vm: nid('A'), fromSeq: 2, toSeq: 2, bytes: 50, horizon: 0 }),
+      ev({ t: 840, type: 'output/released', vm: nid('A'), seq: 2, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0.2, ackedSeq: 2 }),
+      ev({ t: 845, type: 'output/released', vm: nid('A'), seq: 3, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0.4, ackedSeq: 3 }),
+      ev({ t: 860, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: nid('A'), duplicate: false, contradicts: false }),
+      ev({ t: 870, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: nid('B'), duplicate: true, contradicts: false }),
+      ev({ t: 950, type: 'entry/acked', vm: nid('A'), ackedSeq: 3, backupIcount: 3, lagMs: 0.7 }),
     ].sort((a, b) => a.t - b.t);
     const m = computeMetrics(trace, 1000, opts);
     expect(m.t0).toBe(0);
@@ -36,19 +37,19 @@ describe('computeMetrics', () => {
     // "Current" rates: the last complete bucket's trailing average (800–900, 900–1000).
     expect(m.bandwidth.current).toBe(750);
     expect(m.throughput.current).toBe(5);
-    const later = computeMetrics([...trace, ev({ t: 1001, type: 'output/released', vm: 'A', seq: 9, output: 'net', to: 'client-1', role: 'primary', delayMs: 0.9, ackedSeq: 9 })], 1010, opts);
+    const later = computeMetrics([...trace, ev({ t: 1001, type: 'output/released', vm: nid('A'), seq: 9, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0.9, ackedSeq: 9 })], 1010, opts);
     expect(later.outputDelay.current).toBeCloseTo(0.9); // the mean of the last 2 buckets (900–1000, 1000–1100)
   });
 
   it('leaves out the partial bucket of a rate', () => {
-    const trace: TraceEvent[] = [ev({ t: 1010, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false })];
+    const trace: TraceEvent[] = [ev({ t: 1010, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: nid('A'), duplicate: false, contradicts: false })];
     const m = computeMetrics(trace, 1050, opts);
     expect(m.throughput.points.at(-1)).toBeNull();
     expect(m.throughput.current).toBe(0);
   });
 
   it('averages rates over buckets just before the window too', () => {
-    const trace: TraceEvent[] = [ev({ t: 950, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false })];
+    const trace: TraceEvent[] = [ev({ t: 950, type: 'client/reply', client: 1, reqId: 1, text: 'OK', from: nid('A'), duplicate: false, contradicts: false })];
     const m = computeMetrics(trace, 2000, opts);
     expect(m.t0).toBe(1000);
     expect(m.throughput.points[0]).toEqual({ t: 1050, v: 5 });

@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { layoutTimeline, MAX_CLIENT_LANES, placeLabels, summarizeTimeline } from './timelineLayout';
+import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
 
 // One request through the FT pair: client 100 → A; A logs it, B receives and acks, A releases the reply.
 const ROUND_TRIP: TraceEvent[] = [
-  ev({ t: 0, type: 'vm/role', vm: 'A', role: 'primary', reason: 'started' }),
-  ev({ t: 0, type: 'vm/role', vm: 'B', role: 'backup', reason: 'started' }),
+  ev({ t: 0, type: 'vm/role', vm: nid('A'), role: 'primary', reason: 'started' }),
+  ev({ t: 0, type: 'vm/role', vm: nid('B'), role: 'backup', reason: 'started' }),
   ev({ t: 1.0, type: 'client/invoke', client: 100, reqId: 1, text: 'PUT x 5' }),
-  ev({ t: 1.6, type: 'input/delivered', vm: 'A', kind: 'packet', icount: 3000 }),
-  ev({ t: 1.6, type: 'entry/appended', vm: 'A', seq: 7, icount: 3000, kind: 'packet' }),
-  ev({ t: 1.8, type: 'entry/appended', vm: 'A', seq: 8, icount: 3400, kind: 'output' }),
-  ev({ t: 1.8, type: 'output/held', vm: 'A', seq: 8, output: 'net', to: 'client-100' }),
-  ev({ t: 1.8, type: 'entry/flushed', vm: 'A', fromSeq: 7, toSeq: 8, bytes: 40, horizon: 3400 }),
-  ev({ t: 1.85, type: 'entry/received', vm: 'B', fromSeq: 7, toSeq: 8, buffered: 2 }),
-  ev({ t: 1.9, type: 'entry/acked', vm: 'A', ackedSeq: 8, backupIcount: 2900, lagMs: 0.25 }),
-  ev({ t: 1.9, type: 'output/released', vm: 'A', seq: 8, output: 'net', to: 'client-100', role: 'primary', delayMs: 0.1, ackedSeq: 8 }),
-  ev({ t: 2.5, type: 'client/reply', client: 100, reqId: 1, text: 'OK', from: 'A', duplicate: false, contradicts: false }),
+  ev({ t: 1.6, type: 'input/delivered', vm: nid('A'), kind: 'packet', icount: 3000 }),
+  ev({ t: 1.6, type: 'entry/appended', vm: nid('A'), seq: 7, icount: 3000, kind: 'packet' }),
+  ev({ t: 1.8, type: 'entry/appended', vm: nid('A'), seq: 8, icount: 3400, kind: 'output' }),
+  ev({ t: 1.8, type: 'output/held', vm: nid('A'), seq: 8, output: 'net', to: nid('client-100') }),
+  ev({ t: 1.8, type: 'entry/flushed', vm: nid('A'), fromSeq: 7, toSeq: 8, bytes: 40, horizon: 3400 }),
+  ev({ t: 1.85, type: 'entry/received', vm: nid('B'), fromSeq: 7, toSeq: 8, buffered: 2 }),
+  ev({ t: 1.9, type: 'entry/acked', vm: nid('A'), ackedSeq: 8, backupIcount: 2900, lagMs: 0.25 }),
+  ev({ t: 1.9, type: 'output/released', vm: nid('A'), seq: 8, output: 'net', to: nid('client-100'), role: 'primary', delayMs: 0.1, ackedSeq: 8 }),
+  ev({ t: 2.5, type: 'client/reply', client: 100, reqId: 1, text: 'OK', from: nid('A'), duplicate: false, contradicts: false }),
 ];
 
 describe('layoutTimeline', () => {
@@ -45,7 +46,7 @@ describe('layoutTimeline', () => {
   });
 
   it('draws an unanswered send to the peer at a nominal latency, flagged unpaired', () => {
-    const trace: TraceEvent[] = [ev({ t: 5, type: 'entry/flushed', vm: 'A', fromSeq: 1, toSeq: 1, bytes: 9, horizon: 10 })];
+    const trace: TraceEvent[] = [ev({ t: 5, type: 'entry/flushed', vm: nid('A'), fromSeq: 1, toSeq: 1, bytes: 9, horizon: 10 })];
     const l = layoutTimeline(trace, { t0: 0, t1: 10, peers: new Map([['A', 'B']]) });
     expect(l.messages).toHaveLength(1);
     expect(l.messages[0]).toMatchObject({ from: 'A', to: 'B', paired: false });
@@ -56,9 +57,9 @@ describe('layoutTimeline', () => {
 
   it('pairs a retransmission, not the lost original, with the receipt', () => {
     const trace: TraceEvent[] = [
-      ev({ t: 1, type: 'entry/flushed', vm: 'A', fromSeq: 5, toSeq: 6, bytes: 20, horizon: 1 }),
-      ev({ t: 40, type: 'entry/flushed', vm: 'A', fromSeq: 5, toSeq: 6, bytes: 20, horizon: 1 }),
-      ev({ t: 40.05, type: 'entry/received', vm: 'B', fromSeq: 5, toSeq: 6, buffered: 2 }),
+      ev({ t: 1, type: 'entry/flushed', vm: nid('A'), fromSeq: 5, toSeq: 6, bytes: 20, horizon: 1 }),
+      ev({ t: 40, type: 'entry/flushed', vm: nid('A'), fromSeq: 5, toSeq: 6, bytes: 20, horizon: 1 }),
+      ev({ t: 40.05, type: 'entry/received', vm: nid('B'), fromSeq: 5, toSeq: 6, buffered: 2 }),
     ];
     const logs = layoutTimeline(trace, { t0: 0, t1: 50, peers: new Map([['A', 'B']]) }).messages.filter((m) => m.kind === 'log');
     expect(logs.map((m) => [m.t0, m.paired])).toEqual([
@@ -70,13 +71,13 @@ describe('layoutTimeline', () => {
   it('shows the test-and-set round trip and failover markers', () => {
     const trace: TraceEvent[] = [
       ev({ t: 10, type: 'fault', kind: 'kill-primary', detail: "terminated A's worker" }),
-      ev({ t: 10, type: 'vm/role', vm: 'A', role: 'dead', reason: 'killed (worker terminated)' }),
-      ev({ t: 70, type: 'failure/suspected', vm: 'B', peer: 'A', silentMs: 60 }),
-      ev({ t: 70, type: 'tas/requested', vm: 'B' }),
-      ev({ t: 70.2, type: 'storage/tas', holder: 'B', generation: 1, asker: 'B', won: true }),
-      ev({ t: 70.4, type: 'tas/won', vm: 'B' }),
-      ev({ t: 70.9, type: 'vm/role', vm: 'B', role: 'live', reason: 'primary failed; backup took over' }),
-      ev({ t: 70.9, type: 'vm/went-live', vm: 'B', icount: 1000, receivedSeq: 9, consumedSeq: 9 }),
+      ev({ t: 10, type: 'vm/role', vm: nid('A'), role: 'dead', reason: 'killed (worker terminated)' }),
+      ev({ t: 70, type: 'failure/suspected', vm: nid('B'), peer: nid('A'), silentMs: 60 }),
+      ev({ t: 70, type: 'tas/requested', vm: nid('B') }),
+      ev({ t: 70.2, type: 'storage/tas', holder: nid('B'), generation: 1, asker: nid('B'), won: true }),
+      ev({ t: 70.4, type: 'tas/won', vm: nid('B') }),
+      ev({ t: 70.9, type: 'vm/role', vm: nid('B'), role: 'live', reason: 'primary failed; backup took over' }),
+      ev({ t: 70.9, type: 'vm/went-live', vm: nid('B'), icount: 1000, receivedSeq: 9, consumedSeq: 9 }),
     ];
     const l = layoutTimeline(trace, { t0: 0, t1: 80 });
     const tas = l.messages.filter((m) => m.kind === 'tas');
@@ -104,8 +105,8 @@ describe('layoutTimeline', () => {
 
   it('heartbeats only on request; the cap drops heartbeats first, then the oldest', () => {
     const trace: TraceEvent[] = [];
-    for (let i = 0; i < 50; i++) trace.push(ev({ t: i, type: 'heartbeat', vm: 'A', to: 'B' }));
-    for (let i = 0; i < 5; i++) trace.push(ev({ t: 50 + i, type: 'entry/flushed', vm: 'A', fromSeq: i + 1, toSeq: i + 1, bytes: 8, horizon: 0 }));
+    for (let i = 0; i < 50; i++) trace.push(ev({ t: i, type: 'heartbeat', vm: nid('A'), to: nid('B') }));
+    for (let i = 0; i < 5; i++) trace.push(ev({ t: 50 + i, type: 'entry/flushed', vm: nid('A'), fromSeq: i + 1, toSeq: i + 1, bytes: 8, horizon: 0 }));
     trace.sort((a, b) => a.t - b.t);
     const peers = new Map([['A', 'B']]);
     expect(layoutTimeline(trace, { t0: 0, t1: 60, peers }).messages).toHaveLength(5);
@@ -117,9 +118,9 @@ describe('layoutTimeline', () => {
 
   it('sends an undelivered request towards the VM that last took in client packets', () => {
     const trace: TraceEvent[] = [
-      ev({ t: 1, type: 'input/delivered', vm: 'A', kind: 'packet', icount: 10 }),
+      ev({ t: 1, type: 'input/delivered', vm: nid('A'), kind: 'packet', icount: 10 }),
       ev({ t: 50, type: 'client/invoke', client: 100, reqId: 9, text: 'GET k' }),
-      ev({ t: 90, type: 'mac/advertised', vm: 'B' }),
+      ev({ t: 90, type: 'mac/advertised', vm: nid('B') }),
     ];
     const l = layoutTimeline(trace, { t0: 0, t1: 100, vms: ['A', 'B'], service: 'B' });
     expect(l.messages).toHaveLength(1);
@@ -134,7 +135,7 @@ describe('layoutTimeline', () => {
 
   it('gives every message its own id', () => {
     const trace: TraceEvent[] = [0, 1].map((i) =>
-      ev({ t: 5, type: 'output/released', vm: 'B', seq: 0, output: 'net', to: `client-${i}`, role: 'live', delayMs: 0, ackedSeq: 0 }),
+      ev({ t: 5, type: 'output/released', vm: nid('B'), seq: 0, output: 'net', to: nid(`client-${i}`), role: 'live', delayMs: 0, ackedSeq: 0 }),
     );
     const l = layoutTimeline(trace, { t0: 0, t1: 10, vms: ['B'] });
     expect(l.messages).toHaveLength(2);
@@ -169,7 +170,7 @@ describe('placeLabels', () => {
 
   it('with messages traced by id, joins each send to its own receipt or drop exactly, with no guesswork', () => {
     const net = (t: number, id: string, from: string, to: string, msg: 'log' | 'ack' | 'frame', label: string, link: 'channel' | 'clients', extra: { retransmit?: string } = {}): TraceEvent =>
-      ev({ t, type: 'net/sent', id, from, to, msg, link, label, ...extra });
+      ev({ t, type: 'net/sent', id, from: nid(from), to: nid(to), msg, link, label, ...extra });
     const trace: TraceEvent[] = [
       ...ROUND_TRIP,
       net(1.0, 'client-100#1', 'client-100', 'A', 'frame', 'request', 'clients'),

@@ -6,22 +6,23 @@ import { checkLeaseClients, TraceMonitor } from './ftCheckers';
 import { SafetyMonitor } from './safety';
 import { judge } from './verdicts';
 import type { ClientOp } from '../clients';
+import { asNodeId as nid } from '../../ft/messages';
 
 type Body = TraceBody;
 function feed(m: { listener: (ev: TraceEvent) => void }, events: readonly (Body & { t: number })[]): void {
   for (const e of events) m.listener(e as TraceEvent);
 }
 const start = (): (Body & { t: number })[] => [
-  { t: 0, type: 'vm/role', vm: 'A', role: 'primary', reason: 'started' },
-  { t: 0, type: 'vm/role', vm: 'B', role: 'backup', reason: 'started' },
+  { t: 0, type: 'vm/role', vm: nid('A'), role: 'primary', reason: 'started' },
+  { t: 0, type: 'vm/role', vm: nid('B'), role: 'backup', reason: 'started' },
 ];
 const released = (t: number, vm: string, role: 'primary' | 'live'): Body & { t: number } => ({
   t,
   type: 'output/released',
-  vm,
+  vm: nid(vm),
   seq: 1,
   output: 'net',
-  to: 'client-1',
+  to: nid('client-1'),
   role,
   delayMs: 0,
   ackedSeq: 1,
@@ -33,13 +34,13 @@ describe('split brain', () => {
     feed(m, [
       ...start(),
       released(5, 'A', 'primary'),
-      { t: 10, type: 'tas/won', vm: 'B' },
+      { t: 10, type: 'tas/won', vm: nid('B') },
       released(10.5, 'A', 'primary'), // covered by B's ack: B continues from it (seed 1004110)
-      { t: 11, type: 'vm/went-live', vm: 'B', icount: 1, receivedSeq: 1, consumedSeq: 1 },
-      { t: 11, type: 'mac/advertised', vm: 'B' },
+      { t: 11, type: 'vm/went-live', vm: nid('B'), icount: 1, receivedSeq: 1, consumedSeq: 1 },
+      { t: 11, type: 'mac/advertised', vm: nid('B') },
       released(12, 'B', 'live'),
-      { t: 13, type: 'storage/disk', op: 'write', block: 1, from: 'B', digest: 1, refused: null },
-      { t: 14, type: 'storage/disk', op: 'write', block: 1, from: 'A', digest: 2, refused: 'stale generation' },
+      { t: 13, type: 'storage/disk', op: 'write', block: 1, from: nid('B'), digest: 1, refused: null },
+      { t: 14, type: 'storage/disk', op: 'write', block: 1, from: nid('A'), digest: 2, refused: 'stale generation' },
     ]);
     expect(m.splitBrain().status).toBe('pass');
   });
@@ -48,12 +49,12 @@ describe('split brain', () => {
     const m = new SafetyMonitor();
     feed(m, [
       ...start(),
-      { t: 9, type: 'tas/requested', vm: 'B' },
-      { t: 10, type: 'storage/tas', holder: 'B', generation: 1, asker: 'B', won: true },
-      { t: 12, type: 'storage/disk', op: 'write', block: 10, from: 'B', digest: 1, refused: null },
-      { t: 10.5, type: 'tas/won', vm: 'B' },
-      { t: 10.5, type: 'vm/went-live', vm: 'B', icount: 1, receivedSeq: 1, consumedSeq: 1 },
-      { t: 13, type: 'storage/disk', op: 'write', block: 11, from: 'A', digest: 2, refused: null },
+      { t: 9, type: 'tas/requested', vm: nid('B') },
+      { t: 10, type: 'storage/tas', holder: nid('B'), generation: 1, asker: nid('B'), won: true },
+      { t: 12, type: 'storage/disk', op: 'write', block: 10, from: nid('B'), digest: 1, refused: null },
+      { t: 10.5, type: 'tas/won', vm: nid('B') },
+      { t: 10.5, type: 'vm/went-live', vm: nid('B'), icount: 1, receivedSeq: 1, consumedSeq: 1 },
+      { t: 13, type: 'storage/disk', op: 'write', block: 11, from: nid('A'), digest: 2, refused: null },
     ]);
     // B's write is fine; A's, accepted after storage gave B the word, is split brain.
     expect(m.splitBrain().message).toMatch(/accepted a write to block 11 from A while B is the service/);
@@ -61,29 +62,29 @@ describe('split brain', () => {
 
   it('fails when a stale VM wins test-and-set after another has', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'tas/won', vm: 'B' }, { t: 20, type: 'snapshot/sent', vm: 'B', to: 'C', icount: 5 }, { t: 30, type: 'tas/won', vm: 'A' }]);
+    feed(m, [...start(), { t: 10, type: 'tas/won', vm: nid('B') }, { t: 20, type: 'snapshot/sent', vm: nid('B'), to: nid('C'), icount: 5 }, { t: 30, type: 'tas/won', vm: nid('A') }]);
     expect(m.splitBrain()).toMatchObject({ status: 'fail', ok: false });
     expect(m.splitBrain().message).toMatch(/A won test-and-set although it is stale/);
   });
 
   it("fails when storage accepts a stale VM's write", () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'tas/won', vm: 'B' }, { t: 12, type: 'storage/disk', op: 'write', block: 3, from: 'A', digest: 9, refused: null }]);
+    feed(m, [...start(), { t: 10, type: 'tas/won', vm: nid('B') }, { t: 12, type: 'storage/disk', op: 'write', block: 3, from: nid('A'), digest: 9, refused: null }]);
     expect(m.splitBrain().message).toMatch(/accepted a write to block 3 from A while B is the service/);
   });
 
   it('fails when a VM that is not the service releases outputs as live or takes the MAC', () => {
     const live = new SafetyMonitor();
-    feed(live, [...start(), { t: 10, type: 'tas/won', vm: 'B' }, released(12, 'A', 'live')]);
+    feed(live, [...start(), { t: 10, type: 'tas/won', vm: nid('B') }, released(12, 'A', 'live')]);
     expect(live.splitBrain().status).toBe('fail');
     const mac = new SafetyMonitor();
-    feed(mac, [...start(), { t: 10, type: 'mac/advertised', vm: 'B' }]);
+    feed(mac, [...start(), { t: 10, type: 'mac/advertised', vm: nid('B') }]);
     expect(mac.splitBrain().status).toBe('fail');
   });
 
   it('a new backup started by the service may win later; the old partner may not', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'tas/won', vm: 'B' }, { t: 20, type: 'snapshot/sent', vm: 'B', to: 'C', icount: 5 }, { t: 40, type: 'tas/won', vm: 'C' }]);
+    feed(m, [...start(), { t: 10, type: 'tas/won', vm: nid('B') }, { t: 20, type: 'snapshot/sent', vm: nid('B'), to: nid('C'), icount: 5 }, { t: 40, type: 'tas/won', vm: nid('C') }]);
     expect(m.splitBrain().status).toBe('pass');
   });
 });
@@ -91,8 +92,8 @@ describe('split brain', () => {
 describe('durability', () => {
   const events: (Body & { t: number })[] = [
     ...start(),
-    { t: 1, type: 'storage/disk', op: 'write', block: 7, from: 'A', digest: 111, refused: null },
-    { t: 2, type: 'io/completed', vm: 'A', op: 'write', block: 7, ok: true, digest: 111 },
+    { t: 1, type: 'storage/disk', op: 'write', block: 7, from: nid('A'), digest: 111, refused: null },
+    { t: 2, type: 'io/completed', vm: nid('A'), op: 'write', block: 7, ok: true, digest: 111 },
   ];
   it('passes when the disk holds what the guest was told was written', () => {
     const m = new SafetyMonitor();
@@ -108,7 +109,7 @@ describe('durability', () => {
   });
   it('a later accepted write to the block is not a loss; nothing written is not a pass', () => {
     const m = new SafetyMonitor();
-    feed(m, [...events, { t: 3, type: 'storage/disk', op: 'write', block: 7, from: 'A', digest: 333, refused: null }]);
+    feed(m, [...events, { t: 3, type: 'storage/disk', op: 'write', block: 7, from: nid('A'), digest: 333, refused: null }]);
     expect(m.durability(() => 333).status).toBe('pass');
     expect(new SafetyMonitor().durability(() => 0).status).toBe('not-checked');
   });
@@ -119,25 +120,25 @@ describe('power-off', () => {
   it('fails when a VM wins test-and-set after the power-off', () => {
     const m = new SafetyMonitor();
     // The primary halted at once without announcing the power-off (the lagging-backup bug).
-    feed(m, [...start(), off, { t: 50, type: 'vm/role', vm: 'A', role: 'halted', reason: 'powered off' }, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    feed(m, [...start(), off, { t: 50, type: 'vm/role', vm: nid('A'), role: 'halted', reason: 'powered off' }, { t: 120, type: 'tas/requested', vm: nid('B') }, { t: 121, type: 'tas/won', vm: nid('B') }]);
     expect(m.powerOff().status).toBe('fail');
     expect(m.powerOff().message).toMatch(/B won test-and-set 71\.0 ms after A was powered off \(it had halted\)/);
     const acked = new SafetyMonitor();
-    feed(acked, [...start(), { t: 50, type: 'power-off/requested', vm: 'A', seq: 7 }, off, { t: 52, type: 'entry/acked', vm: 'A', ackedSeq: 7, backupIcount: 1, lagMs: 0 }, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    feed(acked, [...start(), { t: 50, type: 'power-off/requested', vm: nid('A'), seq: 7 }, off, { t: 52, type: 'entry/acked', vm: nid('A'), ackedSeq: 7, backupIcount: 1, lagMs: 0 }, { t: 120, type: 'tas/requested', vm: nid('B') }, { t: 121, type: 'tas/won', vm: nid('B') }]);
     expect(acked.powerOff().message).toMatch(/acknowledged the power-off entry/);
   });
   it('a primary cut off from its backup and storage cannot stop a takeover: said, not failed', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 50, type: 'power-off/requested', vm: 'A', seq: 7 }, off, { t: 120, type: 'tas/requested', vm: 'B' }, { t: 121, type: 'tas/won', vm: 'B' }]);
+    feed(m, [...start(), { t: 50, type: 'power-off/requested', vm: nid('A'), seq: 7 }, off, { t: 120, type: 'tas/requested', vm: nid('B') }, { t: 121, type: 'tas/won', vm: nid('B') }]);
     expect(m.powerOff().status).toBe('pass');
     expect(m.powerOff().message).toMatch(/reached no one/);
   });
   it('passes when only the powered-off primary takes test-and-set, or a failover was already under way', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), off, { t: 50, type: 'tas/requested', vm: 'A' }, { t: 51, type: 'tas/won', vm: 'A' }]);
+    feed(m, [...start(), off, { t: 50, type: 'tas/requested', vm: nid('A') }, { t: 51, type: 'tas/won', vm: nid('A') }]);
     expect(m.powerOff().status).toBe('pass');
     const late = new SafetyMonitor();
-    feed(late, [...start(), { t: 49, type: 'tas/requested', vm: 'B' }, off, { t: 51, type: 'tas/won', vm: 'B' }]);
+    feed(late, [...start(), { t: 49, type: 'tas/requested', vm: nid('B') }, off, { t: 51, type: 'tas/won', vm: nid('B') }]);
     expect(late.powerOff().status).toBe('pass');
     expect(new SafetyMonitor().powerOff().status).toBe('not-checked');
   });
@@ -146,18 +147,18 @@ describe('power-off', () => {
 describe('guest clock', () => {
   it('fails when a VM’s clock goes back (the backup went live on its own host clock)', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: 'B', value: 1000 }, { t: 90, type: 'guest/clock', vm: 'B', value: 700 }]);
+    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: nid('B'), value: 1000 }, { t: 90, type: 'guest/clock', vm: nid('B'), value: 700 }]);
     expect(m.clock().status).toBe('fail');
     expect(m.clock().message).toMatch(/went back from 1000 to 700/);
   });
   it('fails when a clone starts below what its source had read', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: 'A', value: 5000 }, { t: 11, type: 'snapshot/sent', vm: 'A', to: 'C', icount: 1 }, { t: 20, type: 'guest/clock', vm: 'C', value: 4990 }]);
+    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: nid('A'), value: 5000 }, { t: 11, type: 'snapshot/sent', vm: nid('A'), to: nid('C'), icount: 1 }, { t: 20, type: 'guest/clock', vm: nid('C'), value: 4990 }]);
     expect(m.clock().status).toBe('fail');
   });
   it('passes a clock that only moves forward; no reads is not a pass', () => {
     const m = new SafetyMonitor();
-    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: 'A', value: 5 }, { t: 11, type: 'guest/clock', vm: 'A', value: 6 }]);
+    feed(m, [...start(), { t: 10, type: 'guest/clock', vm: nid('A'), value: 5 }, { t: 11, type: 'guest/clock', vm: nid('A'), value: 6 }]);
     expect(m.clock().status).toBe('pass');
     expect(new SafetyMonitor().clock().status).toBe('not-checked');
   });
@@ -170,7 +171,7 @@ describe('replies', () => {
     client: 1,
     reqId: 4,
     text,
-    from: 'A',
+    from: nid('A'),
     duplicate,
     contradicts,
   });
@@ -192,7 +193,7 @@ describe('liveness', () => {
     feed(m, [
       ...start(),
       { t: 10, type: 'fault', kind: 'kill-primary', detail: 'killed A' },
-      { t: 10, type: 'vm/role', vm: 'A', role: 'dead', reason: 'killed' },
+      { t: 10, type: 'vm/role', vm: nid('A'), role: 'dead', reason: 'killed' },
       { t: 200, type: 'client/invoke', client: 1, reqId: 1, text: 'GET x' },
       { t: 250, type: 'client/timeout', client: 1, reqId: 1 },
     ]);
@@ -202,10 +203,10 @@ describe('liveness', () => {
   });
   it('passes when requests after the faults are answered; says not checked when no VM is left', () => {
     const m = new SafetyMonitor(opts);
-    feed(m, [...start(), { t: 200, type: 'client/invoke', client: 1, reqId: 1, text: 'GET x' }, { t: 201, type: 'client/reply', client: 1, reqId: 1, text: 'NOTFOUND', from: 'A', duplicate: false, contradicts: false }]);
+    feed(m, [...start(), { t: 200, type: 'client/invoke', client: 1, reqId: 1, text: 'GET x' }, { t: 201, type: 'client/reply', client: 1, reqId: 1, text: 'NOTFOUND', from: nid('A'), duplicate: false, contradicts: false }]);
     expect(m.liveness(400).status).toBe('pass');
     const gone = new SafetyMonitor(opts);
-    feed(gone, [...start(), { t: 1, type: 'vm/role', vm: 'A', role: 'dead', reason: 'killed' }, { t: 2, type: 'vm/role', vm: 'B', role: 'dead', reason: 'killed' }]);
+    feed(gone, [...start(), { t: 1, type: 'vm/role', vm: nid('A'), role: 'dead', reason: 'killed' }, { t: 2, type: 'vm/role', vm: nid('B'), role: 'dead', reason: 'killed' }]);
     expect(gone.liveness(400).status).toBe('not-checked');
   });
 });
@@ -220,11 +221,11 @@ describe('verdicts', () => {
     complete,
     reply,
     status: reply === null ? 'info' : 'ok',
-    from: 'A',
+    from: nid('A'),
   });
   it('a failed Output Requirement never says it holds', () => {
     const m = monitor();
-    m.listener({ t: 1, type: 'output/released', vm: 'A', seq: 9, output: 'net', to: 'client-1', role: 'primary', delayMs: 0, ackedSeq: 8 });
+    m.listener({ t: 1, type: 'output/released', vm: nid('A'), seq: 9, output: 'net', to: nid('client-1'), role: 'primary', delayMs: 0, ackedSeq: 8 });
     const v = judge({ program: 'kv-server', monitor: m, ops: [op(1, 'PUT x 1', 'OK', 0, 1)] });
     expect(v.outputRequirement.status).toBe('fail');
     expect(v.outputRequirement.message).not.toMatch(/holds/);
@@ -255,7 +256,7 @@ describe('lease safety (lease-server)', () => {
     complete,
     reply: 'GRANTED k0',
     status: 'ok',
-    from: 'A',
+    from: nid('A'),
   });
   it('fails two clients trusting the same lease at once', () => {
     expect(checkLeaseClients([grant(1, 100, 101), grant(2, 110, 112)], 35).ok).toBe(false);
