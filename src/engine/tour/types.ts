@@ -30,14 +30,14 @@ export type PanelId =
   | 'channel-stats'
   | 'switches';
 
+/** A pattern names a node as plain text (`'B'`): the trace's node ids compare equal to it. */
+type Written<V> = V extends NodeId ? string : V;
+
 /**
  * What a field of an event must be: this value, one of these values, (text) contain this text, or
  * (a number) be this number up to rounding: the throttle's CPU share is summed in steps of 0.05, so
  * it is 0.6999999999999997 where the narration says 70%.
  */
-/** A pattern names a node as plain text (`'B'`): the trace's node ids compare equal to it. */
-type Written<V> = V extends NodeId ? string : V;
-
 export type FieldPattern<F, V = Written<F>> =
   | V
   | { readonly oneOf: readonly V[] }

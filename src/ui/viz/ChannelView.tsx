@@ -3,7 +3,7 @@
 // (received, not yet replayed). The channel is fast (~45 µs), so batches are only seen in slow
 // motion. d3 places the moving items each frame; React draws the two ends.
 import { scaleLinear, select } from 'd3';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { VmInspect } from '../../workers/protocol';
 import { currentLab, labActions, useLab } from '../labStore';
 import { useVisibleFrame } from './useVisibleFrame';
@@ -72,10 +72,7 @@ function End({ vm, side }: { vm: VmInspect | undefined; side: 'primary' | 'backu
 
 export function ChannelView() {
   const wrapRef = useRef<HTMLDivElement>(null);
-  const { frame, now } = useVisibleFrame(wrapRef);
-  // The two ends' figures change every frame: taken with the frame this view draws.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const vms = useMemo(() => useLab.getState().vms, [frame]);
+  const { frame, now, vms } = useVisibleFrame(wrapRef);
   const speed = useLab((s) => s.speed);
   const svgRef = useRef<SVGSVGElement>(null);
   const [width, setWidth] = useState(500);

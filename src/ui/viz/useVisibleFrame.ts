@@ -3,17 +3,19 @@
 // Off screen a view still keeps up (a test or the tour reading it finds it current), but a flood
 // that brings a batch every frame no longer redraws what nobody sees.
 import { useEffect, useState, type RefObject } from 'react';
-import { useLab } from '../labStore';
+import { useLab, type LabState } from '../labStore';
 
 export interface VisibleFrame {
   readonly frame: number;
   readonly now: number;
+  /** The VMs' figures as of that frame. */
+  readonly vms: LabState['vms'];
 }
 
 export function useVisibleFrame(ref: RefObject<Element | null>, offscreenMs = 250): VisibleFrame {
   const [seen, setSeen] = useState<VisibleFrame>(() => {
     const s = useLab.getState();
-    return { frame: s.frame, now: s.virtualNow };
+    return { frame: s.frame, now: s.virtualNow, vms: s.vms };
   });
   useEffect(() => {
     let onScreen = true;
@@ -24,7 +26,7 @@ export function useVisibleFrame(ref: RefObject<Element | null>, offscreenMs = 25
       later = undefined;
       const s = useLab.getState();
       lastAt = performance.now();
-      setSeen((p) => (p.frame === s.frame && p.now === s.virtualNow ? p : { frame: s.frame, now: s.virtualNow }));
+      setSeen((p) => (p.frame === s.frame && p.now === s.virtualNow && p.vms === s.vms ? p : { frame: s.frame, now: s.virtualNow, vms: s.vms }));
     };
     const io = new IntersectionObserver((entries) => {
       onScreen = entries.some((e) => e.isIntersecting);
@@ -32,7 +34,7 @@ export function useVisibleFrame(ref: RefObject<Element | null>, offscreenMs = 25
     });
     if (ref.current) io.observe(ref.current);
     const unsubscribe = useLab.subscribe((s, p) => {
-      if (s.frame === p.frame && s.virtualNow === p.virtualNow) return;
+      if (s.frame === p.frame && s.virtualNow === p.virtualNow && s.vms === p.vms) return;
       const wait = onScreen ? 0 : lastAt + offscreenMs - performance.now();
       // The last change is always drawn, if late: a paused lab's view is not left stale.
       if (wait > 0) later ??= setTimeout(take, wait);
