@@ -1,15 +1,15 @@
 // The Web Worker runtime's coordinator (main thread). Each VM's hypervisor runs in its own module
 // worker; the logging channel is a MessageChannel whose ports belong to the two VM workers. Shared
-// storage, the switch and the clients are engine nodes living here, in a Realm of their own.
+// storage, the switch and the clients are engine nodes living here, in a Realm of their own; what
+// they send, and what the VMs send them, travels on the engine's Network, as in the simulator.
 // Killing a VM terminates its worker (fail-stop). Control is plain method calls; the UI reads the
 // merged trace (batched per frame) and polls inspect().
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { STORAGE, SWITCH, clientNode, clientNumber, isClientNode, vmNode, type Message, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import { STORAGE, clientNode, vmNode, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
-import type { DropReason, Role, TraceBody, TraceEvent } from '../engine/ft/trace';
-import { nextMessageId, sentEvent } from '../engine/ft/wire';
+import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import type { LabAction } from '../engine/session/actions';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
 import type { Fault } from '../engine/sim/scenario';
@@ -17,7 +17,8 @@ import { workloadProgram } from '../engine/programs/catalog';
 import { TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, checkClients, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
-import { DEFAULT_LINKS, route, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { Rng } from '../engine/util/rng';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
 import { NetLedger } from './netLedger';
@@ -68,22 +69,20 @@ const BEHIND_WINDOW_MS = 300;
 
 export type { LabVerdicts };
 
-/** Loss on the page's links (real threads: no seeded run to reproduce). */
-const randomChance = (p: number): boolean => Math.random() < p;
-
 export class FtLab implements LabController {
   readonly kind = 'workers' as const;
   readonly realm: Realm;
   readonly storage: SharedStorage;
   readonly config: FtConfig;
-  readonly links: Record<LinkClass, LinkConfig>;
+  /**
+   * The switch and the links the page carries (storage, clients): the simulator's Network, on this
+   * realm's scheduler. (The logging channel runs between the VM workers.)
+   */
+  readonly network: Network;
   readonly vms: VmHandle[] = [];
   readonly clients = new ClientRoster();
-  macOwner: NodeId | null = null;
   /** Each VM's role, as its trace reports it. */
   readonly roles = new Map<NodeId, Role>();
-  /** Directed pairs `from>to` that drop everything (partitions of storage and clients). */
-  readonly blocked = new Set<string>();
   readonly trace: TraceEvent[] = [];
   private readonly _monitor: TraceMonitor;
   private readonly _listeners = new Set<(events: readonly TraceEvent[]) => void>();
@@ -96,31 +95,30 @@ export class FtLab implements LabController {
   private _foldedSeen = 0;
   private _seed: number;
   private _disposed = false;
-  /** Messages sent by the nodes living here (storage, clients): their ids. */
-  private readonly _sentBy = new Map<NodeId, number>();
   /** The logging channel's messages on the wire, as the workers' traces tell it (see netLedger.ts). */
   readonly net = new NetLedger();
 
   constructor(readonly opts: LabOptions) {
     this._seed = opts.seed ?? 1;
     this.config = { ...DEFAULT_FT_CONFIG, ...opts.config };
-    this.links = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
-    this._faultHost = this._makeFaultHost();
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
+    this.network = new Network(this.realm.sched, new Rng(this._nextSeed()), {}, (body, at) => this._traceAt(at, body), { switchQueue: SWITCH_QUEUE });
+    this.realm.sched.dispatch = (kind, data) => this.network.dispatch(kind, data);
+    this._faultHost = this._makeFaultHost();
     // (The page's own events come in order: only the workers' batches need the ledger.)
     this.realm.onTrace = (events) => this._accept(events);
     this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
-    this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this._sendFromMain(STORAGE, to, msg)));
-    this.realm.attach(STORAGE, this.storage);
+    this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this.network.send(STORAGE, to, msg)));
+    this.network.attach(STORAGE, this.storage);
     const a = this._spawn('primary', null);
     const b = opts.noBackup ? null : this._spawn('backup', a.id);
     const inits = b ? [this._init(a, 'primary', b.id), this._init(b, 'backup', a.id)] : [this._init(a, 'live', null)];
     this.ready = Promise.all(inits).then(() => {
       if (!this._disposed && !this._userPaused) this._setClock(reanchor(this.realm.clock, wallNow(), { paused: false }));
     });
-    this.macOwner = a.id;
+    this.network.macOwner = a.id;
     this._userSpeed = opts.speed ?? 1;
     this._governorTimer = setInterval(() => this._govern(), 100);
     this.realm.start();
@@ -143,7 +141,7 @@ export class FtLab implements LabController {
   private _gone(id: NodeId): void {
     // The shared clock's now: the VMs' realms run on it, while this (busy) thread may lag behind.
     const at = Math.max(this.realm.sched.now, virtualAt(this.realm.clock, wallNow()));
-    this.realm.senderDied(id, at);
+    this.network.kill(id, at);
     for (const v of this.vms) if (v.alive && v.id !== id) v.net.postMessage({ kind: 'clock/gone', id, at } satisfies NetPortMessage);
   }
   private _governorTimer: ReturnType<typeof setInterval> | null = null;
@@ -208,6 +206,9 @@ export class FtLab implements LabController {
     worker.addEventListener('error', (e) => this._crashed(h, e.message || 'worker error'));
     this.vms.push(h);
     this._netPorts.set(id, ch.port2);
+    // What the network delivers to the VM leaves for its worker, stamped with its arrival time (no
+    // id: the page traced its outcome, the worker takes it in at once).
+    this.network.attach(id, { receive: (msg, from) => h.net.postMessage({ kind: 'net/envelope', env: { from, to: id, stamp: this.realm.sched.now, msg } } satisfies NetPortMessage) });
     if (role === 'backup' && peer) {
       // The logging channel between the new pair: one port each.
       const log = new MessageChannel();
@@ -278,6 +279,7 @@ export class FtLab implements LabController {
         for (const env of m.envs) this._route(env);
         this._netBatch = null;
         this._accept(batch);
+        this.realm.kick();
         h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
       }
@@ -296,6 +298,7 @@ export class FtLab implements LabController {
         break;
       case 'net/envelope':
         this._route(m.env);
+        this.realm.kick();
         break;
       case 'log/gone': {
         const out: TraceEvent[] = [];
@@ -323,44 +326,12 @@ export class FtLab implements LabController {
   }
   private _ingestWindow = { end: 0, spent: 0 };
 
-  /** A message from a VM to the switch, storage or a client (the VM stamped its id; the page traces it). */
+  /** A message from a VM to the switch, storage or a client, sent at its own virtual time under its own id. */
   private _route(env: Envelope): void {
-    const r = route(env.from, env.to, env.msg, this, randomChance);
-    if (r.kind === 'ignore') return;
-    const id = env.id ?? nextMessageId(this._sentBy, env.from);
-    if (r.kind === 'advertise') {
-      this._traceAt(env.stamp, sentEvent(id, env.from, SWITCH, env.msg, 'clients'));
-      if (r.cut) return this._dropped(id, 'cut');
-      this.realm.fly({ ...env, id }, env.stamp + this.links.clients.latencyMs, this.links.clients, {
-        undroppable: true,
-        lost: () => null,
-        receive: () => {
-          this.macOwner = env.from;
-        },
-      });
-      return;
-    }
-    this._traceAt(env.stamp, sentEvent(id, env.from, r.dest, env.msg, r.cls));
-    if (r.kind === 'drop') return this._dropped(id, r.why);
-    if (env.msg.t === 'frame' && isClientNode(r.dest)) {
-      // The switch: a frame for no client, or for a port whose queue is full, is dropped (counted).
-      const queued = this._switchQueue.get(r.dest) ?? 0;
-      const noClient = !this.clients.has(clientNumber(r.dest));
-      if (noClient || queued >= SWITCH_QUEUE) {
-        this._switchDropped++;
-        return this._dropped(id, noClient ? 'dead' : 'loss');
-      }
-      this._switchQueue.set(r.dest, queued + 1);
-      this.realm.deliver({ ...env, id }, this.links.clients, Math.random(), { lost: this._cutOnTheWay, settled: () => this._switchQueue.set(r.dest, (this._switchQueue.get(r.dest) ?? 1) - 1) });
-      return;
-    }
-    this.realm.deliver({ ...env, id }, this.links[r.cls], Math.random(), { lost: this._cutOnTheWay });
+    this.network.send(env.from, env.to, env.msg, { stamp: env.stamp, id: env.id });
   }
 
-  /** A cut made while a message is on its way drops it too (as in the simulator). */
-  private readonly _cutOnTheWay = (env: Envelope): DropReason | null => (this.blocked.has(`${env.from}>${env.to}`) ? 'cut' : null);
-
-  /** A net event at virtual time `t` (a VM's send, stamped in its own realm). */
+  /** A net event at virtual time `t` (a VM's send is stamped in its own realm). */
   private _traceAt(t: number, body: TraceBody): void {
     const ev = { ...body, t } as TraceEvent;
     if (this._netBatch) this._netBatch.push(ev);
@@ -369,44 +340,21 @@ export class FtLab implements LabController {
   /** Set while a VM's batch of envelopes is routed. */
   private _netBatch: TraceEvent[] | null = null;
 
-  private _dropped(id: string, why: DropReason): void {
-    this._traceAt(this.realm.sched.now, { type: 'net/dropped', id, why });
-  }
-
-  /** Frames the switch dropped: addressed to no client, or beyond a port's queue. */
+  /** Frames dropped on their way to clients: by the switch (no such client, a full port queue), or by a VM's port. */
   get framesDropped(): number {
-    let n = this._switchDropped;
+    let n = this.network.framesDropped;
     for (const d of this._portDropped.values()) n += d;
     return n;
   }
-  private _switchDropped = 0;
   /** Frames each VM's port to the switch dropped before they reached this thread (vmWorkerApi.ts). */
   private readonly _portDropped = new Map<NodeId, number>();
-  private readonly _switchQueue = new Map<NodeId, number>();
 
-  /** A message from a node living here (storage, a client). */
-  private _sendFromMain(from: NodeId, to: NodeId, msg: Message): void {
-    const r = route(from, to, msg, this, randomChance);
-    if (r.kind === 'ignore' || r.kind === 'advertise') return; // (only VMs advertise)
-    const id = nextMessageId(this._sentBy, from);
-    const { dest, cls } = r;
-    this._traceAt(this.realm.sched.now, sentEvent(id, from, dest, msg, cls));
-    if (r.kind === 'drop') return this._dropped(id, r.why);
-    const link = this.links[cls];
-    const now = this.realm.sched.now;
-    const key = `${from}>${dest}`;
-    const vm = this.vms.find((v) => v.id === dest);
-    if (vm) {
-      // Leaves for the VM's worker when the link delay has passed (the one delay model, in the
-      // realm), stamped with the arrival time (no id: the page traces its outcome here, the worker
-      // takes it in at once).
-      this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random(), {
-        lost: () => (!vm.alive ? 'dead' : this.blocked.has(key) ? 'cut' : null),
-        receive: () => vm.net.postMessage({ kind: 'net/envelope', env: { from, to: dest, stamp: this.realm.sched.now, msg } } satisfies NetPortMessage),
-      });
-      return;
-    }
-    this.realm.deliver({ from, to: dest, stamp: now, msg, id }, link, Math.random(), { lost: this._cutOnTheWay });
+  get macOwner(): NodeId | null {
+    return this.network.macOwner;
+  }
+
+  get links(): Record<LinkClass, LinkConfig> {
+    return this.network.links;
   }
 
   /**
@@ -415,7 +363,7 @@ export class FtLab implements LabController {
    * reliable link resends it (`id.r`) after the retransmission timeout; a client link loses it.
    */
   async dropMessage(id: string): Promise<boolean> {
-    const m = this.realm.inFlight(id) ? undefined : this.net.open.get(id);
+    const m = this.network.inFlight().includes(id) ? undefined : this.net.open.get(id);
     if (m) {
       const v = this._handle(m.to);
       // (a worker terminated mid-call never answers: don't wait for it)
@@ -558,7 +506,7 @@ export class FtLab implements LabController {
     return {
       vmList: () => this._vmView(),
       clientNodes: () => this.clients.all.map((c) => c.nodeId),
-      links: this.links,
+      links: this.network.links,
       linkChanged: (link) => {
         if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
       },
@@ -592,10 +540,7 @@ export class FtLab implements LabController {
       block: (from, to) => {
         const a = this._handle(from);
         const b = this._handle(to);
-        if (!a || !b) {
-          this.blocked.add(`${from}>${to}`);
-          return;
-        }
+        if (!a || !b) return this.network.block(from, to, false);
         // The logging channel between two VM workers: each drops what crosses a cut direction.
         this._channelCut.add(`${from}>${to}`);
         const back = this._channelCut.has(`${to}>${from}`);
@@ -603,11 +548,15 @@ export class FtLab implements LabController {
         void b.api.setChannelBlocked(back, true);
       },
       healAll: () => {
-        this.blocked.clear();
+        this.network.healAll();
         this._channelCut.clear();
         for (const v of this.vms) if (v.alive) void v.api.setChannelBlocked(false, false);
       },
-      drop: (id) => this.realm.drop(id) || this._droppedInWorker.delete(id),
+      drop: (id) => {
+        if (!this.network.drop(id)) return this._droppedInWorker.delete(id);
+        this.realm.kick();
+        return true;
+      },
       restartBackup: (liveId) => {
         const live = this._handle(liveId)!;
         const nb = this._spawn('backup', live.id);
@@ -683,7 +632,7 @@ export class FtLab implements LabController {
    * the page can carry, and replies are not given up on for the page's own latency.
    */
   private _clientEnv(nodeId: NodeId): NodeEnv {
-    const env = this.realm.env(nodeId, this._nextSeed(), (to, msg) => this._sendFromMain(nodeId, to, msg));
+    const env = this.realm.env(nodeId, this._nextSeed(), (to, msg) => this.network.send(nodeId, to, msg));
     return { ...env, after: (ms, fn) => env.after(ms * Math.max(1, this.realm.clock.speed), fn) };
   }
 
@@ -691,7 +640,7 @@ export class FtLab implements LabController {
     const nodeId = clientNode(id);
     const c = new Client(this._clientEnv(nodeId), id, workload, CLIENT_TIMEOUT_MS);
     c.maxHistory = HISTORY_PER_CLIENT;
-    this.realm.attach(nodeId, c);
+    this.network.attach(nodeId, c);
     return c;
   }
 

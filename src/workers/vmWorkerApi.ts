@@ -6,7 +6,8 @@ import { inspectVm } from '../engine/ft/inspect';
 import { Hypervisor } from '../engine/ft/hypervisor';
 import type { Message, NodeId } from '../engine/ft/messages';
 import { nextMessageId, parseMessageId, sentEvent } from '../engine/ft/wire';
-import type { LinkConfig } from '../engine/sim/network';
+import { Network, type LinkConfig } from '../engine/sim/network';
+import { Rng } from '../engine/util/rng';
 import { checkerNeutral, TraceOutbox, WORKER_OUTBOX } from './flow';
 import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
@@ -29,14 +30,14 @@ const PORT_FRAMES_PER_MS = 0.5;
 
 export class VmWorkerApi {
   private _realm: Realm | null = null;
+  /** The logging channel's end in this worker: the engine's Network (delay, order, cuts, drops), as in the simulator. */
+  private _network: Network | null = null;
   private _hv: Hypervisor | null = null;
   private _net: MessagePort | null = null;
   private _log: MessagePort | null = null;
-  private _channel: LinkConfig = { latencyMs: 0.045, jitterMs: 0.01, loss: 0, bandwidthMbps: 10000 };
   /** Logging channel cut, per direction (a fault the coordinator injects). */
   private _blockOut = false;
   private _blockIn = false;
-  private _jitter: () => number = () => 0;
   private _clock: MessagePort | null = null;
   private readonly _gonePeers = new Set<NodeId>();
   /** Flow control towards the page: trace and network batches wait here until it has taken the last ones. */
@@ -59,7 +60,7 @@ export class VmWorkerApi {
     port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
       if (this._gonePeers.has(e.data.id)) return;
       realm.floor = e.data.safe;
-      realm.heard(e.data.id, e.data.safe);
+      this._network?.heard(e.data.id, e.data.safe);
       realm.kick();
     };
   }
@@ -70,23 +71,23 @@ export class VmWorkerApi {
     realm.sched.runUntil(virtualAt(init.clock, wallNow()));
     this._realm = realm;
     this._net = net;
-    this._channel = init.channel;
-    let seed = init.seed >>> 0;
-    this._jitter = () => {
-      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-      return seed / 0x100000000;
-    };
+    const network = (this._network = new Network(realm.sched, new Rng(init.seed ^ 0x5bd1e995), { channel: init.channel }, (body) => realm.note(body)));
+    realm.sched.dispatch = (kind, data) => network.dispatch(kind, data);
     net.onmessage = (e: MessageEvent<NetPortMessage>) => {
       const m = e.data;
-      if (m.kind === 'net/envelope') realm.deliver(m.env, { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthMbps: 0 }, 0);
-      else if (m.kind === 'ack') {
+      // (from the page, which applied its links' delay: it lands at its stamp, in order)
+      if (m.kind === 'net/envelope') {
+        const { msg, from } = m.env;
+        realm.sched.at(m.env.stamp, () => this._hv?.receive(msg, from));
+        realm.kick();
+      } else if (m.kind === 'ack') {
         if (m.what === 'trace') this._traceBox.ack();
         else this._netInFlight = Math.max(0, this._netInFlight - 1);
         this._drain();
         if (!this._held()) realm.kick();
       } else if (m.kind === 'clock/gone') {
         this._gonePeers.add(m.id); // its last progress messages may still be on the way
-        realm.senderDied(m.id, m.at);
+        network.kill(m.id, m.at);
         this._post({ kind: 'log/gone', from: m.id, lastN: this._lastReceived.get(m.id) ?? 0 });
         realm.floor = Infinity;
         realm.kick();
@@ -135,7 +136,7 @@ export class VmWorkerApi {
       this._post({ kind: 'vm/crashed', id: init.id, error: String(err) });
       return;
     }
-    realm.attach(init.id, this._hv);
+    network.attach(init.id, this._hv);
     this._bound();
     realm.start();
   }
@@ -159,11 +160,10 @@ export class VmWorkerApi {
     if (!p.retransmit) this._lastReceived.set(env.from, Math.max(p.n, this._lastReceived.get(env.from) ?? 0));
     // From a VM the page has declared gone: the page closes what it sent after what we had (see log/gone).
     if (this._gonePeers.has(env.from)) return realm.note({ type: 'net/dropped', id, why: 'dead' });
-    realm.heard(env.from, env.stamp);
-    if (this._blockIn) return realm.note({ type: 'net/dropped', id, why: 'cut' });
-    // (A cut made while it is on its way drops it too, as in the simulator.)
-    realm.deliver(env, this._channel, this._jitter(), { lost: () => (this._blockIn ? 'cut' : null) });
-    if (this._dropOnArrival.delete(id)) realm.drop(id);
+    const network = this._network!;
+    network.heard(env.from, env.stamp);
+    network.arrive(env.from, env.to, env.msg, env.stamp, id);
+    if (this._dropOnArrival.delete(id)) network.drop(id);
   }
 
   /**
@@ -172,9 +172,12 @@ export class VmWorkerApi {
    * it has already arrived.
    */
   dropMessage(id: string): boolean {
-    const realm = this._realm;
-    if (!realm) return false;
-    if (realm.drop(id)) return true;
+    const network = this._network;
+    if (!network) return false;
+    if (network.drop(id)) {
+      this._realm?.kick();
+      return true;
+    }
     const p = parseMessageId(id);
     if (p.retransmit || this._gonePeers.has(p.from) || p.n <= (this._lastReceived.get(p.from) ?? 0)) return false;
     this._dropOnArrival.add(id);
@@ -287,7 +290,7 @@ export class VmWorkerApi {
   }
 
   setChannel(link: LinkConfig): void {
-    this._channel = link;
+    if (this._network) Object.assign(this._network.links.channel, link);
   }
 
   /**
@@ -300,7 +303,7 @@ export class VmWorkerApi {
   private _bound(): void {
     const realm = this._realm;
     if (!realm) return;
-    realm.slackMs = this._hv?.role === 'backup' ? Math.max(0.001, this._channel.latencyMs) : this._slackMs;
+    realm.slackMs = this._hv?.role === 'backup' ? Math.max(0.001, this._network?.links.channel.latencyMs ?? 0) : this._slackMs;
   }
   private _slackMs = Infinity;
 
@@ -308,6 +311,17 @@ export class VmWorkerApi {
   setChannelBlocked(out: boolean, inbound: boolean): void {
     this._blockOut = out;
     this._blockIn = inbound;
+    this._blockInbound();
+  }
+
+  /** An inbound cut drops what arrives from any peer, and what is still on its way (as in the simulator). */
+  private _blockInbound(): void {
+    const network = this._network;
+    const hv = this._hv;
+    if (!network || !hv) return;
+    network.healAll();
+    if (!this._blockIn) return;
+    for (const from of new Set([...this._lastReceived.keys(), ...(hv.peer ? [hv.peer] : [])])) network.block(from, hv.id, false);
   }
 
   powerOff(): void {
@@ -334,6 +348,7 @@ export class VmWorkerApi {
     this._setLogPort(log);
     this._setClockPort(clock);
     this._blockIn = this._blockOut = false;
+    this._blockInbound();
     this._hv?.startBackup(newBackup);
     this._realm?.kick();
   }

@@ -113,6 +113,15 @@ export interface Receiver {
   receive(msg: Message, from: NodeId): void;
 }
 
+export interface NetworkOptions {
+  /**
+   * Frames the switch holds on their way to one client; more are dropped (counted in
+   * `framesDropped`). Unbounded by default: the simulator's guests are bounded by their NIC's
+   * time; the Web Workers runtime's page must bound what it holds, whatever a guest sends.
+   */
+  readonly switchQueue?: number;
+}
+
 export class Network {
   readonly links: Record<LinkClass, LinkConfig>;
   /** Directed pairs `from>to` that drop everything (cuts and partitions). */
@@ -132,9 +141,11 @@ export class Network {
     private readonly _sched: Scheduler,
     private readonly _rng: Rng,
     links: Partial<Record<LinkClass, Partial<LinkConfig>>> = {},
-    /** Where the network reports what it carries (net/sent, net/delivered, net/dropped). */
-    private readonly _trace: (body: TraceBody) => void = () => undefined,
+    /** Where the network reports what it carries (net/sent, net/delivered, net/dropped), at virtual time `at`. */
+    private readonly _trace: (body: TraceBody, at: number) => void = () => undefined,
+    opts: NetworkOptions = {},
   ) {
+    this._switchQueue = opts.switchQueue ?? Infinity;
     this.links = {
       channel: { ...DEFAULT_LINKS.channel, ...links.channel },
       storage: { ...DEFAULT_LINKS.storage, ...links.storage },
@@ -162,10 +173,19 @@ export class Network {
     if (bothWays) this.blocked.add(`${b}>${a}`);
   }
 
-  /** A node failed (fail-stop): messages it had not fully transmitted never arrive. */
-  kill(id: NodeId): void {
-    this._diedAt.set(id, this._sched.now);
+  /**
+   * A node failed (fail-stop) at `at` (now by default): messages it had not fully transmitted never
+   * arrive. A node of another realm whose own time lagged (see `heard`) died where it had got to.
+   */
+  kill(id: NodeId, at = this._sched.now): void {
+    this._diedAt.set(id, Math.min(at, this._heard.get(id) ?? at));
   }
+
+  /** Node `id`, living in another realm, had reached virtual time `t` (a message's stamp, a progress report). */
+  heard(id: NodeId, t: number): void {
+    if (t > (this._heard.get(id) ?? -Infinity)) this._heard.set(id, t);
+  }
+  private readonly _heard = new Map<NodeId, number>();
 
   healAll(): void {
     this.blocked.clear();
@@ -175,32 +195,74 @@ export class Network {
     return nextMessageId(this._sentBy, from);
   }
 
-  send(from: NodeId, to: NodeId, msg: Message): void {
+  /**
+   * Put `msg` on the wire now, or, for a node living in another realm (a VM in its worker), as it
+   * did at its own virtual time `sent.stamp`, under the id it gave it (it arrives no earlier than now).
+   */
+  send(from: NodeId, to: NodeId, msg: Message, sent?: { readonly stamp: number; readonly id?: string | undefined }): void {
     const r = route(from, to, msg, this, this._chance);
     if (r.kind === 'ignore') return;
-    const id = this._newId(from);
+    const id = sent?.id ?? this._newId(from);
+    const t = sent?.stamp ?? this._sched.now;
+    const trace = (body: TraceBody): void => this._trace(body, t);
     if (r.kind === 'advertise') {
       // The switch learns the MAC's new port; modelled as instant for the switch itself.
-      this._trace(sentEvent(id, from, SWITCH, msg, 'clients'));
-      if (r.cut) return this._trace({ type: 'net/dropped', id, why: 'cut' });
-      this._sched.post(this._sched.now + Math.max(0, this.links.clients.latencyMs), 'net/mac', { owner: from, id });
+      trace(sentEvent(id, from, SWITCH, msg, 'clients'));
+      if (r.cut) return trace({ type: 'net/dropped', id, why: 'cut' });
+      this._sched.post(t + Math.max(0, this.links.clients.latencyMs), 'net/mac', { owner: from, id });
       return;
     }
     const { dest, cls } = r;
-    this._trace(sentEvent(id, from, dest, msg, cls));
+    trace(sentEvent(id, from, dest, msg, cls));
     if (r.kind === 'drop') {
       // (what the switch had nowhere to send, or a cut, costs no bandwidth; a loss does)
       if (r.why === 'loss') this.bytes[cls] += messageBytes(msg);
-      return this._trace({ type: 'net/dropped', id, why: r.why });
+      return trace({ type: 'net/dropped', id, why: r.why });
     }
+    if (msg.t === 'frame' && isClientNode(dest)) {
+      // The switch's port to a client holds so many frames; beyond that it drops them (counted).
+      const queued = this._queued.get(dest) ?? 0;
+      if (queued >= this._switchQueue) {
+        this.framesDropped++;
+        return trace({ type: 'net/dropped', id, why: 'loss' });
+      }
+      if (this._switchQueue < Infinity) this._queued.set(dest, queued + 1);
+    }
+    this._put(id, from, dest, msg, cls, t);
+  }
+
+  /**
+   * A message another realm put on the wire at its virtual time `stamp`, and traced there (a log
+   * entry from the peer VM's worker), reaches this end of the link: it lands after the link's
+   * delay, in order, unless the direction is cut (now or before it lands) or the learner drops it.
+   */
+  arrive(from: NodeId, to: NodeId, msg: Message, stamp: number, id: string): void {
+    if (this.blocked.has(`${from}>${to}`)) return this._trace({ type: 'net/dropped', id, why: 'cut' }, this._sched.now);
+    this._put(id, from, to, msg, Network.classify(from, to), stamp);
+  }
+
+  /** On the wire from `t`: serialised, delayed and delivered in order (`linkTiming`), as data on the scheduler's queue (so a snapshot holds it). */
+  private _put(id: string, from: NodeId, dest: NodeId, msg: Message, cls: LinkClass, t: number): void {
     const size = messageBytes(msg);
     this.bytes[cls] += size;
     const link = this.links[cls];
     const jitter01 = link.jitterMs > 0 ? this._rng.next() : 0;
-    const { transmitted, at } = linkTiming({ freeAt: this._freeAt, lastDelivery: this._lastDelivery }, `${from}>${dest}`, this._sched.now, size, link, jitter01);
-    // In flight: data on the scheduler's queue (so a snapshot holds it), delivered by `deliver`.
+    const { transmitted, at } = linkTiming({ freeAt: this._freeAt, lastDelivery: this._lastDelivery }, `${from}>${dest}`, t, size, link, jitter01);
     const flight: InFlight = { id, from, dest, msg, transmitted };
     this._sched.post(at, 'net/deliver', flight);
+  }
+
+  /** Frames the switch dropped: for a client that is not there, or beyond a port's queue (NetworkOptions.switchQueue). */
+  framesDropped = 0;
+  private readonly _switchQueue: number;
+  /** Frames on their way to each client, when the switch's queue is bounded. */
+  private readonly _queued = new Map<NodeId, number>();
+
+  /** A frame for a client left the wire (delivered or dropped): its port has room again. */
+  private _settled(f: InFlight): void {
+    if (this._switchQueue === Infinity || f.msg.t !== 'frame') return;
+    const n = this._queued.get(f.dest);
+    if (n !== undefined) this._queued.set(f.dest, n - 1);
   }
 
   /** A loss drawn from this network's seeded random source. */
@@ -208,16 +270,20 @@ export class Network {
 
   /** A scheduled network event (`net/deliver`, `net/mac`) is due. */
   dispatch(kind: string, data: unknown): void {
+    const now = this._sched.now;
     if (kind === 'net/mac') {
       const m = data as { owner: NodeId; id: string };
       this.macOwner = m.owner;
-      this._trace({ type: 'net/delivered', id: m.id });
+      this._trace({ type: 'net/delivered', id: m.id }, now);
       return;
     }
-    const { id, from, dest, msg, transmitted } = data as InFlight;
+    const f = data as InFlight;
+    const { id, from, dest, msg, transmitted } = f;
+    this._settled(f);
     const why = this._lost(from, dest, transmitted);
-    if (why) return this._trace({ type: 'net/dropped', id, why });
-    this._trace({ type: 'net/delivered', id });
+    if (why === 'dead' && msg.t === 'frame' && isClientNode(dest) && !this._nodes.has(dest)) this.framesDropped++;
+    if (why) return this._trace({ type: 'net/dropped', id, why }, now);
+    this._trace({ type: 'net/delivered', id }, now);
     this._nodes.get(dest)!.receive(msg, from);
   }
 
@@ -257,9 +323,13 @@ export class Network {
     if (!hit) return false;
     const f = hit.data as InFlight;
     this._sched.cancel(hit.id);
-    this._trace({ type: 'net/dropped', id, why: 'learner' });
+    const now = this._sched.now;
+    this._trace({ type: 'net/dropped', id, why: 'learner' }, now);
     const cls = Network.classify(f.from, f.dest);
-    if (!RELIABLE[cls]) return true;
+    if (!RELIABLE[cls]) {
+      this._settled(f);
+      return true;
+    }
     const link = this.links[cls];
     // Head-of-line blocking: the same direction's later messages arrive after the resent one.
     const key = `${f.from}>${f.dest}`;
@@ -268,7 +338,7 @@ export class Network {
       .sort((a, b) => a.time - b.time || a.order - b.order);
     const plan = retransmission(this._sched.now, link, behind.map((e) => e.time));
     const again: InFlight = { ...f, id: `${id}.r`, transmitted: Math.max(f.transmitted, plan.resent) };
-    this._trace(sentEvent(again.id, f.from, f.dest, f.msg, cls, id));
+    this._trace(sentEvent(again.id, f.from, f.dest, f.msg, cls, id), now);
     this._sched.post(plan.at, 'net/deliver', again);
     let last = plan.at;
     behind.forEach((e, i) => {
@@ -292,6 +362,7 @@ export class Network {
       diedAt: this._diedAt,
       sentBy: this._sentBy,
       rng: this._rng.save(),
+      framesDropped: this.framesDropped,
     };
   }
 
@@ -307,6 +378,7 @@ export class Network {
     copyMap(this._diedAt, s.diedAt);
     copyMap(this._sentBy, s.sentBy);
     this._rng.restore(s.rng);
+    this.framesDropped = s.framesDropped;
   }
 }
 
@@ -329,6 +401,7 @@ export interface NetworkState {
   readonly diedAt: ReadonlyMap<NodeId, number>;
   readonly sentBy: ReadonlyMap<NodeId, number>;
   readonly rng: RngState;
+  readonly framesDropped: number;
 }
 
 function copySet<T>(to: Set<T>, from: ReadonlySet<T>): void {

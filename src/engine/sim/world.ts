@@ -108,7 +108,7 @@ export class World {
       channel: definedOnly(scenario.network.channel ?? {}),
       storage: definedOnly(scenario.network.storage ?? {}),
       clients: definedOnly(scenario.network.clients ?? {}),
-    }, (body) => this._emit({ ...body, t: this.sched.now }));
+    }, (body, at) => this._emit({ ...body, t: at }));
     this._faultHost = this._makeFaultHost();
     this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
     this.image = opts.image ?? shippedProgram(scenario.program).image;
