@@ -7,7 +7,8 @@ import * as isa from './isa';
 
 // Module-local copies of the ISA constants the interpreter reads. Under tsx and Vitest an imported
 // binding is a getter on the module object; read once per instruction it cost a third of the
-// interpreter's time (bench/machine.ts profile). Locals are constants V8 can fold.
+// interpreter's time (bench/machine.ts profile). A module-level const is still a load from the
+// closure's context, though, so run()'s hot loop spells the few it uses as literals (checked below).
 const MEM_SIZE = isa.MEM_SIZE;
 const SP = isa.SP;
 const STACK_LIMIT = isa.STACK_LIMIT;
@@ -46,6 +47,10 @@ const PAGE_SHIFT = 10;
 const PAGE_WORDS = (1 << PAGE_SHIFT) >>> 2;
 const PAGES = MEM_SIZE >>> PAGE_SHIFT;
 if ((MEM_SIZE & (MEM_SIZE - 1)) !== 0) throw new Error('the interpreter\'s address checks need a power-of-two MEM_SIZE');
+// The literals run() uses in place of these (see above).
+if (MEM_SIZE !== 0x10000 || SP !== 15 || STACK_TOP !== 0x10000 || STACK_LIMIT !== 0xf000 || PAGE_SHIFT !== 10) {
+  throw new Error('run() hard-codes MEM_SIZE 0x10000, SP 15, the stack at 0xf000..0x10000 and 1 KiB pages');
+}
 export interface DiskRequest {
   readonly op: 'read' | 'write';
   readonly block: number;
@@ -130,20 +135,30 @@ function freshDevices(): DeviceState {
   };
 }
 
-const IRQ_BY_INPUT = { timer: isa.IRQ.TIMER, packet: isa.IRQ.NIC, disk: isa.IRQ.DISK } as const;
+const IRQ_TIMER = isa.IRQ.TIMER;
+const IRQ_NIC = isa.IRQ.NIC;
+const IRQ_DISK = isa.IRQ.DISK;
 
 export class Machine {
-  readonly mem = new Uint8Array(MEM_SIZE);
-  private readonly _mem32 = new Int32Array(this.mem.buffer);
+  /**
+   * Memory, the registers and the dirty-page flags share one buffer, so that run() reaches all
+   * three through one typed array (`_mem32`: memory words, then 16 registers from word
+   * MEM_SIZE / 4, then a flag word per page). V8 checks and loads a typed array's map, length and
+   * base on each access it cannot prove repeated: one array instead of four in the hot loop saves
+   * that on most instructions. Guest accesses are bounds-checked to MEM_SIZE as before.
+   */
+  private readonly _buf = new ArrayBuffer(MEM_SIZE + 16 * 4 + PAGES * 4);
+  readonly mem = new Uint8Array(this._buf, 0, MEM_SIZE);
+  private readonly _mem32 = new Int32Array(this._buf);
   /**
    * Pages written since their hash was last taken. stateHash() runs every few virtual ms on both
    * VMs; rehashing only what changed keeps it from dominating a run. Every write to memory goes
    * through this class and marks its page (`mem` is read-only to everyone else).
    */
-  private readonly _dirty = new Uint8Array(PAGES).fill(1);
+  private readonly _dirty = new Int32Array(this._buf, MEM_SIZE + 16 * 4, PAGES).fill(1);
   private readonly _pageH1 = new Int32Array(PAGES);
   private readonly _pageH2 = new Int32Array(PAGES);
-  readonly regs = new Int32Array(16);
+  readonly regs = new Int32Array(this._buf, MEM_SIZE, 16);
   pc = 0;
   /** Retired instructions: the clock of deterministic replay. */
   icount = 0;
@@ -209,21 +224,24 @@ export class Machine {
     if (!this.canAccept(input.kind)) return false;
     const d = this.dev;
     if (input.kind === 'packet') {
-      const n = Math.min(input.frame.length, d.nicRxCap);
-      this.mem.set(input.frame.subarray(0, n), d.nicRxAddr);
+      const f = input.frame;
+      const n = Math.min(f.length, d.nicRxCap);
+      this.mem.set(n === f.length ? f : f.subarray(0, n), d.nicRxAddr); // no view made per packet
       this._touch(d.nicRxAddr, n);
       d.nicRxLen = n;
       d.nicRxArmed = false;
     } else if (input.kind === 'disk') {
       const p = d.diskPending!;
       if (input.ok && p.op === 'read' && input.data) {
-        this.mem.set(input.data.subarray(0, DISK_BLOCK_SIZE), p.addr);
+        const b = input.data;
+        this.mem.set(b.length <= DISK_BLOCK_SIZE ? b : b.subarray(0, DISK_BLOCK_SIZE), p.addr);
         this._touch(p.addr, DISK_BLOCK_SIZE);
       }
       d.diskStatus = input.ok ? DISK_READY : DISK_ERROR;
       d.diskPending = null;
     }
-    this.pending |= 1 << IRQ_BY_INPUT[input.kind];
+    // A branch rather than a table keyed by the kind string (a keyed load on every input).
+    this.pending |= 1 << (input.kind === 'packet' ? IRQ_NIC : input.kind === 'disk' ? IRQ_DISK : IRQ_TIMER);
     return true;
   }
 
@@ -238,10 +256,10 @@ export class Machine {
     if (this.fault) return 'faulted';
     if (this.halted) return 'halted';
     this._yieldNow = false; // a request made outside run() is not for this one
-    const R = this.regs;
-    const M8 = this.mem;
-    const M32 = this._mem32;
-    const D = this._dirty;
+    // Every access goes through M32, even to bytes (the host is little-endian, checked above).
+    const M32 = this._mem32; // memory words, then the registers at RB and the dirty flags at DB
+    const RB = 0x4000; // = MEM_SIZE / 4
+    const DB = 0x4010; // the dirty-page flags, after the registers
     let pc = this.pc;
     let ic = this.icount;
     let exit: RunExit = 'budget';
@@ -262,7 +280,7 @@ export class Machine {
       // The inner loop runs instructions that cannot change pending, ie, waiting or the vectors;
       // those that can (wfi, ei, di, iret, the doors) go back to the checks above.
       do {
-        if ((pc & ~(MEM_SIZE - 4)) !== 0) { // unaligned or outside memory: one test
+        if ((pc & ~0xfffc) !== 0) { // unaligned or outside memory: one test
           this.pc = pc;
           this.icount = ic;
           return this._fault(`pc 0x${(pc >>> 0).toString(16)} is not a valid instruction address`);
@@ -271,240 +289,254 @@ export class Machine {
         const rd = (w >>> 8) & 15;
         const rs = (w >>> 12) & 15;
         const imm = w >> 16; // sign-extended
-        let npc = pc + 4;
+        // From here on pc is the next instruction's address (faults report pc - 4): a separate
+        // next-pc variable was one more live value, spilled to the stack on every instruction.
+        pc = (pc + 4) | 0;
         // Literal opcodes (checked against isa.ts by the table-driven tests) let V8 build a jump table.
+        // A case that writes rd re-zeroes r0 right after, where V8 still holds M32's address: done
+        // once per instruction after the switch, it cost a reload of the array's fields each time.
         switch (w & 0xff) {
           case 0x01: // nop
             break;
           case 0x02: // halt
             this.halted = true;
-            this.pc = npc;
+            this.pc = pc;
             this.icount = ic + 1;
             return 'halted';
           case 0x03: // wfi
             this.ie = true;
             this.waiting = true;
-            pc = npc;
             ic++;
             continue outer;
           case 0x04: // ei
             this.ie = true;
-            pc = npc;
             ic++;
             continue outer;
           case 0x05: // di
             this.ie = false;
-            pc = npc;
             ic++;
             continue outer;
           case 0x06: { // iret
-            const sp = R[SP]!;
-            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in iret');
-            npc = M32[sp >>> 2]!;
-            R[SP] = sp + 4;
+            const sp = M32[RB + 15]!;
+            if (sp >= 0x10000 || sp < 0xf000) return this._faultAt(pc - 4, ic, 'stack underflow in iret');
+            pc = M32[sp >>> 2]!;
+            M32[RB + 15] = sp + 4;
             this.ie = true;
-            pc = npc;
             ic++;
             continue outer;
           }
           case 0x07: { // ret
-            const sp = R[SP]!;
-            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in ret');
-            npc = M32[sp >>> 2]!;
-            R[SP] = sp + 4;
+            const sp = M32[RB + 15]!;
+            if (sp >= 0x10000 || sp < 0xf000) return this._faultAt(pc - 4, ic, 'stack underflow in ret');
+            pc = M32[sp >>> 2]!;
+            M32[RB + 15] = sp + 4;
             break;
           }
           case 0x10: // mov
-            R[rd] = R[rs]!;
+            M32[RB + rd] = M32[RB + rs]!; M32[RB] = 0;
             break;
           case 0x11: // li
-            R[rd] = imm & 0xffff;
+            M32[RB + rd] = imm & 0xffff; M32[RB] = 0;
             break;
           case 0x12: // lui
-            R[rd] = imm << 16;
+            M32[RB + rd] = imm << 16; M32[RB] = 0;
             break;
           case 0x13: // add
-            R[rd] = R[rs]! + R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! + M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x14: // sub
-            R[rd] = R[rs]! - R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! - M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x15: // mul
-            R[rd] = Math.imul(R[rs]!, R[imm & 15]!);
+            M32[RB + rd] = Math.imul(M32[RB + rs]!, M32[RB + (imm & 15)]!); M32[RB] = 0;
             break;
           case 0x16: { // divu
-            const b = R[imm & 15]! >>> 0;
-            if (b === 0) return this._faultAt(pc, ic, 'division by zero');
-            R[rd] = (R[rs]! >>> 0) / b;
+            const b = M32[RB + (imm & 15)]! >>> 0;
+            if (b === 0) return this._faultAt(pc - 4, ic, 'division by zero');
+            M32[RB + rd] = (M32[RB + rs]! >>> 0) / b; M32[RB] = 0;
             break;
           }
           case 0x17: { // remu
-            const b = R[imm & 15]! >>> 0;
-            if (b === 0) return this._faultAt(pc, ic, 'division by zero');
-            R[rd] = (R[rs]! >>> 0) % b;
+            const b = M32[RB + (imm & 15)]! >>> 0;
+            if (b === 0) return this._faultAt(pc - 4, ic, 'division by zero');
+            M32[RB + rd] = (M32[RB + rs]! >>> 0) % b; M32[RB] = 0;
             break;
           }
           case 0x18: // and
-            R[rd] = R[rs]! & R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! & M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x19: // or
-            R[rd] = R[rs]! | R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! | M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x1a: // xor
-            R[rd] = R[rs]! ^ R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! ^ M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x1b: // shl
-            R[rd] = R[rs]! << R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! << M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x1c: // shr
-            R[rd] = R[rs]! >>> R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! >>> M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x1d: // sar
-            R[rd] = R[rs]! >> R[imm & 15]!;
+            M32[RB + rd] = M32[RB + rs]! >> M32[RB + (imm & 15)]!; M32[RB] = 0;
             break;
           case 0x1e: // slt
-            R[rd] = R[rs]! < R[imm & 15]! ? 1 : 0;
+            M32[RB + rd] = M32[RB + rs]! < M32[RB + (imm & 15)]! ? 1 : 0; M32[RB] = 0;
             break;
           case 0x1f: // sltu
-            R[rd] = R[rs]! >>> 0 < R[imm & 15]! >>> 0 ? 1 : 0;
+            M32[RB + rd] = M32[RB + rs]! >>> 0 < M32[RB + (imm & 15)]! >>> 0 ? 1 : 0; M32[RB] = 0;
             break;
           case 0x20: // addi
-            R[rd] = R[rs]! + imm;
+            M32[RB + rd] = M32[RB + rs]! + imm; M32[RB] = 0;
             break;
           case 0x21: // andi
-            R[rd] = R[rs]! & (imm & 0xffff);
+            M32[RB + rd] = M32[RB + rs]! & (imm & 0xffff); M32[RB] = 0;
             break;
           case 0x22: // ori
-            R[rd] = R[rs]! | (imm & 0xffff);
+            M32[RB + rd] = M32[RB + rs]! | (imm & 0xffff); M32[RB] = 0;
             break;
           case 0x23: // xori
-            R[rd] = R[rs]! ^ (imm & 0xffff);
+            M32[RB + rd] = M32[RB + rs]! ^ (imm & 0xffff); M32[RB] = 0;
             break;
           case 0x24: // shli
-            R[rd] = R[rs]! << imm;
+            M32[RB + rd] = M32[RB + rs]! << imm; M32[RB] = 0;
             break;
           case 0x25: // shri
-            R[rd] = R[rs]! >>> imm;
+            M32[RB + rd] = M32[RB + rs]! >>> imm; M32[RB] = 0;
             break;
           case 0x26: // sari
-            R[rd] = R[rs]! >> imm;
+            M32[RB + rd] = M32[RB + rs]! >> imm; M32[RB] = 0;
             break;
           case 0x27: // slti
-            R[rd] = R[rs]! < imm ? 1 : 0;
+            M32[RB + rd] = M32[RB + rs]! < imm ? 1 : 0; M32[RB] = 0;
             break;
           case 0x30: { // lw
-            const a = R[rs]! + imm;
-            if ((a & ~(MEM_SIZE - 4)) !== 0) return this._faultAt(pc, ic, badAccess('lw', a));
-            R[rd] = M32[a >>> 2]!;
+            const a = M32[RB + rs]! + imm;
+            if ((a & ~0xfffc) !== 0) return this._faultAt(pc - 4, ic, badAccess('lw', a));
+            M32[RB + rd] = M32[a >>> 2]!; M32[RB] = 0;
             break;
           }
           case 0x31: { // sw
-            const a = R[rs]! + imm;
-            if ((a & ~(MEM_SIZE - 4)) !== 0) return this._faultAt(pc, ic, badAccess('sw', a));
-            M32[a >>> 2] = R[rd]!;
-            D[a >>> PAGE_SHIFT] = 1;
+            const a = M32[RB + rs]! + imm;
+            if ((a & ~0xfffc) !== 0) return this._faultAt(pc - 4, ic, badAccess('sw', a));
+            M32[a >>> 2] = M32[RB + rd]!;
+            M32[DB + (a >>> 10)] = 1;
             break;
           }
           case 0x32: { // lb
-            const a = R[rs]! + imm;
-            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('lb', a));
-            R[rd] = (M8[a]! << 24) >> 24;
+            const a = M32[RB + rs]! + imm;
+            if ((a & ~0xffff) !== 0) return this._faultAt(pc - 4, ic, badAccess('lb', a));
+            M32[RB + rd] = (M32[a >>> 2]! << ((3 - (a & 3)) << 3)) >> 24; M32[RB] = 0; // the byte, sign-extended
             break;
           }
           case 0x33: { // lbu
-            const a = R[rs]! + imm;
-            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('lbu', a));
-            R[rd] = M8[a]!;
+            const a = M32[RB + rs]! + imm;
+            if ((a & ~0xffff) !== 0) return this._faultAt(pc - 4, ic, badAccess('lbu', a));
+            M32[RB + rd] = (M32[a >>> 2]! >>> ((a & 3) << 3)) & 0xff; M32[RB] = 0;
             break;
           }
           case 0x34: { // sb
-            const a = R[rs]! + imm;
-            if ((a & ~(MEM_SIZE - 1)) !== 0) return this._faultAt(pc, ic, badAccess('sb', a));
-            M8[a] = R[rd]!;
-            D[a >>> PAGE_SHIFT] = 1;
+            const a = M32[RB + rs]! + imm;
+            if ((a & ~0xffff) !== 0) return this._faultAt(pc - 4, ic, badAccess('sb', a));
+            const i = a >>> 2;
+            const sh = (a & 3) << 3;
+            M32[i] = (M32[i]! & ~(0xff << sh)) | ((M32[RB + rd]! & 0xff) << sh);
+            M32[DB + (a >>> 10)] = 1;
             break;
           }
           case 0x38: // beq
-            if (R[rd] === R[rs]) npc = imm & 0xffff;
+            if (M32[RB + rd] === M32[RB + rs]) pc = imm & 0xffff;
             break;
           case 0x39: // bne
-            if (R[rd] !== R[rs]) npc = imm & 0xffff;
+            if (M32[RB + rd] !== M32[RB + rs]) pc = imm & 0xffff;
             break;
           case 0x3a: // blt
-            if (R[rd]! < R[rs]!) npc = imm & 0xffff;
+            if (M32[RB + rd]! < M32[RB + rs]!) pc = imm & 0xffff;
             break;
           case 0x3b: // bge
-            if (R[rd]! >= R[rs]!) npc = imm & 0xffff;
+            if (M32[RB + rd]! >= M32[RB + rs]!) pc = imm & 0xffff;
             break;
           case 0x3c: // bltu
-            if (R[rd]! >>> 0 < R[rs]! >>> 0) npc = imm & 0xffff;
+            if (M32[RB + rd]! >>> 0 < M32[RB + rs]! >>> 0) pc = imm & 0xffff;
             break;
           case 0x3d: // bgeu
-            if (R[rd]! >>> 0 >= R[rs]! >>> 0) npc = imm & 0xffff;
+            if (M32[RB + rd]! >>> 0 >= M32[RB + rs]! >>> 0) pc = imm & 0xffff;
             break;
           case 0x40: // jmp
-            npc = imm & 0xffff;
+            pc = imm & 0xffff;
             break;
           case 0x41: { // call
-            const sp = R[SP]! - 4;
-            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in call');
-            M32[sp >>> 2] = npc;
-            D[sp >>> PAGE_SHIFT] = 1;
-            R[SP] = sp;
-            npc = imm & 0xffff;
+            const sp = M32[RB + 15]! - 4;
+            if (sp < 0xf000 || sp >= 0x10000) return this._faultAt(pc - 4, ic, 'stack overflow in call');
+            M32[sp >>> 2] = pc;
+            M32[DB + (sp >>> 10)] = 1;
+            M32[RB + 15] = sp;
+            pc = imm & 0xffff;
             break;
           }
           case 0x42: // jr
-            npc = R[rd]!;
+            pc = M32[RB + rd]!;
             break;
           case 0x43: { // callr
-            const sp = R[SP]! - 4;
-            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in callr');
-            M32[sp >>> 2] = npc;
-            D[sp >>> PAGE_SHIFT] = 1;
-            R[SP] = sp;
-            npc = R[rd]!;
+            const sp = M32[RB + 15]! - 4;
+            if (sp < 0xf000 || sp >= 0x10000) return this._faultAt(pc - 4, ic, 'stack overflow in callr');
+            M32[sp >>> 2] = pc;
+            M32[DB + (sp >>> 10)] = 1;
+            M32[RB + 15] = sp;
+            pc = M32[RB + rd]!;
             break;
           }
           case 0x44: { // push
-            const sp = R[SP]! - 4;
-            if (sp < STACK_LIMIT || sp >= STACK_TOP) return this._faultAt(pc, ic, 'stack overflow in push');
-            M32[sp >>> 2] = R[rd]!;
-            D[sp >>> PAGE_SHIFT] = 1;
-            R[SP] = sp;
+            const sp = M32[RB + 15]! - 4;
+            if (sp < 0xf000 || sp >= 0x10000) return this._faultAt(pc - 4, ic, 'stack overflow in push');
+            M32[sp >>> 2] = M32[RB + rd]!;
+            M32[DB + (sp >>> 10)] = 1;
+            M32[RB + 15] = sp;
             break;
           }
           case 0x45: { // pop
-            const sp = R[SP]!;
-            if (sp >= STACK_TOP || sp < STACK_LIMIT) return this._faultAt(pc, ic, 'stack underflow in pop');
-            R[SP] = sp + 4;
-            R[rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
+            const sp = M32[RB + 15]!;
+            if (sp >= 0x10000 || sp < 0xf000) return this._faultAt(pc - 4, ic, 'stack underflow in pop');
+            M32[RB + 15] = sp + 4;
+            M32[RB + rd] = M32[sp >>> 2]!; // after the sp update, so `pop sp` loads sp
+            M32[RB] = 0;
             break;
           }
           case 0x48: // in
           case 0x49: // out
           case 0x4a: // setvec
+            if ((w & 0xff) === 0x49 && (imm & 0xffff) === P_CONSOLE) {
+              // The commonest door (a server prints a line per request): no trip through _slowOp.
+              this.pc = pc - 4;
+              this.icount = ic;
+              this.host.consoleWrite(M32[RB + rd]! & 0xff);
+              if (this._yieldNow) {
+                this._yieldNow = false;
+                this.pc = pc;
+                this.icount = ic + 1;
+                return 'budget';
+              }
+              ic++;
+              continue outer;
+            }
             // Doors and rare operations leave the hot loop: the host may look at pc and icount.
-            this.pc = pc;
+            this.pc = pc - 4;
             this.icount = ic;
             if (!this._slowOp(w & 0xff, rd, imm & 0xffff)) return 'faulted';
             if (this._yieldNow) {
               // The host asked to stop after this door (its log buffer just filled).
               this._yieldNow = false;
-              R[0] = 0;
-              this.pc = npc;
+              M32[RB] = 0;
+              this.pc = pc;
               this.icount = ic + 1;
               return 'budget';
             }
-            R[0] = 0;
-            pc = npc;
+            M32[RB] = 0;
             ic++;
             continue outer;
           default:
-            return this._faultAt(pc, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
+            return this._faultAt(pc - 4, ic, `invalid opcode 0x${(w & 0xff).toString(16).padStart(2, '0')}`);
         }
-        R[0] = 0;
-        pc = npc;
         ic++;
       } while (ic < untilIcount);
       break;
