@@ -40,6 +40,7 @@ function either(p: EventPattern, key: string): string | undefined {
 const FAULT: Record<string, string> = {
   'kill-primary': 'the primary was killed',
   'kill-backup': 'the backup was killed',
+  kill: 'a VM was killed',
   'slow-channel': 'the logging channel was slowed down',
   'slow-backup': 'the backup was slowed down',
   'cut-channel': 'the logging channel was cut',

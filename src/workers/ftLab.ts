@@ -7,7 +7,7 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { STORAGE, clientNode, vmNode, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import { STORAGE, clientNode, nthVm, type NodeEnv, type NodeId } from '../engine/ft/messages';
 import { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import type { LabAction } from '../engine/session/actions';
@@ -51,7 +51,6 @@ export interface LabOptions {
 }
 
 
-const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const TRACE_KEEP = 50_000;
 /** A client gives up on a reply after this long (virtual ms at 1×; see _clientEnv). */
 const CLIENT_TIMEOUT_MS = 300;
@@ -193,7 +192,7 @@ export class FtLab implements LabController {
   private _pendingClockPorts = new Map<NodeId, MessagePort>();
 
   private _spawn(role: 'primary' | 'backup', peer: NodeId | null): VmHandle {
-    const id = vmNode(VM_NAMES[this.vms.length] ?? `VM${this.vms.length}`);
+    const id = nthVm(this.vms.length);
     const worker = this.opts.createWorker();
     const api = Comlink.wrap<VmWorkerApi>(worker);
     const ch = new MessageChannel();

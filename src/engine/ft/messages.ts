@@ -26,6 +26,13 @@ export function vmNode(name: string): NodeId {
   return asNodeId(name);
 }
 
+const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+
+/** The `n`-th VM a session starts (from 0): A to H, then VM9, VM10, … (both runtimes). */
+export function nthVm(n: number): NodeId {
+  return vmNode(VM_NAMES[n] ?? `VM${n + 1}`);
+}
+
 /** Client `n`'s node id (`client-n`): the one place that spelling lives. */
 export function clientNode(n: number): NodeId {
   return asNodeId(`client-${n}`);

@@ -50,8 +50,10 @@ export function describeAction(a: LabAction): string {
       return 'killed the primary';
     case 'kill-backup':
       return 'killed the backup';
+    case 'kill':
+      return a.vm === 'primary' || a.vm === 'backup' ? `killed the ${a.vm}` : `killed VM ${a.vm}`;
     case 'power-off-primary':
-      return 'powered off the primary';
+      return a.vm === undefined || a.vm === 'primary' ? 'powered off the primary' : `powered off VM ${a.vm}`;
     case 'heal':
       return 'healed every cut';
     case 'slow-channel':

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../ft/messages';
 import { DEFAULT_LINKS, type LinkClass, type LinkConfig } from './network';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from './faults';
-import { asNodeId as nid } from '../ft/messages';
+import { asNodeId as nid, nthVm } from '../ft/messages';
+import { actionSchema, applyAction } from '../session/actions';
+import { validateScenario } from './scenario';
+import { World } from './world';
 
 /** A host that only writes down what it was asked to do. */
 function fakeHost(vms: FaultVm[], clients: NodeId[] = [nid('client-1')]): FaultHost & { log: string[] } {
@@ -36,6 +39,21 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
     const h = fakeHost(vms);
     expect(applyFault(h, { at: 0, kind: 'kill-primary' })).toBe('killed B');
     expect(h.log).toEqual(['kill B']);
+  });
+
+  it('a VM named by id (the stage\'s menu on it) is that VM, stale primary or not; a dead one is no effect', () => {
+    const vms = [vm(nid('A'), 'primary', 0, true), vm(nid('B'), 'live', 1), vm(nid('C'), 'dead')];
+    const h = fakeHost(vms);
+    expect(applyFault(h, { at: 0, kind: 'kill', vm: 'A' })).toBe('killed A');
+    expect(applyFault(h, { at: 0, kind: 'kill', vm: 'C' })).toBeNull();
+    expect(applyFault(h, { at: 0, kind: 'kill', vm: 'backup' })).toBeNull();
+    expect(applyFault(h, { at: 0, kind: 'power-off-primary', vm: 'A' })).toBe('powered off A');
+    expect(applyFault(h, { at: 0, kind: 'power-off-primary' })).toBe('powered off B');
+    expect(h.log).toEqual(['kill A', 'power-off A', 'power-off B']);
+    // Power off names a primary: not a backup.
+    const pair = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]);
+    expect(applyFault(pair, { at: 0, kind: 'power-off-primary', vm: 'B' })).toBeNull();
+    expect(pair.log).toEqual([]);
   });
 
   it('a cut names the pair and blocks only the directions asked for', () => {
@@ -76,5 +94,26 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
     expect(applyFault(h, { at: 0, kind: 'resume', vm: 'backup' })).toBe('resumed A');
     expect(applyFault(h, { at: 0, kind: 'pause', vm: 'primary', forMs: 30 })).toBe('paused B for 30 ms');
     expect(h.log).toEqual(['resume A', 'pause B 30']);
+  });
+});
+
+describe('acting on a VM by id, in a running world', () => {
+  it('Kill VM A after B took over from a paused A kills A, and B keeps serving', () => {
+    const w = new World(validateScenario({ program: 'kv-server', durationMs: 2000, seed: 5, clients: { count: 1, thinkMs: 20, keys: 2 } }), { recordTrace: true });
+    applyAction(w, { at: 0, kind: 'pause', vm: 'A' });
+    for (let t = 10; t < 2000 && w.vms.get(nid('B'))?.role !== 'live'; t += 10) w.run(t);
+    expect(w.vms.get(nid('B'))?.role).toBe('live');
+    expect(w.vms.get(nid('A'))?.role).toBe('primary'); // paused, stale
+    expect(applyAction(w, { at: w.now, kind: 'kill', vm: 'A' })).toBe(true);
+    expect(w.vms.get(nid('A'))?.role).toBe('dead');
+    expect(w.vms.get(nid('B'))?.role).toBe('live');
+    expect(w.trace.filter((e) => e.type === 'fault').at(-1)).toMatchObject({ kind: 'kill', detail: 'killed A' });
+  });
+
+  it('a VM id past H is one the schema takes (after many restarts)', () => {
+    expect(actionSchema.safeParse({ at: 0, kind: 'kill', vm: 'VM12' }).success).toBe(true);
+    expect(actionSchema.safeParse({ at: 0, kind: 'kill', vm: 'Z' }).success).toBe(false);
+    expect(nthVm(7)).toBe('H');
+    expect(nthVm(8)).toBe('VM9');
   });
 });

@@ -79,9 +79,15 @@ export function applyFault(host: FaultHost, f: Fault): string | null {
       host.kill(vm.id);
       return `killed ${vm.id}`;
     }
+    case 'kill': {
+      const vm = resolveVm(vms, f.vm);
+      if (!vm || vm.role === 'dead') return null;
+      host.kill(vm.id);
+      return `killed ${vm.id}`;
+    }
     case 'power-off-primary': {
-      const p = primaryOf(vms);
-      if (!p) return null;
+      const p = f.vm === undefined ? primaryOf(vms) : resolveVm(vms, f.vm);
+      if (!p || (p.role !== 'primary' && p.role !== 'live')) return null;
       host.powerOff(p.id);
       return `powered off ${p.id}`;
     }

@@ -203,12 +203,12 @@ describe('fuzz', () => {
   });
 
   it('with the Output Rule off the fuzzer finds violations, and names a replayable seed', () => {
-    // Run 44 of the fuzz with seed 7 (found by `--fuzz 200 --seed 7 --output-rule off`).
-    const off = runFuzzRange(7, 44, 45, { outputRule: false });
+    // Run 2 of the fuzz with seed 7 (found by `--fuzz 200 --seed 7 --output-rule off`).
+    const off = runFuzzRange(7, 2, 3, { outputRule: false });
     expect(off.failed.outputRequirement).toBe(1);
-    expect(off.first_failing_seed).toBe(fuzzSeed(7, 44));
+    expect(off.first_failing_seed).toBe(fuzzSeed(7, 2));
     // The same run with the rule on is fine.
-    expect(runFuzzRange(7, 44, 45).violations).toBe(0);
+    expect(runFuzzRange(7, 2, 3).violations).toBe(0);
   });
 });
 

@@ -28,6 +28,7 @@ export interface FuzzOptions {
 export const ACTION_KINDS = [
   'kill-primary',
   'kill-backup',
+  'kill',
   'power-off-primary',
   'restart-backup',
   'pause',
@@ -80,14 +81,18 @@ export interface FuzzSummary {
 
 
 function randomAction(rng: Rng, kind: ActionKind, program: string): LabAction {
-  const vm = (): 'primary' | 'backup' => rng.pick(['primary', 'backup'] as const);
+  // By role (the toolbar) or by id (the stage's menu on one VM: a stale primary is not 'primary').
+  const vm = (): 'primary' | 'backup' | 'A' | 'B' | 'C' => rng.pick(['primary', 'backup', 'A', 'B', 'C'] as const);
   switch (kind) {
     case 'cut-channel':
       return { kind, direction: rng.pick(['both', 'to-backup', 'to-primary'] as const) };
     case 'partition-storage':
     case 'partition-clients':
     case 'resume':
+    case 'kill':
       return { kind, vm: vm() };
+    case 'power-off-primary':
+      return rng.chance(0.5) ? { kind, vm: vm() } : { kind };
     case 'pause':
       return rng.chance(0.5) ? { kind, vm: vm(), forMs: rng.int(5, 400) } : { kind, vm: vm() };
     case 'slow-channel':

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { PROGRAM_NAMES } from '../programs/index';
 
-const vmRef = z.enum(['primary', 'backup', 'A', 'B', 'C', 'D', 'E', 'F']);
+/** A VM by role ('primary', 'backup': the current ones) or by id (A to H, then VM8, VM9, …: see World). */
+const vmRef = z.string().regex(/^(primary|backup|[A-H]|VM\d{1,4})$/, 'a VM: primary, backup or an id such as A');
 const source = z.enum(['timer', 'clock', 'random', 'packet-timing']);
 
 const link = z
@@ -21,6 +22,7 @@ const link = z
 export const FAULT_KINDS = [
   'kill-primary',
   'kill-backup',
+  'kill',
   'power-off-primary',
   'cut-channel',
   'heal',
@@ -41,7 +43,10 @@ export const LINK_CLASSES = ['channel', 'storage', 'clients'] as const;
 export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('kill-primary') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('kill-backup') }).strict(),
-  z.object({ at: z.number().min(0), kind: z.literal('power-off-primary') }).strict(),
+  // A VM named by id (the stage's menu on one VM): 'primary' and 'backup' name the current ones.
+  z.object({ at: z.number().min(0), kind: z.literal('kill'), vm: vmRef }).strict(),
+  // `vm`: a given VM, if it is a primary (the stage's menu on one VM); else the current primary.
+  z.object({ at: z.number().min(0), kind: z.literal('power-off-primary'), vm: vmRef.optional() }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('cut-channel'), direction: z.enum(['both', 'to-backup', 'to-primary']).default('both') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('heal') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('partition-storage'), vm: vmRef }).strict(),

@@ -3,7 +3,7 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { STORAGE, clientNode, vmNode, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import { STORAGE, clientNode, nthVm, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
 import type { MachineSnapshot } from '../machine/machine';
 import { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
@@ -30,7 +30,6 @@ export interface WorldOptions {
   readonly maxHistoryPerClient?: number;
 }
 
-const VM_NAMES = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 
 /** A timer handle in the simulator: a scheduler event id, so a snapshot can hold it. */
 class SimTimer implements Timer {
@@ -343,7 +342,7 @@ export class World {
 
   /** A VM booted from the program image, or (image null) a new backup waiting for FT VMotion. */
   private _spawnVm(role: 'primary' | 'backup' | 'live', peer: NodeId | null, image: Uint8Array | null = this.image): Hypervisor {
-    const id = vmNode(VM_NAMES[this._vmCount++] ?? `VM${this._vmCount}`);
+    const id = nthVm(this._vmCount++);
     const vm = new Hypervisor(this._env(id), this.config, role, peer, image);
     this.vms.set(id, vm);
     this.net.attach(id, vm);

@@ -110,9 +110,15 @@ export function faultAvailability(vms: readonly VmInspect[]): { primary: boolean
   return { primary, backup, pair: vms.some((v) => v.role === 'primary') && backup, live: vms.some((v) => v.role === 'live') && !backup };
 }
 
-function resumeVm(lab: LabController, v: VmInspect): void {
-  // By its id: a paused primary whose backup took over is no longer the one 'primary' names.
-  void lab.act({ kind: 'resume', vm: v.id as Extract<LabAction, { kind: 'resume' }>['vm'] });
+/** The id of the VM a menu is on, as an action names it. */
+type VmId = Extract<LabAction, { kind: 'kill' }>['vm'];
+
+/**
+ * An action on this VM, named by its id: a paused primary whose backup took over, or one of two
+ * VMs live at once, is not the one 'primary' names.
+ */
+function onVm(lab: LabController, a: LabAction): void {
+  void lab.act(a);
 }
 
 function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; items: Item[]; link?: LinkName } {
@@ -124,7 +130,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       items: [
         ...vms
           .filter((v) => refOf(v))
-          .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => l.partitionFromClients(refOf(v)!) })),
+          .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => onVm(l, { kind: 'partition-clients', vm: v.id as VmId }) })),
         { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
@@ -142,26 +148,27 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
   const v = vms.find((x) => x.id === target.id);
   const ref = refOf(v);
   const gone = !v || !ref ? `VM ${target.id} is ${v?.role ?? 'gone'}` : false;
+  const vm = target.id as VmId;
   if (target.kind === 'storage-link')
     return {
       title: `VM ${target.id} ↔ shared storage`,
       link: 'storage',
       items: [
-        { label: `Partition VM ${target.id} from shared storage`, run: (l) => ref && l.partitionFromStorage(ref), disabled: gone },
+        { label: `Partition VM ${target.id} from shared storage`, run: (l) => onVm(l, { kind: 'partition-storage', vm }), disabled: gone },
         { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
   return {
     title: `VM ${target.id}${v ? ` (${v.role})` : ''}`,
     items: [
-      { label: `Kill VM ${target.id}`, run: (l) => ref && l.kill(ref), disabled: gone },
+      { label: `Kill VM ${target.id}`, run: (l) => onVm(l, { kind: 'kill', vm }), disabled: gone },
       v?.paused
-        ? { label: `Resume VM ${target.id}`, run: (l) => v && resumeVm(l, v), disabled: gone }
-        : { label: `Pause VM ${target.id}`, run: (l) => ref && l.pauseVm(ref), disabled: gone },
-      { label: 'Power off (a clean shutdown)', run: (l) => l.powerOffPrimary(), disabled: gone || (ref !== 'primary' && 'only the primary can be powered off') },
+        ? { label: `Resume VM ${target.id}`, run: (l) => onVm(l, { kind: 'resume', vm }), disabled: gone }
+        : { label: `Pause VM ${target.id}`, run: (l) => onVm(l, { kind: 'pause', vm }), disabled: gone },
+      { label: 'Power off (a clean shutdown)', run: (l) => onVm(l, { kind: 'power-off-primary', vm }), disabled: gone || (ref !== 'primary' && 'only the primary can be powered off') },
       { label: 'Restart a backup from it', run: (l) => l.restartBackup(), disabled: v?.role !== 'live' ? 'only a live VM without a backup' : !can.live && 'it has a backup' },
-      { label: `Partition VM ${target.id} from shared storage`, run: (l) => ref && l.partitionFromStorage(ref), disabled: gone },
-      { label: `Partition VM ${target.id} from the clients`, run: (l) => ref && l.partitionFromClients(ref), disabled: gone },
+      { label: `Partition VM ${target.id} from shared storage`, run: (l) => onVm(l, { kind: 'partition-storage', vm }), disabled: gone },
+      { label: `Partition VM ${target.id} from the clients`, run: (l) => onVm(l, { kind: 'partition-clients', vm }), disabled: gone },
       {
         label: 'Show its registers, memory and console',
         calm: true,
