@@ -8,6 +8,7 @@ import { PROGRAM_NAMES } from '../workers/pure';
 import { ClientTerminal } from './ClientTerminal';
 import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
+import { SPEEDS } from './speeds';
 import { Switches } from './Switches';
 import { currentLab, faultLab, labActions, startLab, useLab, type Runtime } from './labStore';
 import { ReplaceDialog, openLocation } from './frontDoor';
@@ -20,7 +21,6 @@ import { faultAvailability } from './stage/StageMenu';
 import { roundTimes } from './stage/StageNews';
 import { VizPanels } from './viz/VizPanels';
 
-const SPEEDS = [0.001, 0.01, HUMAN_SPEED, 0.1, 1, 10, 50];
 const speedLabel = (s: number): string => (s >= 1 ? `${s}×` : `1/${Math.round(1 / s)}×`);
 /** The Program menu's entry while a program from the editor runs. */
 const EDITED = '(editor)';

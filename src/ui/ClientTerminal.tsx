@@ -5,8 +5,9 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { useEffect, useRef } from 'react';
 import { labActions, setClientSink, useLab } from './labStore';
-import { complete, greeting, helpText, parseCommand } from '../workers/pure';
-import { emptyLine, feed, replaceLine } from './terminal/lineEditor';
+import { printable } from '../workers/flow';
+import { complete, greeting, helpText, MAX_REQUEST_CHARS, parseCommand } from '../workers/pure';
+import { emptyLine, feed, MAX_LINE, replaceLine } from './terminal/lineEditor';
 
 const PROMPT = '\x1b[36mclient>\x1b[0m ';
 
@@ -50,7 +51,7 @@ export function ClientTerminal() {
       });
     };
     term.write(`${greeting(program)}\r\n${PROMPT}`);
-    setClientSink((line, tone) => println(tone === 'ok' ? `\x1b[32m${line}\x1b[0m` : `\x1b[33m${line}\x1b[0m`));
+    setClientSink((line, tone) => println(tone === 'ok' ? `\x1b[32m${printable(line)}\x1b[0m` : `\x1b[33m${printable(line)}\x1b[0m`));
     const sub = term.onData((data) => {
       const r = feed(state, data);
       state = r.state;
@@ -67,6 +68,10 @@ export function ClientTerminal() {
       }
       if (ev.kind === 'cancel') {
         term.write(PROMPT);
+        return;
+      }
+      if (ev.kind === 'full') {
+        println(`\x1b[33mline full: ${ev.dropped} character${ev.dropped === 1 ? '' : 's'} left out (a line holds ${MAX_LINE}; the server reads at most ${MAX_REQUEST_CHARS})\x1b[0m`);
         return;
       }
       const cmd = parseCommand(ev.line, program);

@@ -6,7 +6,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef } from 'react';
-import { linesIn, notShown } from '../workers/flow';
+import { linesIn, notShown, printable } from '../workers/flow';
 import { setConsoleSink } from './labStore';
 
 const GREY = '\x1b[90;3m';
@@ -52,7 +52,7 @@ export function Console({ vm, label }: { vm: string; label: string }) {
       const style = suppressed ? GREY : '';
       const marker = droppedChars > 0 ? `\r\n${notShown(droppedLines, droppedChars)}` : '';
       droppedLines = droppedChars = 0;
-      const out = dimMarkers(`${style}${marker}${text}`, style) + (suppressed ? RESET : '');
+      const out = dimMarkers(`${style}${marker}${printable(text)}`, style) + (suppressed ? RESET : '');
       waiting += out.length;
       term.write(out, () => {
         waiting -= out.length;

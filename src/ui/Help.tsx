@@ -1,7 +1,11 @@
 // Keyboard shortcuts and the help overlay (? opens it).
 import { useEffect, useState } from 'react';
 import { currentLab, faultLab, labActions, useLab } from './labStore';
+import { nextSpeed } from './speeds';
 import { tourStep } from './Tour';
+
+/** Elements that take Space and Enter themselves (a focused button is pressed, not the run paused). */
+const TAKES_SPACE = 'button, a[href], summary, [role=button], [role=menuitem], [role=option], [role=checkbox], [role=switch], [role=slider]';
 
 export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
   { keys: 'Space', what: 'pause / resume', run: () => (useLab.getState().running ? labActions.pause() : labActions.resume()) },
@@ -32,14 +36,15 @@ const KEYMAP: Record<string, string> = {
   PageUp: 'PageUp / p',
   p: 'PageUp / p',
 };
-const SPEEDS = [0.001, 0.01, 0.1, 1, 10, 50];
-
 export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       const t = e.target as HTMLElement | null;
       // Typing into the terminal, the editor or a form control is not a shortcut.
       if (t && (t.closest('input, textarea, select, .xterm, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey)) return;
+      // A key the focused element already handled (a message on the stage dropped with Space) is not a shortcut too.
+      if (e.defaultPrevented) return;
+      if ((e.key === ' ' || e.key === 'Enter') && t?.closest(TAKES_SPACE)) return;
       if (e.key === '?') {
         setHelp((o) => !o);
         e.preventDefault();
@@ -50,10 +55,7 @@ export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): 
         return;
       }
       if (e.key === '+' || e.key === '-' || e.key === '=') {
-        const s = useLab.getState().speed;
-        const i = SPEEDS.indexOf(s);
-        const j = Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? 3 : i) + (e.key === '-' ? -1 : 1)));
-        labActions.setSpeed(SPEEDS[j]!);
+        labActions.setSpeed(nextSpeed(useLab.getState().speed, e.key === '-' ? -1 : 1));
         return;
       }
       const name = KEYMAP[e.key];
@@ -72,9 +74,24 @@ export function useShortcuts(setHelp: (f: (open: boolean) => boolean) => void): 
 
 export function HelpOverlay({ onClose }: { onClose: () => void }) {
   const [ref, setRef] = useState<HTMLDivElement | null>(null);
-  useEffect(() => ref?.focus(), [ref]);
+  useEffect(() => {
+    if (!ref) return;
+    // A modal dialog: focus moves in, stays in (Tab cycles inside), and goes back where it was.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    ref.focus();
+    return () => opener?.focus();
+  }, [ref]);
+  const trap = (e: React.KeyboardEvent<HTMLDivElement>): void => {
+    if (e.key !== 'Tab' || !ref) return;
+    const all = [...ref.querySelectorAll<HTMLElement>('button, a[href], [tabindex]:not([tabindex="-1"])')];
+    if (all.length === 0) return;
+    const i = all.indexOf(document.activeElement as HTMLElement);
+    const next = e.shiftKey ? (i <= 0 ? all.length - 1 : i - 1) : i < 0 || i === all.length - 1 ? 0 : i + 1;
+    all[next]!.focus();
+    e.preventDefault();
+  };
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" ref={setRef} tabIndex={-1} onClick={onClose}>
+    <div className="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" ref={setRef} tabIndex={-1} onClick={onClose} onKeyDown={trap}>
       <div className="overlay-box" onClick={(e) => e.stopPropagation()}>
         <h2>Keyboard shortcuts</h2>
         <table>

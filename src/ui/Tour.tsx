@@ -78,19 +78,28 @@ export function Narration({ text }: { text: string }) {
     <>
       {text.split(/\n\s*\n/).map((para, i) => (
         <p key={i}>
-          {para.split(/(`[^`]+`|\*\*[^*]+\*\*|\*[^*\s][^*]*\*)/).map((part, j) =>
-            part.startsWith('`') ? (
-              <code key={j}>{part.slice(1, -1)}</code>
-            ) : part.startsWith('**') ? (
-              <strong key={j}>{part.slice(2, -2)}</strong>
-            ) : part.startsWith('*') && part.length > 2 ? (
-              <em key={j}>{part.slice(1, -1)}</em>
-            ) : (
-              <Fragment key={j}>{part}</Fragment>
-            ),
-          )}
+          <Inline text={para} />
         </p>
       ))}
+    </>
+  );
+}
+
+/** A line of narration: `code`, **strong** and *emphasis* drawn, not shown as marks. */
+export function Inline({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/(`[^`]+`|\*\*[^*]+\*\*|\*[^*\s][^*]*\*)/).map((part, j) =>
+        part.startsWith('`') ? (
+          <code key={j}>{part.slice(1, -1)}</code>
+        ) : part.startsWith('**') ? (
+          <strong key={j}>{part.slice(2, -2)}</strong>
+        ) : part.startsWith('*') && part.length > 2 ? (
+          <em key={j}>{part.slice(1, -1)}</em>
+        ) : (
+          <Fragment key={j}>{part}</Fragment>
+        ),
+      )}
     </>
   );
 }
@@ -199,7 +208,7 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
   return (
     <div className="tour-predict" role="group" aria-label="Your prediction">
       <p className="q">
-        <strong>Predict:</strong> {p.question}
+        <strong>Predict:</strong> <Inline text={p.question} />
       </p>
       <div className="choices">
         {p.choices.map((c, i) => (
@@ -210,7 +219,7 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
             className={answered && done ? (i === p.answer ? 'right' : choice === i ? 'wrong' : '') : choice === i ? 'chosen' : ''}
             onClick={() => void currentSim()?.answer(i)}
           >
-            {c}
+            <Inline text={c} />
           </button>
         ))}
       </div>
@@ -218,7 +227,7 @@ function Prediction({ step, choice, done }: { step: Step; choice: number | null;
       {answered && done && (
         <p className={`verdict ${choice === p.answer ? 'right' : 'wrong'}`} role="status">
           {choice === p.answer ? '✔ Right. ' : `✖ Not quite: the answer is “${p.choices[p.answer]}”. `}
-          {p.explain}
+          <Inline text={p.explain} />
         </p>
       )}
     </div>
@@ -327,7 +336,7 @@ export function TourPanel() {
   if (tour.phase === 'ask' && step.ask)
     status = (
       <div className="tour-ask" role="status">
-        <strong>Your turn:</strong> {step.ask.prompt}
+        <strong>Your turn:</strong> <Inline text={step.ask.prompt} />
         <button
           className="link"
           onClick={() => void currentSim()?.act(step.ask!.action)}
@@ -402,7 +411,7 @@ export function TourPanel() {
       </nav>
       {presenter && auto && (
         <div className="caption-bar" aria-hidden="true">
-          <strong>{step.title}</strong> {step.predict && tour.phase === 'predict' ? step.predict.question : step.text.split(/\n\s*\n/)[0]}
+          <strong>{step.title}</strong> <Inline text={step.predict && tour.phase === 'predict' ? step.predict.question : (step.text.split(/\n\s*\n/)[0] ?? '')} />
         </div>
       )}
     </aside>

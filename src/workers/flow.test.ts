@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../engine/ft/trace';
-import { checkerNeutral, ConsoleChunk, linesIn, notShown, TraceFold, TraceOutbox, VIEW_FOLD_CAP } from './flow';
+import { checkerNeutral, ConsoleChunk, linesIn, notShown, printable, TraceFold, TraceOutbox, VIEW_FOLD_CAP } from './flow';
 import { asNodeId as nid } from '../engine/ft/messages';
 
 describe('ConsoleChunk', () => {
@@ -173,5 +173,15 @@ describe('TraceFold', () => {
     for (let i = 1; i <= 1000; i++) plain.push([released('A', i)]);
     expect(plain.take()).toHaveLength(1000);
     expect(plain.takeFolded()).toEqual({});
+  });
+});
+
+describe('a guest console shows only printable text', () => {
+  it('keeps newline, tab, carriage return and printable bytes; shows every other control byte as ·', () => {
+    expect(printable('GET k1\r\n\tok ~ é')).toBe('GET k1\r\n\tok ~ é');
+    expect(printable('\x1b[31mred\x1bc\x00\x07\x7f\x9b2J')).toBe('·[31mred·c····2J');
+    const all = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+    // eslint-disable-next-line no-control-regex -- the control bytes it must not leave
+    expect(printable(all)).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/);
   });
 });

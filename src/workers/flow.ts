@@ -20,6 +20,19 @@ function newlines(text: string): number {
   return n;
 }
 
+/** Control bytes a guest may print that a terminal would take as commands (escape sequences, C1). */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
+/**
+ * A guest's console bytes as text a terminal only shows: newline, tab and carriage return pass;
+ * every other control byte (ESC above all: random bytes make broken escape sequences, which
+ * xterm.js reports as parse errors, thousands a second) is shown as `·`.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, '·');
+}
+
 /** How many lines `text` holds, a marker counting for the lines it stands for. */
 export function linesIn(text: string): number {
   let n = newlines(text);

@@ -7,7 +7,7 @@
 // session: that is the simulator worker's.
 export { PROGRAM_NAMES, PROGRAM_SOURCES, assembleProgram } from '../engine/programs/index';
 export { MAX_SOURCE_CHARS, RECORDING_EXTENSION, RecordingError, decodeRecording, decodeShareLink, linkHasChecksum } from '../engine/session/recording';
-export { complete, greeting, helpText, parseCommand, type ParsedCommand } from '../engine/programs/terminal';
+export { complete, greeting, helpText, MAX_REQUEST_CHARS, parseCommand, type ParsedCommand } from '../engine/programs/terminal';
 export { describeAction } from '../engine/session/actions';
 export { validateScenario } from '../engine/sim/scenario';
 export { CHAPTERS, chapterById } from '../engine/tour/chapters';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { vmNode } from '../ft/messages';
 import type { Role } from '../ft/trace';
 import { checkpointMismatch, SimSession } from '../session/simSession';
 import { validateScenario, type ScenarioInput } from '../sim/scenario';
@@ -443,5 +444,21 @@ describe('the player', () => {
     const q = new ChapterPlayer(broken, 2);
     q.completeAuto();
     expect(q.unmet()).toHaveLength(5);
+  });
+});
+
+describe('what chapter 7 says of a stalled primary is what happens', () => {
+  it('A stalls, runs only in short bursts as B frees slots, and runs on once B has caught up (at 209 ms)', () => {
+    const p = new ChapterPlayer(chapter('channel'), 3);
+    const w = p.session.world;
+    const stalls: { t: number; stalled: boolean }[] = [];
+    w.onTrace((e) => void (e.type === 'vm/stall' && e.vm === 'A' && stalls.push({ t: e.t, stalled: e.reason !== null })));
+    p.completeAuto();
+    const frees = stalls.filter((s) => !s.stalled).map((s) => Math.round(s.t));
+    expect(frees).toEqual([124, 142, 158, 174, 188, 202, 209]);
+    // Every burst but the last ends in a stall again, within a few ms.
+    for (let i = 0; i < stalls.length - 1; i++) if (!stalls[i]!.stalled) expect(stalls[i + 1]!.stalled && stalls[i + 1]!.t - stalls[i]!.t < 7).toBe(true);
+    expect(stalls.at(-1)!.stalled).toBe(false);
+    expect(w.vms.get(vmNode('A'))?.role).toBe('primary');
   });
 });

@@ -14,7 +14,12 @@ export const emptyLine = (history: readonly string[] = []): LineState => ({ line
 export type LineEvent =
   | { readonly kind: 'submit'; readonly line: string }
   | { readonly kind: 'tab'; readonly line: string }
-  | { readonly kind: 'cancel' };
+  | { readonly kind: 'cancel' }
+  /** Typed or pasted text did not fit on the line: `dropped` characters were left out. */
+  | { readonly kind: 'full'; readonly dropped: number };
+
+/** The longest line the editor holds (longer than any request the servers read, so that one gets its own error). */
+export const MAX_LINE = 80;
 
 export interface LineResult {
   readonly state: LineState;
@@ -57,9 +62,10 @@ export function feed(s: LineState, data: string): LineResult {
       if (data.startsWith('\x1b')) return { state: s, echo: '' };
       const text = [...data].filter((c) => c >= ' ' && c <= '~').join('');
       if (!text) return { state: s, echo: '' };
-      const room = 80 - s.line.length;
-      const add = text.slice(0, Math.max(0, room));
-      return { state: { ...s, line: s.line + add }, echo: add };
+      const room = Math.max(0, MAX_LINE - s.line.length);
+      const add = text.slice(0, room);
+      const state = { ...s, line: s.line + add };
+      return text.length > room ? { state, echo: add, event: { kind: 'full', dropped: text.length - room } } : { state, echo: add };
     }
   }
 }

@@ -19,6 +19,10 @@ describe('line editor', () => {
     const s = type(emptyLine(), '\x1b[C', 'a\x01b', 'c'.repeat(200));
     expect(s.line.startsWith('ab')).toBe(true);
     expect(s.line.length).toBe(80);
+    // What did not fit is never cut silently: the terminal is told how much was left out.
+    expect(feed(emptyLine(), 'c'.repeat(200)).event).toEqual({ kind: 'full', dropped: 120 });
+    expect(feed(s, 'x').event).toEqual({ kind: 'full', dropped: 1 });
+    expect(feed(emptyLine(), 'abc').event).toBeUndefined();
     expect(feed(s, '\x03').state.line).toBe('');
   });
 });

@@ -63,13 +63,13 @@ export const channel: Chapter = {
     },
     {
       title: 'A full buffer stalls the primary',
-      text: "A's buffer is full, and A stops. This is natural flow control: A cannot get further ahead than its buffers allow.",
+      text: "A's buffer is full, and A stops. This is natural flow control: A cannot get further ahead than its buffers allow.\n\nEach time B frees a slot, A runs just long enough to fill it and stops again. Once B has caught up, A runs on, its buffer empty.",
       highlight: ['vm-primary', 'log-buffer'],
       predict: {
         question: 'What would clients of a stalled primary see?',
         choices: ['Slightly slower replies', 'An unresponsive server: no instruction runs, so no reply is computed', 'Nothing at all: outputs still flow'],
         answer: 1,
-        explain: 'A stalled primary executes nothing. The paper calls this natural flow control but wants it rare, because clients see an unresponsive VM. Here A stalls at 120 ms and, apart from a moment at 124 ms, stays stalled until 209 ms, when B has caught up to a lag of 0.2 ms.',
+        explain: 'A stalled primary executes nothing. The paper calls this natural flow control but wants it rare, because clients see an unresponsive VM. Here A stalls at 120 ms. Until 209 ms it runs only in short bursts, each time B frees a slot (at about 124, 142, 158, 174, 188 and 202 ms), and stalls again as soon as its buffer is full. At 209 ms B has caught up, and A runs on.',
       },
       runMs: 100,
       expect: [
