@@ -87,6 +87,8 @@ export class SafetyMonitor {
   /** Per client since then: answered at least once, and its first unanswered request. */
   private readonly _clients = new Map<string, { answered: boolean; miss: { key: string; invoke: number } | null }>();
   private _lastFaultAt = 0;
+  /** Whether any fault has been injected (before one, the wait counts from the start of the run). */
+  private _faulted = false;
   /** A cut or partition is in place (until a heal). */
   private _impaired = false;
   private _lastEventAt = 0;
@@ -163,6 +165,7 @@ export class SafetyMonitor {
           if (ev.kind === 'heal') this._impaired = false;
           else if (ev.kind === 'cut-channel' || ev.kind.startsWith('partition-')) this._impaired = true;
           this._lastFaultAt = ev.t;
+          this._faulted = true;
           this._checked = 0;
           this._answeredSince = 0;
           this._clients.clear();
@@ -339,7 +342,10 @@ export class SafetyMonitor {
     if (serving.some((v) => v.paused)) return verdict('not-checked', 'not checked: a VM is still paused');
     if (this._impaired) return verdict('not-checked', 'not checked: a cut or partition is still in place');
     const from = this._lastFaultAt + opts.settleMs;
-    if (now < from + opts.replyWithinMs) return verdict('not-checked', `not checked: the faults stopped ${fmt(now - this._lastFaultAt)} ago`);
+    if (now < from + opts.replyWithinMs) {
+      const since = this._faulted ? `the last fault was ${fmt(now - this._lastFaultAt)} ago` : `the run began ${fmt(now)} ago`;
+      return verdict('not-checked', `not checked yet: ${since} (checked from ${fmt(opts.settleMs + opts.replyWithinMs)} after it)`);
+    }
     if (!serving.some((v) => v.role === 'primary' || v.role === 'live')) {
       return verdict('fail', `SERVICE DOWN: ${fmt(now - this._lastFaultAt)} after the last fault no VM serves (${vms.map((v) => `${v.id} ${v.role}`).join(', ')})`);
     }
