@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { labPages } from './browser';
+import { appUrl, labPages } from './browser';
 
 const require = createRequire(import.meta.url);
 
@@ -118,6 +118,69 @@ describe('interface', () => {
     await page.locator('.vm[data-vm=A] .vm-state', { hasText: 'guest halted' }).waitFor({ timeout: 10_000 });
     assert.match((await page.locator('.vm[data-vm=A] .disasm li.current').textContent()) ?? '', /halt/);
     assert.equal(await page.locator('.vm[data-vm=A] .lag', { hasText: 'CPU' }).count(), 0);
+    assert.deepEqual(errors, []);
+  });
+
+  it('keyboard: Space on a focused button presses it (the run is not paused); the help dialog holds focus and gives it back', async () => {
+    const kill = page.getByRole('button', { name: 'Kill primary', exact: true });
+    await kill.focus();
+    await page.keyboard.press(' ');
+    await page.locator('.vm.role-dead[data-vm=A]').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Pause' }).waitFor(); // still running
+    // The help dialog: Tab stays inside; Escape closes it and focus returns to where it was.
+    const before = page.getByRole('button', { name: 'Step' });
+    await before.focus();
+    await page.keyboard.press('?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      assert.ok(await dialog.evaluate((el) => el.contains(document.activeElement)), `Tab ${i + 1} stays in the dialog`);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok(await before.evaluate((el) => el === document.activeElement), 'focus is back on the Step button');
+    assert.deepEqual(errors, []);
+  });
+
+  it('keyboard: − from the default speed (human pace) is slower, + faster', async () => {
+    await page.goto(appUrl());
+    await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+    const shown = page.locator('label.speed output');
+    await shown.filter({ hasText: '1/50×' }).waitFor();
+    await page.locator('h1').click();
+    await page.keyboard.press('-');
+    await shown.filter({ hasText: '1/100×' }).waitFor();
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    await shown.filter({ hasText: '1/10×' }).waitFor();
+  });
+
+  it('a guest printing raw bytes: the console shows them as ·, and the terminal reports no parse errors', async () => {
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
+    await page.getByText('Write your own program').click();
+    await page.getByLabel('Assembly source').fill('start:\n    in r1, RANDOM\n    out CONSOLE, r1\n    jmp start\n');
+    await page.getByRole('button', { name: 'Assemble and run' }).click();
+    await page.locator('.console[data-vm=A]').scrollIntoViewIfNeeded();
+    await page.locator('.console[data-vm=A]', { hasText: '·' }).waitFor({ timeout: 20_000 });
+    // Long enough for thousands of random bytes to have been written.
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow > 50, null, { timeout: 30_000 });
+    assert.deepEqual(consoleErrors.filter((e) => /xterm|Parsing error/i.test(e)).slice(0, 3), []);
+    assert.deepEqual(errors, []);
+  });
+
+  it("a VM's own menu acts on that VM: Kill VM A after B took over from a paused A kills A, not B", async () => {
+    await page.getByLabel('Runtime').selectOption('simulator');
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
+    await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'VM A (primary): actions' }).click();
+    await page.getByRole('menuitem', { name: 'Pause VM A' }).click();
+    await page.locator('.stage-vm.role-live[data-vm="B"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: /^VM A \(primary\)/ }).click();
+    await page.getByRole('menuitem', { name: 'Kill VM A' }).click();
+    await page.locator('.vm.role-dead[data-vm=A]').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.vm.role-live[data-vm=B]').count(), 1, 'B still serves');
     assert.deepEqual(errors, []);
   });
 
