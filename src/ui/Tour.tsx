@@ -320,6 +320,21 @@ export function TourPanel() {
       el.scrollIntoView({ block: r.height > window.innerHeight ? 'start' : 'center', behavior: smooth ? 'smooth' : 'auto' });
     }
   }, [where, firstPanel]);
+  // A prediction's choices in view (the panel scrolls: a long narration can push them below its fold).
+  const predicting = tour?.phase === 'predict' ? where : null;
+  useEffect(() => {
+    if (!predicting) return;
+    const choices = document.querySelector('.tour .tour-predict');
+    const panel = choices?.closest('.tour');
+    if (!choices || !panel) return;
+    const r = choices.getBoundingClientRect();
+    const p = panel.getBoundingClientRect();
+    // (the panel's buttons stick to its bottom, over what scrolls beneath them)
+    const nav = panel.querySelector('.tour-nav')?.getBoundingClientRect().top ?? Infinity;
+    const bottom = Math.min(p.bottom, window.innerHeight, nav) - 8;
+    // The least scroll of the panel that shows the question and its choices (never past the panel's top).
+    if (r.bottom > bottom) panel.scrollBy({ top: Math.min(r.bottom - bottom, Math.max(0, r.top - p.top)) });
+  }, [predicting]);
   const finished = tour !== null && tour.isLast && tour.phase === 'done' ? tour.chapterId : null;
   useEffect(() => {
     if (finished) markDone(finished);

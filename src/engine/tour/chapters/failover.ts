@@ -19,7 +19,7 @@ export const failover: Chapter = {
   steps: [
     {
       title: 'Two clients, one service',
-      text: "Two clients use `kv-server` on the primary, A. Each reply waits in A's Held outputs until B acknowledges the log entry for it. That takes one round trip on the logging channel, about 0.1 ms. B computes the same reply a few milliseconds later and the hypervisor suppresses it.",
+      text: "Two clients use `kv-server` on the primary, A. Each reply waits at A, held by the Output Rule, until B acknowledges the log entry for it. That takes one round trip on the logging channel, about 0.1 ms. B computes the same reply a few milliseconds later and the hypervisor suppresses it.",
       highlight: ['client', 'held-outputs', 'vm-backup'],
       runMs: 50,
       expect: [

@@ -32,7 +32,7 @@ export const outputRule: Chapter = {
         question: "Without the rule, when does A's reply `OK` leave?",
         choices: ['As soon as A computes it', 'After B acknowledges its log entry', 'After B has replayed the PUT'],
         answer: 0,
-        explain: 'A sends the reply at 22.1 ms with an output delay of 0. At that moment B has acknowledged only entry #4 of the 10 A has logged. Nothing waits in Held outputs.',
+        explain: 'A sends the reply at 22.1 ms with an output delay of 0. At that moment B has acknowledged only entry #4 of the 10 A has logged. Nothing is held by the Output Rule.',
       },
       until: { type: 'client/reply' },
       runMs: 30,
@@ -90,7 +90,7 @@ export const outputRule: Chapter = {
     },
     {
       title: 'What the rule would have changed',
-      text: "This run had the rule off, and the Output Requirement check fails on it (see Checkers).\n\nWith the rule on, A's outputs would have waited in Held outputs until B acknowledged them: 6 to 8 ms over this slow channel. A died at 104 ms, before B acknowledged the INCR, so nothing about it would have left A. Not even the disk write.\n\nClient 1 would have got no reply and timed out, which is allowed: the request may or may not have happened. Client 2 would then get 11, and that is consistent.\n\nThe price is latency: every output waits one round trip on the logging channel. To watch it, leave the tour and send the same requests with the Output Rule switch on.",
+      text: "This run had the rule off, and the Output Requirement check fails on it (see Checkers).\n\nWith the rule on, A's outputs would have been held by the Output Rule until B acknowledged them: 6 to 8 ms over this slow channel. A died at 104 ms, before B acknowledged the INCR, so nothing about it would have left A. Not even the disk write.\n\nClient 1 would have got no reply and timed out, which is allowed: the request may or may not have happened. Client 2 would then get 11, and that is consistent.\n\nThe price is latency: every output waits one round trip on the logging channel. To watch it, leave the tour and send the same requests with the Output Rule switch on.",
       highlight: ['held-outputs', 'verdicts'],
       predict: {
         question: 'With the Output Rule on, what does client 1 see for its INCR?',

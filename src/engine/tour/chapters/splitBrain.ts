@@ -51,7 +51,7 @@ export const splitBrain: Chapter = {
     },
     {
       title: 'Test-and-set picks one',
-      text: "Both suspected the other at 100 ms and sent test-and-set to storage at the same moment. Storage serves one request at a time. This step runs at 1 ms per second.\n\nDuring the 60 ms of silence A kept running and computed replies for both clients. Those replies wait in Held outputs for acknowledgements that will never come.",
+      text: "Both suspected the other at 100 ms and sent test-and-set to storage at the same moment. Storage serves one request at a time. This step runs at 1 ms per second.\n\nDuring the 60 ms of silence A kept running and computed replies for both clients. Those replies are held by the Output Rule, waiting for acknowledgements that will never come.",
       highlight: ['feed', 'held-outputs'],
       until: { type: 'tas/lost' },
       runMs: 20,
