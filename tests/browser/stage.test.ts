@@ -313,4 +313,55 @@ describe('the stage', () => {
       await page.close();
     }
   });
+
+  it('the slots show the current pair: after cut, halt, heal and Restart backup the new backup C has a slot; a live VM alone leaves the channel idle', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1&slowmo=0`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      await page.getByLabel('Runtime').selectOption('simulator');
+      await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+      const faults = page.getByRole('group', { name: 'Faults' });
+      await faults.getByRole('button', { name: 'Cut logging channel' }).click();
+      // Test-and-set picks one: the other halts, the winner goes live alone.
+      const live = page.locator('g.stage-vm.role-live');
+      await live.waitFor({ timeout: 30_000 });
+      await page.locator('g.stage-vm.role-halted').waitFor({ timeout: 30_000 });
+      const channel = page.getByTestId('stage-channel');
+      await page.waitForFunction(() => document.querySelector('[data-testid="stage-channel"]')?.getAttribute('data-in-use') === 'no');
+      assert.equal(await page.getByTestId('stage-lane-rl').textContent(), 'nothing to log to');
+      const liveText = (await live.textContent()) ?? '';
+      assert.ok(!liveText.includes('(to send)'), `a live VM claims no send buffer: ${liveText}`);
+      await faults.getByRole('button', { name: 'Heal' }).click();
+      await faults.getByRole('button', { name: 'Restart backup' }).click();
+      // The new backup takes the halted VM's slot; logging to it resumes.
+      const c = page.locator('g.stage-vm.role-backup[data-vm="C"]');
+      await c.waitFor({ timeout: 30_000 });
+      assert.match((await c.getAttribute('aria-label')) ?? '', /^VM C: backup$/);
+      assert.equal(await page.locator('g.stage-vm').count(), 2);
+      await page.waitForFunction(() => document.querySelector('[data-testid="stage-channel"]')?.getAttribute('data-in-use') === 'yes');
+      assert.match((await channel.textContent()) ?? '', /log entries, heartbeats/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a fresh lab starts with fresh slots: after a failover, the tour puts A on the left and B on the right', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`${appUrl()}?speed=1&slowmo=0`);
+      await page.getByTestId('stage-icount-B').waitFor();
+      await page.getByRole('group', { name: 'Faults' }).getByRole('button', { name: 'Kill primary', exact: true }).click();
+      await page.locator('.stage-vm.role-live[data-vm="B"]').waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Guided tour' }).click();
+      await page.getByRole('dialog', { name: 'Guided tour: chapters' }).locator(`[data-chapter="${CHAPTERS[0]!.id}"]`).click();
+      await page.locator('aside.tour').waitFor();
+      await page.locator('.stage-vm.role-primary[data-vm="A"]').waitFor();
+      await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+      const x = (id: string): Promise<string | null> => page.locator(`g.stage-vm[data-vm="${id}"] > .hot > rect.frame`).getAttribute('x');
+      assert.ok(Number(await x('A')) < Number(await x('B')), `A left of B (A at ${await x('A')}, B at ${await x('B')})`);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { currentLab, useLab } from '../labStore';
 import { CHANNEL_BOX, CLIENTS_BOX, LANE_LR, LANE_RL, SLOTS, STORAGE_BOX, SWITCH_BOX, VIEW_H, VIEW_W, along, route, type Box } from './layout';
 import { StageMenu, type MenuTarget } from './StageMenu';
 import { StageNews } from './StageNews';
-import { ENTRY_COLOR, ENTRY_GLYPH, STORAGE, emptyFold, foldEvents, silence, type Flight, type StageFold } from './stageModel';
+import { ENTRY_COLOR, ENTRY_GLYPH, STORAGE, assignSlots, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type Flight, type StageFold } from './stageModel';
 
 const MSG_COLOR: Record<Flight['kind'], string> = {
   entry: '#334155',
@@ -51,26 +51,6 @@ function flightMs(speed: number): number {
   if (speed <= 0.1) return 1100;
   if (speed <= 1) return 700;
   return 400;
-}
-
-/** Which slot (0 left, 1 right) each VM occupies: a new VM takes the slot a dead one left. */
-function assignSlots(prev: Map<string, number>, vms: readonly VmInspect[]): Map<string, number> {
-  const next = new Map<string, number>();
-  const alive = (id: string): boolean => vms.some((v) => v.id === id && v.role !== 'dead');
-  // Keep everyone who still has a slot, unless a living newcomer needs a dead VM's slot.
-  for (const v of vms) {
-    const s = prev.get(v.id);
-    if (s !== undefined) next.set(v.id, s);
-  }
-  for (const v of vms) {
-    if (next.has(v.id)) continue;
-    const taken = new Set([...next].filter(([id]) => alive(id)).map(([, s]) => s));
-    const free = [0, 1].find((s) => !taken.has(s));
-    if (free === undefined) continue;
-    for (const [id, s] of next) if (s === free) next.delete(id);
-    next.set(v.id, free);
-  }
-  return next;
 }
 
 const ROLE_MARK: Record<string, string> = { primary: '★', backup: '◆', live: '★', halted: '■', dead: '✖' };
@@ -191,9 +171,9 @@ function VmNode({ vm, box, fold, now, timeoutMs, hl, onOpen }: { vm: VmInspect; 
       <g data-panel="log-buffer" className={hl('log-buffer') ? 'hl' : undefined} aria-label={`log buffer of ${vm.id}: ${vm.buffer.length} of ${vm.bufferCapacity}`} role="img">
         <rect className="frame" x={x + 8} y={y + 174} width={w - 16} height={58} rx={4} />
         <text x={x + 14} y={y + 190} className="small">
-          log buffer {vm.role === 'backup' ? '(received, to replay)' : '(to send)'} {vm.buffer.length}/{vm.bufferCapacity}
+          {bufferTitle(vm)}
         </text>
-        {Array.from({ length: Math.min(16, cap) }, (_, i) => (
+        {vm.role !== 'live' && Array.from({ length: Math.min(16, cap) }, (_, i) => (
           <rect key={`c${i}`} x={x + 14 + i * cell} y={y + 198} width={cell - 2} height={24} className="slot" />
         ))}
         {shown.map((e, i) => (
@@ -344,12 +324,23 @@ export function Stage() {
   const wrap = useRef<HTMLDivElement>(null);
   const fold = useRef<StageFold>(emptyFold());
   const slots = useRef(new Map<string, number>());
+  // The lab the slots were placed for, and the store's VM list when it was replaced: until the
+  // new lab's first view arrives, the store still holds the old lab's VMs (a failover's dead
+  // and live), and placing those would carry the old run's places into the new one.
+  const slotsFor = useRef<{ lab: LabController | null; stale: readonly VmInspect[] | null }>({ lab: currentLab(), stale: null });
   const sub = useRef<{ lab: LabController; off: () => void } | null>(null);
   const skipped = useRef(0);
   const [menu, setMenu] = useState<{ target: MenuTarget; at: DOMRect } | null>(null);
   const [height, setHeight] = useState<number | null>(null);
 
-  slots.current = assignSlots(slots.current, vms);
+  const labNow = currentLab();
+  if (slotsFor.current.lab !== labNow) slotsFor.current = { lab: labNow, stale: vms };
+  if (slotsFor.current.stale !== vms) {
+    // A fresh lab starts with fresh slots.
+    if (slotsFor.current.stale !== null) slots.current = new Map();
+    slotsFor.current.stale = null;
+    slots.current = assignSlots(slots.current, vms, mac);
+  }
 
   // Follow the lab's trace (a new lab: a new subscription and a fresh fold).
   useEffect(() => {
@@ -357,7 +348,6 @@ export function Stage() {
     if (!l || sub.current?.lab === l) return;
     sub.current?.off();
     fold.current = emptyFold();
-    slots.current = new Map();
     layer.current?.replaceChildren();
     const off = l.onTrace((events: readonly TraceEvent[]) => {
       const vmsNow = useLab.getState().vms;
@@ -508,6 +498,8 @@ export function Stage() {
   const left = inSlot(0);
   const right = inSlot(1);
   const ghosts = vms.filter((v) => !slots.current.has(v.id));
+  const inUse = channelInUse(left, right);
+  const lanes = laneWords(left, right, vms);
   const lr = left && right ? `${left.id}>${right.id}` : null;
   const rl = left && right ? `${right.id}>${left.id}` : null;
   const touched = currentLab()?.storage.touched;
@@ -539,20 +531,20 @@ export function Stage() {
               Clients
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 42} className="small">
-              you (terminal)
+              {inTour ? 'scripted (tour)' : 'you (terminal)'}
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 58} className="small muted">
               + {workload} automatic
             </text>
-            {/* (the terminal's own request and reply: the automatic clients' traffic is drawn on the wire) */}
-            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 86} className="small">
-              you sent
+            {/* (the terminal's or a scripted client's last request and reply: the automatic clients' traffic is drawn on the wire) */}
+            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 86} className="small" data-testid="stage-client-sent">
+              {clientName(f.lastRequestClient, inTour)} sent
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 102} className="mono">
               {(f.lastRequest ?? '—').slice(0, 17)}
             </text>
-            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 128} className="small">
-              you got back
+            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 128} className="small" data-testid="stage-client-got">
+              {clientName(f.lastReplyClient, inTour)} got back
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 144} className="mono">
               {(f.lastReply ?? '—').slice(0, 17)}
@@ -575,7 +567,7 @@ export function Stage() {
             </text>
           </g>
           {/* Logging channel */}
-          <g className={`channel${hl('channel-view channel-stats metrics timeline') ? ' hl' : ''}`} data-panel="channel-view channel-stats metrics timeline">
+          <g className={`channel${inUse ? '' : ' idle'}${hl('channel-view channel-stats metrics timeline') ? ' hl' : ''}`} data-panel="channel-view channel-stats metrics timeline" data-testid="stage-channel" data-in-use={inUse ? 'yes' : 'no'}>
             <Hot target={{ kind: 'channel' }} label="Logging channel: open its menu" onOpen={open} hl={false}>
               <rect className="frame channel-bg" x={ch.x} y={ch.y} width={ch.w} height={ch.h} rx={8} />
             </Hot>
@@ -585,11 +577,11 @@ export function Stage() {
             </text>
             <line x1={ch.x} y1={LANE_LR} x2={ch.x + ch.w} y2={LANE_LR} className={`lane${lr && f.blocked.has(lr) ? ' cut' : ''}`} markerEnd="url(#arrow)" />
             <line x1={ch.x + ch.w} y1={LANE_RL} x2={ch.x} y2={LANE_RL} className={`lane${rl && f.blocked.has(rl) ? ' cut' : ''}`} markerEnd="url(#arrow)" />
-            <text x={ch.x + ch.w / 2} y={LANE_LR - 10} className="small" textAnchor="middle">
-              {left?.role === 'backup' ? 'acks, heartbeats ▸' : 'log entries, heartbeats ▸'}
+            <text x={ch.x + ch.w / 2} y={LANE_LR - 10} className={inUse ? 'small' : 'small muted'} textAnchor="middle" data-testid="stage-lane-lr">
+              {lanes[0]}
             </text>
-            <text x={ch.x + ch.w / 2} y={LANE_RL + 20} className="small" textAnchor="middle">
-              {right?.role === 'backup' ? '◂ acks, heartbeats' : '◂ log entries, heartbeats'}
+            <text x={ch.x + ch.w / 2} y={LANE_RL + 20} className={inUse ? 'small' : 'small muted'} textAnchor="middle" data-testid="stage-lane-rl">
+              {lanes[1]}
             </text>
             {lr && f.blocked.has(lr) && (
               <text x={ch.x + ch.w / 2} y={LANE_LR + 24} className="cut-text" textAnchor="middle">

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { along, route } from './layout';
-import { CLIENTS, STORAGE, emptyFold, foldEvents, silence } from './stageModel';
+import { CLIENTS, STORAGE, assignSlots, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type SlotVm } from './stageModel';
 import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
@@ -168,6 +168,87 @@ describe('the stage model', () => {
         ['mac', 'M', true],
       ]);
       expect(out[3]!.label).toBe('test-and-set answer: B won');
+    });
+  });
+
+  describe('placing the VMs in the two slots', () => {
+    const vm = (id: string, role: string, peer: string | null = null): SlotVm => ({ id, role, peer });
+    const placed = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort());
+
+    it('a new backup takes the slot of a halted VM (cut channel → B halts → Restart backup)', () => {
+      let s = assignSlots(new Map(), [vm('A', 'primary', 'B'), vm('B', 'backup', 'A')], 'A');
+      expect(placed(s)).toEqual({ A: 0, B: 1 });
+      s = assignSlots(s, [vm('A', 'live'), vm('B', 'halted', 'A')], 'A');
+      expect(placed(s)).toEqual({ A: 0, B: 1 });
+      s = assignSlots(s, [vm('A', 'primary', 'C'), vm('B', 'halted', 'A'), vm('C', 'backup', 'A')], 'A');
+      expect(placed(s)).toEqual({ A: 0, C: 1 });
+    });
+
+    it('a live VM takes a slot from two halted ones (split brain: A and B halted, C live)', () => {
+      const s = assignSlots(new Map([['A', 0], ['B', 1]]), [vm('A', 'halted'), vm('B', 'halted'), vm('C', 'live')], 'C');
+      expect(s.get('C')).toBeDefined();
+      expect(s.size).toBe(2);
+    });
+
+    it('a dead primary stays where it fell until the new backup needs its slot', () => {
+      let s = assignSlots(new Map([['A', 0], ['B', 1]]), [vm('A', 'dead', 'B'), vm('B', 'live')], 'B');
+      expect(placed(s)).toEqual({ A: 0, B: 1 });
+      s = assignSlots(s, [vm('A', 'dead', 'B'), vm('B', 'primary', 'C'), vm('C', 'backup', 'B')], 'B');
+      expect(placed(s)).toEqual({ B: 1, C: 0 });
+    });
+
+    it('a fresh lab starts A left, B right, even if the stage last placed another run after its failover', () => {
+      // (the store still holds the old run's VMs when the new lab's slots start)
+      const stale = assignSlots(new Map(), [vm('A', 'dead', 'B'), vm('B', 'live')], 'B');
+      expect(placed(assignSlots(stale, [vm('A', 'primary', 'B'), vm('B', 'backup', 'A')], 'A'))).toEqual({ A: 0, B: 1 });
+      expect(placed(assignSlots(new Map(), [vm('A', 'primary', 'B'), vm('B', 'backup', 'A')], 'A'))).toEqual({ A: 0, B: 1 });
+    });
+  });
+
+  describe('the logging channel without a backup', () => {
+    const vm = (id: string, role: string, peer: string | null = null): SlotVm => ({ id, role, peer });
+
+    it('is in use between a primary and its backup (cut or not, until one of them gives up)', () => {
+      expect(channelInUse(vm('A', 'primary', 'B'), vm('B', 'backup', 'A'))).toBe(true);
+      // The primary died; the backup still listens until it goes live.
+      expect(channelInUse(vm('A', 'dead', 'B'), vm('B', 'backup', 'A'))).toBe(true);
+    });
+
+    it('idles once the survivor goes live, and says so; Restart backup puts it back in use', () => {
+      const a = vm('A', 'dead', 'B');
+      const b = vm('B', 'live');
+      expect(channelInUse(a, b)).toBe(false);
+      expect(laneWords(a, b, [a, b])).toEqual(['no backup —', 'nothing to log to']);
+      const c = vm('C', 'backup', 'B');
+      const b2 = vm('B', 'primary', 'C');
+      expect(channelInUse(c, b2)).toBe(true);
+      expect(laneWords(c, b2, [a, b2, c])).toEqual(['acks, heartbeats ▸', '◂ log entries, heartbeats']);
+      // The backup's primary died: the backup still listens; the dead side is silent.
+      expect(laneWords(a, vm('B', 'backup', 'A'), [a, b])).toEqual(['A dead: silent ▸', '◂ acks, heartbeats']);
+    });
+
+    it("a live VM's buffer does not claim entries to send", () => {
+      expect(bufferTitle({ ...vm('B', 'live'), buffer: [], bufferCapacity: 32 })).toBe('log buffer: not logging (no backup)');
+      expect(bufferTitle({ ...vm('A', 'primary', 'B'), buffer: [1, 2], bufferCapacity: 32 })).toBe('log buffer (to send) 2/32');
+    });
+  });
+
+  describe("who the Clients box says sent a request", () => {
+    it('"you" only for the terminal\'s client, and not in the tour (whose chapters script client 1)', () => {
+      expect(clientName(1, false)).toBe('you');
+      expect(clientName(2, false)).toBe('client 2');
+      expect(clientName(1, true)).toBe('client 1');
+      expect(clientName(2, true)).toBe('client 2');
+    });
+
+    it('the fold keeps which client sent the last request and got the last reply', () => {
+      const f = emptyFold();
+      foldEvents(f, [ev({ type: 'client/invoke', client: 2, reqId: 1, text: 'INCR counter', t: 1 }), ev({ type: 'client/reply', client: 2, reqId: 1, text: 'VALUE 11', from: nid('B'), duplicate: false, contradicts: false, t: 2 })], { macOwner: 'B' });
+      expect([f.lastRequestClient, f.lastReplyClient]).toEqual([2, 2]);
+      expect(`${clientName(f.lastRequestClient, false)} sent ${f.lastRequest}`).toBe('client 2 sent #1 INCR counter');
+      // Automatic clients (ids from 100) are drawn on the wire only.
+      foldEvents(f, [ev({ type: 'client/invoke', client: 100, reqId: 1, text: 'GET k', t: 3 })], { macOwner: 'B' });
+      expect(f.lastRequestClient).toBe(2);
     });
   });
 });

@@ -78,6 +78,9 @@ export interface StageFold {
   readonly lastConsole: Map<string, { line: string; open: boolean }>;
   lastRequest: string | null;
   lastReply: string | null;
+  /** Which client sent `lastRequest` and got `lastReply` (see `clientName`). */
+  lastRequestClient: number | null;
+  lastReplyClient: number | null;
   tasHolder: string | null;
   /** Virtual time of the last fault, test-and-set answer or go-live (slow motion keys on it). */
   lastMoment: number;
@@ -104,6 +107,8 @@ export function emptyFold(): StageFold {
     lastConsole: new Map(),
     lastRequest: null,
     lastReply: null,
+    lastRequestClient: null,
+    lastReplyClient: null,
     tasHolder: null,
     lastMoment: -Infinity,
     lastMomentText: '',
@@ -288,7 +293,10 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
         heard(f, ev.vm, ev.t);
         break;
       case 'client/invoke':
-        if (ev.client < 100) f.lastRequest = `#${ev.reqId} ${clip(ev.text)}`;
+        if (ev.client < 100) {
+          f.lastRequest = `#${ev.reqId} ${clip(ev.text)}`;
+          f.lastRequestClient = ev.client;
+        }
         f.requestText.set(clientNode(ev.client), `#${ev.reqId} ${clip(ev.text)}`);
         if (f.requestText.size > 64) f.requestText.delete(f.requestText.keys().next().value!);
         if (f.netIds) break;
@@ -296,10 +304,16 @@ export function foldEvents(f: StageFold, events: readonly TraceEvent[], ctx: { m
         else out.push({ kind: 'request', from: CLIENTS, to: SWITCH, label: `dropped request #${ev.reqId}: no VM owns the service MAC`, glyph: 'Q', drop: true, important: true });
         break;
       case 'client/reply':
-        if (ev.client < 100) f.lastReply = `#${ev.reqId} ${clip(ev.text)} (from ${ev.from})${ev.duplicate ? ' dup' : ''}`;
+        if (ev.client < 100) {
+          f.lastReply = `#${ev.reqId} ${clip(ev.text)} (from ${ev.from})${ev.duplicate ? ' dup' : ''}`;
+          f.lastReplyClient = ev.client;
+        }
         break;
       case 'client/timeout':
-        if (ev.client < 100) f.lastReply = `#${ev.reqId} no reply (timed out)`;
+        if (ev.client < 100) {
+          f.lastReply = `#${ev.reqId} no reply (timed out)`;
+          f.lastReplyClient = ev.client;
+        }
         break;
       case 'output/released':
         if (ev.output === 'net') send('reply', ev.vm, CLIENTS, `reply (output #${ev.seq}) from ${ev.vm}`, 'R');
@@ -377,4 +391,107 @@ export function silence(f: StageFold, vm: string, now: number, timeoutMs: number
   const last = f.lastHeard.get(vm);
   const silentMs = last === undefined ? 0 : Math.max(0, now - last);
   return { silentMs, fraction: Math.min(1, silentMs / Math.max(1e-9, timeoutMs)) };
+}
+
+/** The client the terminal types as (`LabController.request(text, id = 1)`). */
+export const TERMINAL_CLIENT = 1;
+
+/**
+ * Who a client is in the Clients box: "you" for the terminal's own client; in the tour the
+ * chapter scripts client 1 too, so there every client goes by its number.
+ */
+export function clientName(client: number | null, inTour: boolean): string {
+  if (client === null) return inTour ? 'a client' : 'you';
+  return client === TERMINAL_CLIENT && !inTour ? 'you' : `client ${client}`;
+}
+
+/** What the stage needs of a VM to place it. */
+export interface SlotVm {
+  readonly id: string;
+  readonly role: string;
+  readonly peer: string | null;
+}
+
+const living = (v: SlotVm): boolean => v.role !== 'dead' && v.role !== 'halted';
+const serving = (v: SlotVm): boolean => v.role === 'primary' || v.role === 'live';
+
+/**
+ * The VMs the two slots should show, most wanted first: the VM serving the clients (the service
+ * MAC's owner first) and its backup, then the other living VMs. Dead and halted ones are not wanted.
+ */
+export function wantedOnStage(vms: readonly SlotVm[], macOwner: string | null = null): SlotVm[] {
+  const alive = vms.filter(living);
+  const rank = (v: SlotVm): number => (v.id === macOwner ? 0 : v.role === 'primary' ? 1 : 2);
+  const out: SlotVm[] = [];
+  const add = (v: SlotVm | undefined): void => {
+    if (v && !out.includes(v)) out.push(v);
+  };
+  for (const v of alive.filter(serving).sort((a, b) => rank(a) - rank(b))) {
+    add(v);
+    add(alive.find((p) => p.id === v.peer));
+  }
+  alive.forEach(add);
+  return out;
+}
+
+/**
+ * Which slot (0 left, 1 right) each VM occupies. The current pair (see `wantedOnStage`) always
+ * has slots; a VM keeps its slot while it can, so nothing jumps; a dead or halted VM stays where
+ * it fell until a living VM needs its slot. A newcomer sits opposite its peer, else at its home
+ * slot (its place in creation order: A left, B right), so a fresh stage reads the same as one that
+ * watched the whole run.
+ */
+export function assignSlots(prev: ReadonlyMap<string, number>, vms: readonly SlotVm[], macOwner: string | null = null): Map<string, number> {
+  const next = new Map<string, number>();
+  const home = (v: SlotVm): number => vms.indexOf(v) % 2;
+  const taken = (s: number): boolean => [...next.values()].includes(s);
+  const want = wantedOnStage(vms, macOwner).slice(0, 2);
+  for (const v of want) {
+    const s = prev.get(v.id);
+    if (s !== undefined) next.set(v.id, s);
+  }
+  for (const v of want) {
+    if (next.has(v.id)) continue;
+    const opposite = v.peer !== null && next.has(v.peer) ? 1 - next.get(v.peer)! : undefined;
+    const s = [opposite, home(v), 0, 1].find((c) => c !== undefined && !taken(c));
+    if (s !== undefined) next.set(v.id, s);
+  }
+  // Slots left over: whoever held them keeps them; an empty one takes a VM whose home it is.
+  for (const v of vms) {
+    const s = prev.get(v.id);
+    if (!next.has(v.id) && s !== undefined && !taken(s)) next.set(v.id, s);
+  }
+  for (const s of [0, 1]) {
+    if (taken(s)) continue;
+    const v = vms.find((x) => !next.has(x.id) && home(x) === s) ?? vms.find((x) => !next.has(x.id));
+    if (v) next.set(v.id, s);
+  }
+  return next;
+}
+
+/** Whether the logging channel between two VMs is in use: a primary or backup whose peer is the other. */
+export function channelInUse(a: SlotVm | undefined, b: SlotVm | undefined): boolean {
+  if (!a || !b) return false;
+  const logs = (p: SlotVm, q: SlotVm): boolean => (p.role === 'primary' || p.role === 'backup') && p.peer === q.id;
+  return logs(a, b) || logs(b, a);
+}
+
+/**
+ * The words on the logging channel's two lanes (left to right, right to left). A live VM has no
+ * backup and logs nothing (FT paper §2.3): the channel idles until Restart backup gives it one.
+ */
+export function laneWords(left: SlotVm | undefined, right: SlotVm | undefined, vms: readonly SlotVm[]): [string, string] {
+  // Each lane by its sender: the primary logs, the backup acks; a live, dead or halted VM is silent.
+  const sends = (v: SlotVm): string => (v.role === 'primary' ? 'log entries, heartbeats' : v.role === 'backup' ? 'acks, heartbeats' : `${v.id} ${v.role}: silent`);
+  if (left && right && channelInUse(left, right)) return [`${sends(left)} ▸`, `◂ ${sends(right)}`];
+  return vms.some((v) => v.role === 'live') ? ['no backup —', 'nothing to log to'] : ['not in use:', 'no primary and backup'];
+}
+
+/** The log buffer's caption: the primary's entries to send, the backup's to replay; a live VM logs nothing. */
+export function bufferTitle(v: SlotVm & { readonly buffer: readonly unknown[]; readonly bufferCapacity: number }): string {
+  const n = `${v.buffer.length}/${v.bufferCapacity}`;
+  if (v.role === 'backup') return `log buffer (received, to replay) ${n}`;
+  if (v.role === 'primary') return `log buffer (to send) ${n}`;
+  if (v.role === 'live') return 'log buffer: not logging (no backup)';
+  return `log buffer (stopped) ${n}`;
 }
