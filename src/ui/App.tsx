@@ -255,6 +255,7 @@ function Feed() {
         {feed.slice(-12).map((f, i) => (
           <li key={i} className={`tone-${f.tone}`}>
             <span className="t">{f.t.toFixed(1)} ms</span> {f.text}
+            {f.times && <span className="times"> (×{f.times})</span>}
           </li>
         ))}
       </ol>

@@ -47,6 +47,20 @@ export interface FeedLine {
   readonly t: number;
   readonly text: string;
   readonly tone: 'info' | 'warn' | 'bad' | 'good';
+  /** The same line this many times in a row (a VM asking for test-and-set again and again), `t` the last. */
+  readonly times?: number;
+}
+
+/** The feed with `add` appended: a line the same as the one before it counts up instead of repeating; the newest 60 kept. */
+export function appendFeed(feed: readonly FeedLine[], add: readonly FeedLine[]): readonly FeedLine[] {
+  if (add.length === 0) return feed;
+  const out = [...feed];
+  for (const l of add) {
+    const last = out.at(-1);
+    if (last && last.text === l.text && last.tone === l.tone) out[out.length - 1] = { ...l, times: (last.times ?? 1) + 1 };
+    else out.push(l);
+  }
+  return out.slice(-60);
 }
 
 export interface Switches {
@@ -370,7 +384,7 @@ function onTrace(events: readonly TraceEvent[]): void {
   const s = useLab.getState();
   useLab.setState({
     client: client.length ? [...s.client, ...client].slice(-80) : s.client,
-    feed: feed.length ? [...s.feed, ...feed].slice(-60) : s.feed,
+    feed: appendFeed(s.feed, feed),
     channel: { entries, bytes, acks, heartbeats },
     tasHolder,
   });
@@ -408,7 +422,7 @@ function onSimEvent(l: LabController, e: SimLabEvent): void {
       resetView('seeking: back to the nearest snapshot, then running on');
       break;
     case 'notice':
-      useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: [...s.feed, { t: l.virtualNow, text: e.text, tone: 'warn' as const }].slice(-60) }));
+      useLab.setState((s) => ({ notice: { text: e.text, tone: 'info' }, feed: appendFeed(s.feed, [{ t: l.virtualNow, text: e.text, tone: 'warn' as const }]) }));
       break;
     case 'seek':
       useLab.setState((s) => ({ recording: { ...s.recording, seeking: e.progress === null ? null : (l.sim?.state.seeking ?? null) } }));

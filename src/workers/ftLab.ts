@@ -546,6 +546,7 @@ export class FtLab implements LabController {
         void a.api.setChannelBlocked(true, back);
         void b.api.setChannelBlocked(back, true);
       },
+      anyCut: () => this.network.blocked.size > 0 || this._channelCut.size > 0,
       healAll: () => {
         this.network.healAll();
         this._channelCut.clear();

@@ -24,6 +24,7 @@ function fakeHost(vms: FaultVm[], clients: NodeId[] = [nid('client-1')]): FaultH
     setSpeedFactor: (id, s) => (log.push(`speed ${id} ${s}`), true),
     block: (a, b) => log.push(`block ${a}>${b}`),
     healAll: () => log.push('heal'),
+    anyCut: () => log.some((l) => l.startsWith('block')) && !log.includes('heal'),
     drop: (id) => (log.push(`drop ${id}`), id === 'A#1'),
     restartBackup: (live) => (log.push(`restart ${live}`), nid('C')),
   };
@@ -94,6 +95,16 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
     expect(applyFault(h, { at: 0, kind: 'resume', vm: 'backup' })).toBe('resumed A');
     expect(applyFault(h, { at: 0, kind: 'pause', vm: 'primary', forMs: 30 })).toBe('paused B for 30 ms');
     expect(h.log).toEqual(['resume A', 'pause B 30']);
+  });
+});
+
+describe('heal', () => {
+  it('heals what is cut; with nothing cut it has no effect (and says so)', () => {
+    const h = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]);
+    expect(applyFault(h, { at: 0, kind: 'heal' })).toBeNull();
+    expect(applyFault(h, { at: 0, kind: 'cut-channel', direction: 'both' })).not.toBeNull();
+    expect(applyFault(h, { at: 0, kind: 'heal' })).toBe('healed every cut and partition');
+    expect(h.log).toEqual(['block A>B', 'block B>A', 'heal']);
   });
 });
 

@@ -36,6 +36,8 @@ export interface FaultHost {
   /** Everything from `from` to `to` is dropped from now on (one direction). */
   block(from: NodeId, to: NodeId): void;
   healAll(): void;
+  /** Whether any direction is cut (a heal with nothing to heal has no effect). */
+  anyCut(): boolean;
   /** Drop message `id` if it is on the wire (see Network.drop). */
   drop(id: string): boolean;
   /** Start a new backup for `live` from a snapshot of it (FT VMotion); its id. */
@@ -100,6 +102,7 @@ export function applyFault(host: FaultHost, f: Fault): string | null {
       return `cut the logging channel ${f.direction === 'both' ? 'both ways' : f.direction} between ${p.id} and ${b.id}`;
     }
     case 'heal':
+      if (!host.anyCut()) return null;
       host.healAll();
       return 'healed every cut and partition';
     case 'partition-storage': {

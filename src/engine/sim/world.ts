@@ -405,6 +405,7 @@ export class World {
     },
     block: (from, to) => this.net.block(from, to, false),
     healAll: () => this.net.healAll(),
+    anyCut: () => this.net.blocked.size > 0,
     drop: (id) => this.net.drop(id),
     restartBackup: (live) => {
       const nb = this._spawnVm('backup', live, null);

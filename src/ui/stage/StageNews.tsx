@@ -60,6 +60,7 @@ export function StageNews() {
             {feed.slice(-2).map((f, i) => (
               <li key={`${f.t}-${i}`} className={`tone-${f.tone}`}>
                 <span className="t">{f.t.toFixed(1)} ms</span> {roundTimes(f.text)}
+                {f.times && <span className="times"> (×{f.times})</span>}
               </li>
             ))}
           </ol>
