@@ -48,9 +48,12 @@ describe('the learner’s faults (one meaning in both runtimes)', () => {
     expect(applyFault(h, { at: 0, kind: 'kill', vm: 'A' })).toBe('killed A');
     expect(applyFault(h, { at: 0, kind: 'kill', vm: 'C' })).toBeNull();
     expect(applyFault(h, { at: 0, kind: 'kill', vm: 'backup' })).toBeNull();
-    expect(applyFault(h, { at: 0, kind: 'power-off-primary', vm: 'A' })).toBe('powered off A');
+    // Power off is the service's: a stale primary is not it (fuzz seed 1007310: the power-off
+    // checker saw the live B win test-and-set long after "the service" was powered off).
+    expect(applyFault(h, { at: 0, kind: 'power-off-primary', vm: 'A' })).toBeNull();
+    expect(applyFault(h, { at: 0, kind: 'power-off-primary', vm: 'B' })).toBe('powered off B');
     expect(applyFault(h, { at: 0, kind: 'power-off-primary' })).toBe('powered off B');
-    expect(h.log).toEqual(['kill A', 'power-off A', 'power-off B']);
+    expect(h.log).toEqual(['kill A', 'power-off B', 'power-off B']);
     // Power off names a primary: not a backup.
     const pair = fakeHost([vm(nid('A'), 'primary'), vm(nid('B'), 'backup')]);
     expect(applyFault(pair, { at: 0, kind: 'power-off-primary', vm: 'B' })).toBeNull();

@@ -88,8 +88,10 @@ export function applyFault(host: FaultHost, f: Fault): string | null {
       return `killed ${vm.id}`;
     }
     case 'power-off-primary': {
-      const p = f.vm === undefined ? primaryOf(vms) : resolveVm(vms, f.vm);
-      if (!p || (p.role !== 'primary' && p.role !== 'live')) return null;
+      // Only the service's primary: a stale one (its backup took over) powering off is not the
+      // service shutting down, and the paper's power-off is the service's.
+      const p = primaryOf(vms);
+      if (!p || (f.vm !== undefined && resolveVm(vms, f.vm)?.id !== p.id)) return null;
       host.powerOff(p.id);
       return `powered off ${p.id}`;
     }

@@ -45,7 +45,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.object({ at: z.number().min(0), kind: z.literal('kill-backup') }).strict(),
   // A VM named by id (the stage's menu on one VM): 'primary' and 'backup' name the current ones.
   z.object({ at: z.number().min(0), kind: z.literal('kill'), vm: vmRef }).strict(),
-  // `vm`: a given VM, if it is a primary (the stage's menu on one VM); else the current primary.
+  // `vm`: only if that VM is the current primary (the stage's menu on one VM: a stale one is not).
   z.object({ at: z.number().min(0), kind: z.literal('power-off-primary'), vm: vmRef.optional() }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('cut-channel'), direction: z.enum(['both', 'to-backup', 'to-primary']).default('both') }).strict(),
   z.object({ at: z.number().min(0), kind: z.literal('heal') }).strict(),

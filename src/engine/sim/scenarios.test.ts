@@ -32,6 +32,13 @@ describe('scenario files', () => {
     expect(r.world.trace.some((e) => e.type === 'vm/went-live' && e.vm === 'B')).toBe(false);
   });
 
+  it('powering off a stale primary (its backup took over) is no power-off of the service', () => {
+    const r = run('power-off-stale-primary');
+    expect(r.world.trace.find((e) => e.type === 'fault' && e.kind === 'power-off-primary')).toMatchObject({ detail: 'no effect' });
+    expect(r.result.checkers.powerOff.status).not.toBe('fail');
+    expect(['live', 'primary']).toContain(roles(r).B);
+  });
+
   it('a new backup whose primary dies before the snapshot arrives halts instead of going live', () => {
     const r = run('kill-during-snapshot');
     expect(roles(r).C).toBe('halted');

@@ -149,6 +149,8 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
   const ref = refOf(v);
   const gone = !v || !ref ? `VM ${target.id} is ${v?.role ?? 'gone'}` : false;
   const vm = target.id as VmId;
+  // A primary whose backup went live without it (paused, cut off) is stale: not the service's primary.
+  const stale = v?.role === 'primary' ? (vms.find((x) => x.id !== v.id && x.role === 'live')?.id ?? null) : null;
   if (target.kind === 'storage-link')
     return {
       title: `VM ${target.id} ↔ shared storage`,
@@ -165,7 +167,11 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       v?.paused
         ? { label: `Resume VM ${target.id}`, run: (l) => onVm(l, { kind: 'resume', vm }), disabled: gone }
         : { label: `Pause VM ${target.id}`, run: (l) => onVm(l, { kind: 'pause', vm }), disabled: gone },
-      { label: 'Power off (a clean shutdown)', run: (l) => onVm(l, { kind: 'power-off-primary', vm }), disabled: gone || (ref !== 'primary' && 'only the primary can be powered off') },
+      {
+        label: 'Power off (a clean shutdown)',
+        run: (l) => onVm(l, { kind: 'power-off-primary', vm }),
+        disabled: gone || (ref !== 'primary' && 'only the primary can be powered off') || (stale !== null && `${stale} took over: VM ${target.id} no longer serves`),
+      },
       { label: 'Restart a backup from it', run: (l) => l.restartBackup(), disabled: v?.role !== 'live' ? 'only a live VM without a backup' : !can.live && 'it has a backup' },
       { label: `Partition VM ${target.id} from shared storage`, run: (l) => onVm(l, { kind: 'partition-storage', vm }), disabled: gone },
       { label: `Partition VM ${target.id} from the clients`, run: (l) => onVm(l, { kind: 'partition-clients', vm }), disabled: gone },
