@@ -15,7 +15,7 @@ export const SHORTCUTS: { keys: string; what: string; run: () => void }[] = [
   { keys: 'o', what: 'power off the primary', run: () => faultLab('you powered off the primary')?.powerOffPrimary() },
   { keys: 'c', what: 'cut the logging channel', run: () => faultLab('you cut the logging channel')?.cutChannel('both') },
   { keys: 'h', what: 'heal every cut', run: () => currentLab()?.heal() },
-  { keys: 'r', what: 'restart a backup (after a failover)', run: () => void faultLab('you restarted a backup')?.restartBackup() },
+  { keys: 'r', what: 'restart a backup after a failover (FT VMotion)', run: () => void faultLab('you restarted a backup')?.restartBackup() },
   { keys: '+ / −', what: 'faster / slower', run: () => undefined },
   { keys: 'PageDown / n', what: 'guided tour: next step (a presenter clicker works too)', run: () => void tourStep(1) },
   { keys: 'PageUp / p', what: 'guided tour: previous step', run: () => void tourStep(-1) },
@@ -111,13 +111,25 @@ export function HelpOverlay({ onClose }: { onClose: () => void }) {
           <dt>primary / backup</dt>
           <dd>two VMs running the same program; the backup replays the primary instruction for instruction.</dd>
           <dt>log entry</dt>
-          <dd>everything non-deterministic the primary saw (a packet, a timer tick, a clock value…) and the instruction count it happened at.</dd>
-          <dt>Output Rule</dt>
-          <dd>an output leaves only after the backup has acknowledged the entry that produced it.</dd>
+          <dd>
+            what the backup needs to replay the primary: each non-deterministic input (a packet, a timer tick, a disk completion at the instruction count it happened at; a clock value or random number with its result), and a mark at each output. Lockstep adds state-hash entries, to show the lockstep holding.
+          </dd>
+          <dt>logging channel</dt>
+          <dd>the network connection from primary to backup: log entries one way, acknowledgements the other, heartbeats both ways.</dd>
+          <dt>Output Requirement / Output Rule</dt>
+          <dd>
+            the requirement: if the backup takes over, it goes on consistently with every output the primary sent. The rule that enforces it: an output leaves only after the backup has acknowledged the log entry that produced it.
+          </dd>
+          <dt>execution lag</dt>
+          <dd>how far the backup's replay trails the primary; if it grows, the primary is given less CPU.</dd>
           <dt>test-and-set</dt>
           <dd>an atomic operation on shared storage; a VM must win it before going on alone, so two never do.</dd>
           <dt>go live</dt>
-          <dd>the backup replays what it acknowledged, then takes over and advertises the service's MAC address.</dd>
+          <dd>
+            a VM that won test-and-set carries on alone. A backup first replays every entry it acknowledged, then makes real outputs, advertises the service's MAC address and re-issues pending disk I/O; a primary whose backup failed stops logging.
+          </dd>
+          <dt>FT VMotion</dt>
+          <dd>restoring redundancy: the live VM is cloned to a new backup on another host, and logging starts again.</dd>
         </dl>
         <button onClick={onClose}>Close</button>
       </div>

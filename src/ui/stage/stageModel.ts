@@ -57,7 +57,7 @@ export const ENTRY_GLYPH: Record<LogEntryKind, { glyph: string; name: string }> 
   packet: { glyph: 'P', name: 'packet' },
   timer: { glyph: 'T', name: 'timer interrupt' },
   nondet: { glyph: 'V', name: 'clock/random value' },
-  disk: { glyph: 'D', name: 'disk read completion' },
+  disk: { glyph: 'D', name: 'disk completion' },
   output: { glyph: 'O', name: 'output' },
   hash: { glyph: 'H', name: 'hash check' },
   control: { glyph: 'C', name: 'control' },

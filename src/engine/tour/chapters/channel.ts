@@ -20,7 +20,7 @@ export const channel: Chapter = {
   steps: [
     {
       title: 'Two buffers and a channel',
-      text: "`primes` searches for primes and never idles, like the paper's SPECjbb. It logs a timer tick and a state hash every 10 ms.\n\nA buffers entries and flushes them on the logging channel. B buffers them, acknowledges each batch on receipt, and replays. Each buffer here holds only 6 entries. B's acknowledgements carry its icount, so A knows the execution lag. It is 9.5 ms, because B may run only as far as the horizon A last sent.",
+      text: "`primes` searches for primes and never idles, like the paper's SPECjbb. It logs a timer tick and a state hash every 10 ms.\n\nA buffers entries and flushes them on the logging channel. B buffers them, acknowledges each batch on receipt, and replays. Each buffer here holds only 6 entries, so you can watch them fill (the paper's are large). B's acknowledgements carry its icount, so A knows the execution lag. It is 9.5 ms, because B may run only as far as the horizon A last sent.",
       highlight: ['log-buffer', 'channel-stats', 'metrics'],
       runMs: 30,
       expect: [
@@ -39,7 +39,7 @@ export const channel: Chapter = {
         question: 'A keeps computing at full speed. What happens to the lag?',
         choices: ['It stays around 10 ms', 'It grows by about 5 ms every 10 ms', 'B skips entries to keep up'],
         answer: 1,
-        explain: 'B needs 20 ms to replay each 10 ms of A\'s work, and it may skip nothing. Once the lag passes the 20 ms limit, A asks for less CPU for itself: 5% less per heartbeat.',
+        explain: 'B needs 20 ms to replay each 10 ms of A\'s work, and it may skip nothing. Once the lag passes the 20 ms limit, A asks for less CPU for itself: 5% less per heartbeat. (The paper acts at a lag of about a second and cuts a few percent at a time; the limits here are small, so a chapter can show the loop.)',
       },
       do: [{ kind: 'slow-backup', speed: 0.5 }],
       until: { type: 'vm/throttle', vm: 'A' },
@@ -80,7 +80,7 @@ export const channel: Chapter = {
     },
     {
       title: 'The feedback loop',
-      text: "With the lag under 10 ms, half the limit, A gets its CPU back 5% at a time. The lag creeps up again, and past 20 ms the loop trims A again. Over time it settles near the speed B can replay.\n\nThe paper sees this only under extreme stress. Go-live time is roughly the failure timeout plus the lag, so a backup must not fall far behind.",
+      text: "With the lag under 10 ms, half the limit, A gets its CPU back 5% at a time. The lag creeps up again, and past 20 ms the loop trims A again. Over time A's share swings around the speed B can replay (half, here).\n\nThe paper sees this only under extreme stress. Go-live time is roughly the failure timeout plus the lag, so a backup must not fall far behind.",
       highlight: ['metrics', 'timeline'],
       runMs: 200,
       pace: 40,

@@ -37,7 +37,7 @@ export const determinism: Chapter = {
     },
     {
       title: 'The backup trails the primary',
-      text: "A printed its greeting at 7 ms. B has printed nothing yet.\n\nB never runs past the last icount A has told it about, which is called the horizon. A tells B only when it sends something on the logging channel. Here that means a state hash every 10 ms. So B trails A by up to 10 ms.\n\nWatch B's console.",
+      text: "A printed its greeting at 7 ms. B has printed nothing yet.\n\nB never runs past the last icount A has told it about (Lockstep calls it the horizon; in the paper the backup runs up to the instruction of its next log entry). A tells B only when it sends something on the logging channel. Here that means a state hash every 10 ms. So B trails A by up to 10 ms.\n\nWatch B's console.",
       highlight: ['vm-backup', 'console'],
       runMs: 10,
       expect: [
@@ -48,7 +48,7 @@ export const determinism: Chapter = {
     },
     {
       title: "The backup's output goes nowhere",
-      text: "B printed the same line at 16 ms. It is grey because the hypervisor drops every output the backup makes. Only the primary talks to the outside world. B computes the same things and shows them to no one.\n\nEvery 10 ms A puts its state hash, a digest of its registers and memory, into a log entry tagged with its icount. When B reaches that icount, it hashes its own state and compares.",
+      text: "B printed the same line at 16 ms. It is grey because the hypervisor drops every output the backup makes. Only the primary talks to the outside world. B computes the same things and shows them to no one.\n\nEvery 10 ms A puts its state hash, a digest of its registers and memory, into a log entry tagged with its icount. When B reaches that icount, it hashes its own state and compares. (The hash entries are Lockstep's addition, so you can see the lockstep hold; the paper logs no hashes.)",
       highlight: ['log-buffer', 'channel-view', 'verdicts'],
       predict: {
         question: 'A logs its state hash at icounts 200, 400, 600 and 800. What will B find at each?',
@@ -77,7 +77,7 @@ export const determinism: Chapter = {
     },
     {
       title: 'What breaks determinism',
-      text: 'Real servers are not like `hello`. They read the time of day, take timer interrupts, receive packets and complete disk reads. None of that follows from the instructions. The host decides what happens and when.\n\nVMware FT handles this with deterministic replay. The primary records each such event in the log, with the exact icount where it happened, and the backup replays it at that icount. The next chapter shows how.',
+      text: 'Real servers are not like `hello`. They read the time of day, take timer interrupts, receive packets and complete disk reads. None of that follows from the instructions. The host decides what happens and when.\n\nVMware FT handles this with deterministic replay. The primary records each such input in the log: an event (a timer interrupt, a packet, a completed disk read) with the exact icount where it happened, an operation (a clock read, a random number) with the result it got. The backup replays each at that icount. The next chapter shows how.',
       predict: {
         question: 'Which of these could make B differ from A if nobody tells B about it?',
         choices: ['An add instruction', 'A read of the clock', 'A jump back to the top of a loop'],

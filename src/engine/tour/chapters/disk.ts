@@ -47,7 +47,7 @@ export const disk: Chapter = {
     },
     {
       title: 'Writes are outputs',
-      text: "Client 1 sends `PUT x 1`. Before it replies, `kv-server` appends the record to its disk log and waits for the write to complete.\n\nThis step runs at 1 ms per second.",
+      text: "Client 1 sends `PUT x 1`. Before it replies, `kv-server` appends the record to its on-disk journal and waits for the write to complete.\n\nThis step runs at 1 ms per second.",
       highlight: ['held-outputs', 'feed', 'client'],
       predict: {
         question: 'The disk is shared, so it is part of the outside world. When may the write leave A?',
@@ -94,7 +94,7 @@ export const disk: Chapter = {
     },
     {
       title: 'Disks in the paper',
-      text: 'The paper adds a few details. Disk reads go into bounce buffers, so DMA never races the guest. I/Os that touch the same blocks are forced into the same order on both sides. At go-live, I/Os that were started but never completed are re-issued, as chapter 5 showed. That is safe because each names its blocks and memory explicitly.\n\nThere is an alternative design in which the backup does its own disk reads. It cuts log traffic, but it makes failures of those reads much harder to handle.',
+      text: 'The paper adds a few details. Disk reads and writes go through bounce buffers, so DMA never races the guest. I/Os that touch the same blocks are forced into the same order on both sides. At go-live, I/Os that were started but never completed are re-issued, as chapter 5 showed. That is safe because each names its blocks and memory explicitly.\n\nThere is an alternative design in which the backup does its own disk reads. It cuts log traffic, but it makes failures of those reads much harder to handle.',
       predict: {
         question: "With non-shared disks, each VM writes its own disk. Would disk writes still be outputs under the Output Rule?",
         choices: ['Yes, like every write', 'No: each disk is then internal state of its VM, so the rule does not apply to it', 'Only the backup\'s writes would be'],

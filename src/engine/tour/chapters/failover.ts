@@ -33,7 +33,7 @@ export const failover: Chapter = {
     },
     {
       title: 'A write in flight',
-      text: "`kv-server` appends every change to its disk log before it replies. At 68.9 ms client 2 sends `INCR k2`. A's disk write is an output, so it waits for B's acknowledgement, then goes to shared storage.\n\nWe stop at 70.3 ms, when storage has just written block 0. Its completion is on its way back to A.",
+      text: "`kv-server` appends every change to its on-disk journal before it replies. At 68.9 ms client 2 sends `INCR k2`. A's disk write is an output, so it waits for B's acknowledgement, then goes to shared storage.\n\nWe stop at 70.3 ms, when storage has just written block 0. Its completion is on its way back to A.",
       highlight: ['held-outputs', 'feed'],
       until: { type: 'storage/disk' },
       runMs: 40,
@@ -51,7 +51,7 @@ export const failover: Chapter = {
         question: 'When will B take over?',
         choices: ['At once, because it sees A die', 'After 60 to 70 ms of silence on the logging channel', 'Never, because an operator has to do it'],
         answer: 1,
-        explain: "B cannot see A die. It only stops hearing from A. B checks at every 10 ms heartbeat, and it suspects A once the channel has been silent for the 60 ms failure timeout. Here that happens at 140 ms, after 70 ms of silence. A request from client 1 at 84 ms went to A's MAC address and was lost.",
+        explain: "B cannot see A die. It only stops hearing from A. B checks at every 10 ms heartbeat, and it suspects A once the channel has been silent for the 60 ms failure timeout. (The paper's timeout is a few seconds, and its heartbeats go between the hosts over UDP besides the logging traffic; Lockstep shrinks the timeout and beats on the logging channel so you can watch.) Here that happens at 140 ms, after 70 ms of silence. A request from client 1 at 84 ms went to A's MAC address and was lost.",
       },
       ask: { prompt: 'Click Kill primary now', action: { kind: 'kill-primary' } },
       until: { type: 'failure/suspected', vm: 'B' },
@@ -80,7 +80,7 @@ export const failover: Chapter = {
     },
     {
       title: 'Go-live',
-      text: "B won. First it drains the log: it replays every entry it acknowledged. All 26 were already replayed, because B kept replaying while it waited out the silence. B went live at icount 4285, the point where A died.\n\nThen, in the same instant, B advertises the service MAC address so the switch sends client traffic to it, and it re-issues the disk write that had no completion in the log.",
+      text: "B won. First it drains the log: it replays every entry it acknowledged. All 26 were already replayed, because B kept replaying while it waited out the silence. B went live at icount 4285, the last point A had told it about. Here that is also where A died, because A was idle, waiting for its disk write.\n\nThen, in the same instant, B advertises the service MAC address so the switch sends client traffic to it, and it re-issues the disk write that had no completion in the log.",
       highlight: ['vm-B', 'feed', 'client'],
       predict: {
         question: "Storage already wrote block 0 for A, and B writes it again. Is that a problem?",

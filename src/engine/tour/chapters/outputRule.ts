@@ -26,7 +26,7 @@ export const outputRule: Chapter = {
   steps: [
     {
       title: 'No Output Rule, and a slow channel',
-      text: "The Output Rule says the primary may not send an output until the backup has acknowledged the log entry for it. Only the output waits. The primary keeps running.\n\nThis chapter turns the rule off (see Switches). It also slows the logging channel to 0.1 Mbit/s, so log entries take milliseconds to reach B.\n\nAt 20 ms client 1 sends `PUT counter 10`.",
+      text: "The paper's Output Requirement: if the backup ever takes over after the primary fails, it must go on in a way entirely consistent with every output the primary has sent. The Output Rule enforces it: the primary may not send an output until the backup has acknowledged the log entry for it. Only the output waits. The primary keeps running.\n\nThis chapter turns the rule off (see Switches). It also slows the logging channel to 0.1 Mbit/s, so log entries take milliseconds to reach B.\n\nAt 20 ms client 1 sends `PUT counter 10`.",
       highlight: ['switches', 'held-outputs', 'channel-view'],
       predict: {
         question: "Without the rule, when does A's reply `OK` leave?",
@@ -45,7 +45,7 @@ export const outputRule: Chapter = {
     },
     {
       title: 'The counter reaches 11',
-      text: 'B reaches its own copy of the reply at 30 ms, 7 ms after the client got its OK.\n\nAt 100 ms client 1 sends `INCR counter`. A logs the request packet (entry #27), writes its disk log and replies `VALUE 11` to client 1 at once. The four new entries are still creeping down the slow channel.',
+      text: 'B reaches its own copy of the reply at 30 ms, 7 ms after the client got its OK.\n\nAt 100 ms client 1 sends `INCR counter`. A logs the request packet (entry #27), appends the change to its on-disk journal and replies `VALUE 11` to client 1 at once. The four new entries are still creeping down the slow channel.',
       highlight: ['client', 'log-buffer', 'channel-view'],
       runMs: 80,
       expect: [
@@ -96,7 +96,7 @@ export const outputRule: Chapter = {
         question: 'With the Output Rule on, what does client 1 see for its INCR?',
         choices: ['VALUE 11, as before', 'No reply: it times out, and that is consistent with either outcome', 'VALUE 12'],
         answer: 1,
-        explain: "The rule holds an output until the backup has what it needs to reproduce it. Every reply a client has seen is one the backup can repeat after a failover. The rule gives no exactly-once guarantee: a request can be lost, and a client's timeout covers that.",
+        explain: "The rule holds an output until the backup has what it needs to reproduce it. Every reply a client has seen is one the backup can repeat after a failover. The rule gives no exactly-once guarantee: after a failover the new primary may send the last output again (TCP discards the duplicate), and a request in flight may be lost (the client retries).",
       },
       expect: [{ kind: 'verdict', which: 'outputRequirement', ok: false }],
     },

@@ -29,7 +29,7 @@ export const powerOff: Chapter = {
     },
     {
       title: 'Power off the primary',
-      text: "Powering off is a control operation. A stops its guest, appends a control log entry at its current icount and flushes it; it halts once B has acknowledged the entry. FT sends power-off and changes of CPU share over the logging channel this way.\n\nLockstep adds one safeguard the paper does not describe: at the same moment A takes test-and-set on shared storage, so that a backup that never gets the entry (a cut channel) cannot go live either.",
+      text: "Powering off is a control operation. A stops its guest, appends a control log entry at its current icount and flushes it. FT sends power-off and changes of CPU share over the logging channel this way. (That A then halts once B has acknowledged the entry is Lockstep's choice.)\n\nLockstep adds one safeguard the paper does not describe: at the same moment A takes test-and-set on shared storage, so that a backup that never gets the entry (a cut channel) cannot go live either.",
       highlight: ['faults', 'log-buffer', 'vm-A', 'vm-B'],
       predict: {
         question: 'A is off. What does B do?',

@@ -51,7 +51,7 @@ export const redundancy: Chapter = {
     },
     {
       title: 'Restart the backup',
-      text: "VMware FT restores redundancy with FT VMotion. Instead of moving the VM, it clones it. The live VM sends a snapshot of its running machine to a new VM on another host. Then it starts logging again from the next entry, and the new VM replays that log.\n\nThe disks live on shared storage, so nothing but the machine's memory and registers has to be copied. Right after the restart, client 9 sends `GET x`.",
+      text: "VMware FT restores redundancy with FT VMotion. Instead of moving the VM, it clones it. The live VM sends a snapshot of its running machine to a new VM on another host. Then it starts logging again from the next entry, and the new VM replays that log. (In the paper the clone pauses the primary for under a second and redundancy is back within minutes, on a host a cluster service picks; here the snapshot arrives at once.)\n\nThe disks live on shared storage, so nothing but the machine's memory and registers has to be copied. Right after the restart, client 9 sends `GET x`.",
       highlight: ['faults', 'vm-B', 'vm-C'],
       predict: {
         question: 'What must the new backup C receive before it can replay B\'s log?',

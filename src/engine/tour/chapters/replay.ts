@@ -35,7 +35,7 @@ export const replay: Chapter = {
     },
     {
       title: 'The backup waits for the log',
-      text: 'Between ticks B has nothing to do, and it may not guess. It runs only up to the next log entry or the horizon A sent, then waits. The VM panel shows this stall as `log-empty`.\n\nEach replayed entry shows two numbers: the icount where A logged it and the icount where B consumed it. They are always equal.',
+      text: 'Between ticks B has nothing to do, and it may not guess. It runs only up to the next log entry or the horizon A sent, then waits. The VM panel shows this stall as "waiting for log".\n\nEach replayed entry shows two numbers: the icount where A logged it and the icount where B consumed it. They are always equal.',
       highlight: ['vm-backup', 'feed'],
       runMs: 30,
       pace: 8,

@@ -19,7 +19,7 @@ export const splitBrain: Chapter = {
   steps: [
     {
       title: 'A working pair',
-      text: 'A is the primary and B the backup, with two clients. The logging channel carries log entries from A to B, and acknowledgements and heartbeats back.',
+      text: 'A is the primary and B the backup, with two clients. The logging channel carries log entries from A to B and acknowledgements from B to A, and heartbeats both ways.',
       highlight: ['vm-primary', 'vm-backup', 'channel-view'],
       runMs: 40,
       expect: [
@@ -97,7 +97,7 @@ export const splitBrain: Chapter = {
         question: 'C goes live after about 60 ms. What must B do when it wakes up 40 ms later, still believing it is the primary?',
         choices: ['Carry on serving, because it never noticed anything', 'Check the channel, find it silent, ask for test-and-set, lose and halt', 'Send its held outputs, then halt'],
         answer: 1,
-        explain: 'A VM that slept must look before it acts. B finds 100 ms of silence, suspects C, and asks storage. C holds the test-and-set, so B halts without sending anything.',
+        explain: 'A VM that slept must look before it acts. Awake, B listens for a whole failure timeout, then suspects C and asks storage. C holds the test-and-set, so B halts without sending anything.',
       },
       do: [{ kind: 'pause', vm: 'primary', forMs: 100 }],
       until: { type: 'vm/went-live', vm: 'C' },
@@ -112,7 +112,7 @@ export const splitBrain: Chapter = {
     },
     {
       title: 'The sleeper wakes',
-      text: "C went live at 252.4 ms. B sleeps until 291.4 ms. Awake, it cannot trust the silence it slept through (its NIC dropped everything), so it listens for one failure timeout before it suspects anyone.",
+      text: "C went live at 252.4 ms. B sleeps until 291.4 ms. Awake, it cannot trust the silence it slept through (its NIC dropped everything), so it listens for one failure timeout before it suspects anyone. (This listening afresh is Lockstep's safeguard; the paper does not discuss a paused VM.)",
       highlight: ['vm-B', 'feed'],
       until: { type: 'tas/lost', vm: 'B' },
       runMs: 160,
