@@ -328,7 +328,7 @@ export function App() {
         <h1>Lockstep</h1>
         <p className="tagline">
           The <strong>primary</strong> VM logs every non-deterministic event; the <strong>backup</strong> replays it at the same
-          instruction. Outputs wait until the backup has the log entry. Kill the primary and watch the backup take over.
+          instruction. Outputs wait until the backup has acknowledged their log entry. Kill the primary and watch the backup take over.
         </p>
       </header>
       <Controls onHelp={() => setHelp(true)} />

@@ -556,13 +556,13 @@ export function Stage() {
           {/* Switch */}
           <g className="switch" role="img" aria-label={`Switch: the service MAC is at ${mac ?? 'no VM'}`} data-panel="switch">
             <rect className="frame" x={sw.x} y={sw.y} width={sw.w} height={sw.h} rx={8} />
-            <text x={sw.x + 10} y={sw.y + 22} className="node-title">
+            <text x={sw.x + 10} y={sw.y + 20} className="node-title">
               Switch
             </text>
-            <text x={sw.x + 10} y={sw.y + 44} className="small">
+            <text x={sw.x + 10} y={sw.y + 70} className="small">
               service MAC
             </text>
-            <text x={sw.x + 10} y={sw.y + 66} className="mac" data-testid="stage-mac">
+            <text x={sw.x + 10} y={sw.y + 88} className="mac" data-testid="stage-mac">
               → {mac ? `VM ${mac}` : 'nobody'}
             </text>
           </g>
@@ -572,12 +572,13 @@ export function Stage() {
               <rect className="frame channel-bg" x={ch.x} y={ch.y} width={ch.w} height={ch.h} rx={8} />
             </Hot>
             <g pointerEvents="none">
-            <text x={ch.x + ch.w / 2} y={ch.y + 18} className="node-title" textAnchor="middle">
+            <text x={ch.x + ch.w / 2} y={ch.y + 15} className="node-title" textAnchor="middle">
               Logging channel
             </text>
             <line x1={ch.x} y1={LANE_LR} x2={ch.x + ch.w} y2={LANE_LR} className={`lane${lr && f.blocked.has(lr) ? ' cut' : ''}`} markerEnd="url(#arrow)" />
             <line x1={ch.x + ch.w} y1={LANE_RL} x2={ch.x} y2={LANE_RL} className={`lane${rl && f.blocked.has(rl) ? ' cut' : ''}`} markerEnd="url(#arrow)" />
-            <text x={ch.x + ch.w / 2} y={LANE_LR - 10} className={inUse ? 'small' : 'small muted'} textAnchor="middle" data-testid="stage-lane-lr">
+            {/* (clear of the messages on the lane below it) */}
+            <text x={ch.x + ch.w / 2} y={LANE_LR - 13} className={inUse ? 'small' : 'small muted'} textAnchor="middle" data-testid="stage-lane-lr">
               {lanes[0]}
             </text>
             <text x={ch.x + ch.w / 2} y={LANE_RL + 20} className={inUse ? 'small' : 'small muted'} textAnchor="middle" data-testid="stage-lane-rl">

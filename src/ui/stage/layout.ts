@@ -12,7 +12,8 @@ export interface Box {
 }
 
 export const CLIENTS_BOX: Box = { x: 8, y: 130, w: 124, h: 220 };
-export const SWITCH_BOX: Box = { x: 168, y: 195, w: 112, h: 84 };
+// (taller than its text needs: messages cross it at mid-height, between the title and the MAC lines)
+export const SWITCH_BOX: Box = { x: 168, y: 189, w: 112, h: 96 };
 /** The two VM slots: the logging channel runs between them. */
 export const SLOTS: readonly Box[] = [
   { x: 316, y: 34, w: 258, h: 336 },
