@@ -3,7 +3,7 @@
 // storage, the switch and the clients are engine nodes living here, in a Realm of their own; what
 // they send, and what the VMs send them, travels on the engine's Network, as in the simulator.
 // Killing a VM terminates its worker (fail-stop). Control is plain method calls; the UI reads the
-// merged trace (batched per frame) and polls inspect().
+// merged trace (labTrace.ts: batched per frame) and polls inspect().
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
@@ -14,14 +14,15 @@ import type { LabAction } from '../engine/session/actions';
 import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
 import type { Fault } from '../engine/sim/scenario';
 import { workloadProgram } from '../engine/programs/catalog';
-import { TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import type { LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
 import { cappedHistory, checkClients, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
 import { Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
 import { Rng } from '../engine/util/rng';
-import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
+import type { FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
-import { NetLedger } from './netLedger';
+import { LabTrace } from './labTrace';
+import type { NetLedger } from './netLedger';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 import type { VmWorkerApi } from './vmWorkerApi';
@@ -50,14 +51,10 @@ export interface LabOptions {
   readonly createWorker: CreateVmWorker;
 }
 
-
-const TRACE_KEEP = 50_000;
 /** A client gives up on a reply after this long (virtual ms at 1×; see _clientEnv). */
 const CLIENT_TIMEOUT_MS = 300;
 /** Frames a switch port holds for one client before it drops more. */
 const SWITCH_QUEUE = 1024;
-/** View batches in a flood come this often (ms), not every animation frame. */
-const FLOOD_VIEW_MS = 100;
 /** At most this share of each window of wall time goes to taking in the workers' trace batches (see _ack). */
 const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
@@ -80,22 +77,10 @@ export class FtLab implements LabController {
   readonly network: Network;
   readonly vms: VmHandle[] = [];
   readonly clients = new ClientRoster();
-  /** Each VM's role, as its trace reports it. */
-  readonly roles = new Map<NodeId, Role>();
-  readonly trace: TraceEvent[] = [];
-  private readonly _monitor: TraceMonitor;
-  private readonly _listeners = new Set<(events: readonly TraceEvent[]) => void>();
-  /** The trace since the last animation frame as the views get it: a flood thinned (the checkers saw it all). */
-  private readonly _pending = new TraceFold(VIEW_FOLD_CAP);
-  /** Trace events the views did not get, per kind. */
-  readonly traceFolded: FoldTally = {};
-  private _frame: number | null = null;
-  private _flooding = false;
-  private _foldedSeen = 0;
+  /** The trace merged, the roles it tells, the checkers' monitor and the views' batches (labTrace.ts). */
+  private readonly _trace: LabTrace;
   private _seed: number;
   private _disposed = false;
-  /** The logging channel's messages on the wire, as the workers' traces tell it (see netLedger.ts). */
-  readonly net = new NetLedger();
 
   constructor(readonly opts: LabOptions) {
     this._seed = opts.seed ?? 1;
@@ -107,8 +92,8 @@ export class FtLab implements LabController {
     this.realm.sched.dispatch = (kind, data) => this.network.dispatch(kind, data);
     this._faultHost = this._makeFaultHost();
     // (The page's own events come in order: only the workers' batches need the ledger.)
+    this._trace = new LabTrace(this.config);
     this.realm.onTrace = (events) => this._accept(events);
-    this._monitor = new TraceMonitor({ outputRule: this.config.outputRule, packetTimingLogged: !this.config.unlogged.includes('packet-timing') });
     this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this.network.send(STORAGE, to, msg)));
     this.network.attach(STORAGE, this.storage);
     const a = this._spawn('primary', null);
@@ -234,7 +219,7 @@ export class FtLab implements LabController {
   private _init(h: VmHandle, role: 'primary' | 'backup' | 'live', peer: NodeId | null, fresh = false): Promise<void> {
     const net = this._netPorts.get(h.id)!;
     const { log, clock } = this._takePorts(h.id);
-    this.roles.set(h.id, role);
+    this._trace.roles.set(h.id, role);
     const init: VmInit = {
       id: h.id,
       role,
@@ -265,9 +250,7 @@ export class FtLab implements LabController {
     if (!h.alive) return;
     switch (m.kind) {
       case 'trace/batch': {
-        this._ingest(m.events);
-        addTally(this.traceFolded, m.folded);
-        this._monitor.replayed += m.folded['entry/replayed'] ?? 0;
+        this._trace.ingest(m.events, m.folded);
         this._ack(h, 'trace', performance.now() - t0);
         break;
       }
@@ -373,47 +356,33 @@ export class FtLab implements LabController {
 
   // ------------------------------------------------------------ trace
 
-  private _ingest(incoming: readonly TraceEvent[]): void {
-    // Net events in order per message (see netLedger.ts); the rest as they come.
-    const events: TraceEvent[] = [];
-    for (const ev of incoming) this.net.take(ev, events);
-    this._accept(events);
-  }
-
   /** Events past the ledger. */
   private _accept(events: readonly TraceEvent[]): void {
-    for (const ev of events) {
-      if (ev.type === 'vm/role') {
-        this.roles.set(ev.vm, ev.role);
-        if (ev.role === 'live') this._gen.set(ev.vm, ++this._gens);
-      }
-      this._monitor.listener(ev);
-      this.trace.push(ev);
-    }
-    if (this.trace.length > TRACE_KEEP * 1.2) this.trace.splice(0, this.trace.length - TRACE_KEEP);
-    this._pending.add(events);
-    if (this._frame === null && this._listeners.size > 0) {
-      // In a flood (the last view batch left events out) a view batch every FLOOD_VIEW_MS: each
-      // one sets the stage drawing, and a sample that often is all a flood needs.
-      const raf = typeof requestAnimationFrame === 'function' && !this._flooding ? requestAnimationFrame : (f: () => void) => setTimeout(f, this._flooding ? FLOOD_VIEW_MS : 16);
-      this._frame = raf(() => {
-        this._frame = null;
-        const { events: batch, folded } = this._pending.take();
-        addTally(this.traceFolded, folded);
-        let total = 0;
-        for (const n of Object.values(this.traceFolded)) total += n;
-        this._flooding = total > this._foldedSeen;
-        this._foldedSeen = total;
-        batch.sort((x, y) => x.t - y.t);
-        for (const l of this._listeners) l(batch);
-      }) as unknown as number;
-    }
+    this._trace.accept(events);
   }
 
   /** Trace events, at most once per animation frame. Returns an unsubscribe. */
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void {
-    this._listeners.add(l);
-    return () => this._listeners.delete(l);
+    return this._trace.onTrace(l);
+  }
+
+  get trace(): TraceEvent[] {
+    return this._trace.trace;
+  }
+
+  /** Each VM's role, as its trace reports it. */
+  get roles(): ReadonlyMap<NodeId, Role> {
+    return this._trace.roles;
+  }
+
+  /** The logging channel's messages on the wire, as the workers' traces tell it (see netLedger.ts). */
+  get net(): NetLedger {
+    return this._trace.net;
+  }
+
+  /** Trace events the views did not get, per kind. */
+  get traceFolded(): FoldTally {
+    return this._trace.traceFolded;
   }
 
   private _note(body: TraceBody): void {
@@ -482,11 +451,8 @@ export class FtLab implements LabController {
   }
 
   private _vmView(): FaultVm[] {
-    return this.vms.map((v) => ({ id: v.id, role: v.alive ? (this.roles.get(v.id) ?? 'dead') : 'dead', generation: this._gen.get(v.id) ?? 0, paused: this._paused.has(v.id) }));
+    return this.vms.map((v) => ({ id: v.id, role: v.alive ? (this.roles.get(v.id) ?? 'dead') : 'dead', generation: this._trace.generation(v.id), paused: this._paused.has(v.id) }));
   }
-  /** Who went live last is the service (the simulator's test-and-set generation). */
-  private readonly _gen = new Map<NodeId, number>();
-  private _gens = 0;
   private readonly _paused = new Set<NodeId>();
   /** Logging-channel directions cut (`from>to`): each VM's worker drops what crosses one. */
   private readonly _channelCut = new Set<string>();
@@ -560,7 +526,7 @@ export class FtLab implements LabController {
       restartBackup: (liveId) => {
         const live = this._handle(liveId)!;
         const nb = this._spawn('backup', live.id);
-        this._gen.set(nb.id, this._gen.get(live.id) ?? 0);
+        this._trace.joinGeneration(nb.id, live.id);
         const { log, clock } = this._takePorts(live.id);
         // The new worker boots first; only then does the live VM start logging to it.
         this._restarting = this._init(nb, 'backup', live.id, true).then(async () => {
@@ -696,7 +662,7 @@ export class FtLab implements LabController {
     // to half a second after replies came (and it cost nothing to make).
     let c = this._clientCheck;
     if (!c || c.v?.completed === 0 || now - c.at >= VERDICT_EVERY_MS) this._clientCheck = c = { at: now, v: checkClients(this.opts.program, this.history()) };
-    const v = judge({ program: this.opts.program, monitor: this._monitor, clientCheck: c.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
+    const v = judge({ program: this.opts.program, monitor: this._trace.monitor, clientCheck: c.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
     // (the same object while nothing changed: the page re-renders the checkers' panel only on news)
     if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
     this._verdicts = v;
@@ -712,6 +678,6 @@ export class FtLab implements LabController {
       v.worker.terminate();
       v.alive = false;
     }
-    this._listeners.clear();
+    this._trace.dispose();
   }
 }
