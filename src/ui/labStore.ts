@@ -16,6 +16,7 @@ import { ConsoleChunk, notShown } from '../workers/flow';
 import { PROGRAM_SOURCES, assembleProgram, chapterById, validateScenario } from '../workers/pure';
 import { SimLabClient } from '../workers/simLabClient';
 import { describeEvent } from './describe';
+import { TERMINAL_CLIENT } from './stage/stageModel';
 import { completedOperations } from './verdictView';
 
 /** Which runtime drives the lab: real Web Workers, or the deterministic simulator (recordable). */
@@ -345,7 +346,7 @@ function onTrace(events: readonly TraceEvent[]): void {
         if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
         break;
       case 'client/reply':
-        if (ev.client === 1) {
+        if (ev.client === TERMINAL_CLIENT) {
           // A reply after the client gave up is late, not a duplicate: only a second reply is that.
           const late = timedOut.delete(ev.reqId);
           const note = late ? ', late: after the client timed out' : ev.duplicate ? ', a duplicate (a second reply, as after a failover)' : '';
@@ -354,7 +355,7 @@ function onTrace(events: readonly TraceEvent[]): void {
         if (ev.client < 100) client.push({ id: ev.client, dir: 'rep', reqId: ev.reqId, text: ev.text + (ev.duplicate ? ' (duplicate)' : ''), from: ev.from, t: ev.t });
         break;
       case 'client/timeout':
-        if (ev.client === 1) {
+        if (ev.client === TERMINAL_CLIENT) {
           timedOut.add(ev.reqId);
           if (timedOut.size > 64) timedOut.delete(timedOut.values().next().value!);
           writeClient(`⌛ #${ev.reqId} no reply: the request may or may not have taken effect`, 'warn');

@@ -93,7 +93,7 @@ export class FtLab implements LabController {
     this._faultHost = this._makeFaultHost();
     // (The page's own events come in order: only the workers' batches need the ledger.)
     this._trace = new LabTrace(this.config);
-    this.realm.onTrace = (events) => this._accept(events);
+    this.realm.onTrace = (events) => this._trace.accept(events);
     this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this.network.send(STORAGE, to, msg)));
     this.network.attach(STORAGE, this.storage);
     const a = this._spawn('primary', null);
@@ -118,7 +118,7 @@ export class FtLab implements LabController {
   private _died(id: NodeId): void {
     const out: TraceEvent[] = [];
     this.net.died(id, this.realm.sched.now, out);
-    this._accept(out);
+    this._trace.accept(out);
   }
 
   /** A VM is gone: its peer stops waiting for its clock (and says what it had received from it). */
@@ -240,7 +240,7 @@ export class FtLab implements LabController {
     h.crashed = error;
     h.worker.terminate(); // an exception is treated as fail-stop: the VM is gone
     this._gone(h.id);
-    this._accept([
+    this._trace.accept([
       { type: 'vm/role', vm: h.id, role: 'dead', reason: `worker crashed: ${error}`, t: this.realm.sched.now } as TraceEvent,
     ]);
     this._died(h.id);
@@ -260,7 +260,7 @@ export class FtLab implements LabController {
         const batch: TraceEvent[] = (this._netBatch = []);
         for (const env of m.envs) this._route(env);
         this._netBatch = null;
-        this._accept(batch);
+        this._trace.accept(batch);
         this.realm.kick();
         h.net.postMessage({ kind: 'ack', what: 'net' } satisfies NetPortMessage);
         break;
@@ -285,7 +285,7 @@ export class FtLab implements LabController {
       case 'log/gone': {
         const out: TraceEvent[] = [];
         this.net.senderGone(m.from, h.id, m.lastN, this.realm.sched.now, out);
-        this._accept(out);
+        this._trace.accept(out);
         break;
       }
     }
@@ -317,7 +317,7 @@ export class FtLab implements LabController {
   private _traceAt(t: number, body: TraceBody): void {
     const ev = { ...body, t } as TraceEvent;
     if (this._netBatch) this._netBatch.push(ev);
-    else this._accept([ev]);
+    else this._trace.accept([ev]);
   }
   /** Set while a VM's batch of envelopes is routed. */
   private _netBatch: TraceEvent[] | null = null;
@@ -356,11 +356,6 @@ export class FtLab implements LabController {
 
   // ------------------------------------------------------------ trace
 
-  /** Events past the ledger. */
-  private _accept(events: readonly TraceEvent[]): void {
-    this._trace.accept(events);
-  }
-
   /** Trace events, at most once per animation frame. Returns an unsubscribe. */
   onTrace(l: (events: readonly TraceEvent[]) => void): () => void {
     return this._trace.onTrace(l);
@@ -386,7 +381,7 @@ export class FtLab implements LabController {
   }
 
   private _note(body: TraceBody): void {
-    this._accept([{ ...body, t: this.realm.sched.now } as TraceEvent]);
+    this._trace.accept([{ ...body, t: this.realm.sched.now } as TraceEvent]);
   }
 
   // ------------------------------------------------------------ time

@@ -10,6 +10,7 @@ import { World } from './world';
 /** A host that only writes down what it was asked to do. */
 function fakeHost(vms: FaultVm[], clients: NodeId[] = [nid('client-1')]): FaultHost & { log: string[] } {
   const log: string[] = [];
+  let cuts = 0;
   const links: Record<LinkClass, LinkConfig> = { channel: { ...DEFAULT_LINKS.channel }, storage: { ...DEFAULT_LINKS.storage }, clients: { ...DEFAULT_LINKS.clients } };
   return {
     log,
@@ -22,9 +23,9 @@ function fakeHost(vms: FaultVm[], clients: NodeId[] = [nid('client-1')]): FaultH
     pause: (id, forMs) => log.push(`pause ${id} ${forMs ?? '-'}`),
     resume: (id) => log.push(`resume ${id}`),
     setSpeedFactor: (id, s) => (log.push(`speed ${id} ${s}`), true),
-    block: (a, b) => log.push(`block ${a}>${b}`),
-    healAll: () => log.push('heal'),
-    anyCut: () => log.some((l) => l.startsWith('block')) && !log.includes('heal'),
+    block: (a, b) => (cuts++, log.push(`block ${a}>${b}`)),
+    healAll: () => ((cuts = 0), log.push('heal')),
+    anyCut: () => cuts > 0,
     drop: (id) => (log.push(`drop ${id}`), id === 'A#1'),
     restartBackup: (live) => (log.push(`restart ${live}`), nid('C')),
   };

@@ -3,7 +3,6 @@
 // the clients' network (partition, latency, loss). Each item calls the same LabController method
 // as the toolbar's button does.
 import { useEffect, useRef, useState } from 'react';
-import type { LabAction } from '../../engine/session/actions';
 import type { LabController, LinkSettings, VmRef } from '../../workers/labController';
 import type { VmInspect } from '../../workers/protocol';
 import { currentLab, faultLab, useLab } from '../labStore';
@@ -110,17 +109,6 @@ export function faultAvailability(vms: readonly VmInspect[]): { primary: boolean
   return { primary, backup, pair: vms.some((v) => v.role === 'primary') && backup, live: vms.some((v) => v.role === 'live') && !backup };
 }
 
-/** The id of the VM a menu is on, as an action names it. */
-type VmId = Extract<LabAction, { kind: 'kill' }>['vm'];
-
-/**
- * An action on this VM, named by its id: a paused primary whose backup took over, or one of two
- * VMs live at once, is not the one 'primary' names.
- */
-function onVm(lab: LabController, a: LabAction): void {
-  void lab.act(a);
-}
-
 function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; items: Item[]; link?: LinkName } {
   const can = faultAvailability(vms);
   if (target.kind === 'clients-link')
@@ -130,7 +118,7 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       items: [
         ...vms
           .filter((v) => refOf(v))
-          .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => onVm(l, { kind: 'partition-clients', vm: v.id as VmId }) })),
+          .map((v): Item => ({ label: `Partition VM ${v.id} from the clients`, run: (l) => void l.act({ kind: 'partition-clients', vm: v.id }) })),
         { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
@@ -148,7 +136,9 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
   const v = vms.find((x) => x.id === target.id);
   const ref = refOf(v);
   const gone = !v || !ref ? `VM ${target.id} is ${v?.role ?? 'gone'}` : false;
-  const vm = target.id as VmId;
+  // Actions on this VM name it by id: a paused primary whose backup took over, or one of two VMs
+  // live at once, is not the one 'primary' names.
+  const vm = target.id;
   // A primary whose backup went live without it (paused, cut off) is stale: not the service's primary.
   const stale = v?.role === 'primary' ? (vms.find((x) => x.id !== v.id && x.role === 'live')?.id ?? null) : null;
   if (target.kind === 'storage-link')
@@ -156,25 +146,25 @@ function items(target: MenuTarget, vms: readonly VmInspect[]): { title: string; 
       title: `VM ${target.id} ↔ shared storage`,
       link: 'storage',
       items: [
-        { label: `Partition VM ${target.id} from shared storage`, run: (l) => onVm(l, { kind: 'partition-storage', vm }), disabled: gone },
+        { label: `Partition VM ${target.id} from shared storage`, run: (l) => void l.act({ kind: 'partition-storage', vm }), disabled: gone },
         { label: 'Heal every cut and partition', run: (l) => l.heal(), calm: true },
       ],
     };
   return {
     title: `VM ${target.id}${v ? ` (${v.role})` : ''}`,
     items: [
-      { label: `Kill VM ${target.id}`, run: (l) => onVm(l, { kind: 'kill', vm }), disabled: gone },
+      { label: `Kill VM ${target.id}`, run: (l) => void l.act({ kind: 'kill', vm }), disabled: gone },
       v?.paused
-        ? { label: `Resume VM ${target.id}`, run: (l) => onVm(l, { kind: 'resume', vm }), disabled: gone }
-        : { label: `Pause VM ${target.id}`, run: (l) => onVm(l, { kind: 'pause', vm }), disabled: gone },
+        ? { label: `Resume VM ${target.id}`, run: (l) => void l.act({ kind: 'resume', vm }), disabled: gone }
+        : { label: `Pause VM ${target.id}`, run: (l) => void l.act({ kind: 'pause', vm }), disabled: gone },
       {
         label: 'Power off (a clean shutdown)',
-        run: (l) => onVm(l, { kind: 'power-off-primary', vm }),
+        run: (l) => void l.act({ kind: 'power-off-primary', vm }),
         disabled: gone || (ref !== 'primary' && 'only the primary can be powered off') || (stale !== null && `${stale} took over: VM ${target.id} no longer serves`),
       },
       { label: 'Restart a backup from it', run: (l) => l.restartBackup(), disabled: v?.role !== 'live' ? 'only a live VM without a backup' : !can.live && 'it has a backup' },
-      { label: `Partition VM ${target.id} from shared storage`, run: (l) => onVm(l, { kind: 'partition-storage', vm }), disabled: gone },
-      { label: `Partition VM ${target.id} from the clients`, run: (l) => onVm(l, { kind: 'partition-clients', vm }), disabled: gone },
+      { label: `Partition VM ${target.id} from shared storage`, run: (l) => void l.act({ kind: 'partition-storage', vm }), disabled: gone },
+      { label: `Partition VM ${target.id} from the clients`, run: (l) => void l.act({ kind: 'partition-clients', vm }), disabled: gone },
       {
         label: 'Show its registers, memory and console',
         calm: true,
