@@ -406,6 +406,11 @@ describe('the front door: link checksum, bounds, program (property tests)', () =
     );
   });
 
+  it('a zero typed before the format number is refused, not read as the same format (found by the property above)', () => {
+    expect(refusal(`0${text}`)).toBe('this link is damaged: it starts with an unknown format number (02)');
+    expect(refusal(`#run=00${text}`)).toBe('this link is damaged: it starts with an unknown format number (002)');
+  });
+
   it('a decompression bomb behind a valid checksum stops at the cap', () => {
     expect(refusal(v2(new Uint8Array(40 * 1024 * 1024)))).toBe('this link is damaged: it unpacks to more than 32 MB');
   });

@@ -459,6 +459,8 @@ function decodeLinkUnchecked(fragment: string): ShareLink {
   let bytes: Uint8Array;
   if (dot) {
     const format = Number(dot[1]);
+    // We write the number plainly; '02.' is a changed link, not format 2.
+    if (String(format) !== dot[1]) damaged(`it starts with an unknown format number (${dot[1]})`);
     if (format > SHARE_LINK_FORMAT) damaged(`made by a newer Lockstep (link format ${format}, this page reads up to ${SHARE_LINK_FORMAT})`);
     if (format !== SHARE_LINK_FORMAT) damaged(`it starts with an unknown format number (${dot[1]})`);
     text = text.slice(dot[0].length);
