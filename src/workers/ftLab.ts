@@ -7,17 +7,16 @@
 
 import * as Comlink from 'comlink';
 import { DEFAULT_FT_CONFIG, type FtConfig } from '../engine/ft/hypervisor';
-import { STORAGE, clientNode, nthVm, type NodeEnv, type NodeId } from '../engine/ft/messages';
-import { SharedStorage } from '../engine/ft/storage';
+import { isClientNode, nthVm, type NodeEnv, type NodeId } from '../engine/ft/messages';
+import type { SharedStorage } from '../engine/ft/storage';
 import type { Role, TraceBody, TraceEvent } from '../engine/ft/trace';
 import type { LabAction } from '../engine/session/actions';
-import { applyFault, backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
+import { backupOf, primaryOf, type FaultHost, type FaultVm } from '../engine/sim/faults';
 import type { Fault } from '../engine/sim/scenario';
-import { workloadProgram } from '../engine/programs/catalog';
-import type { LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
-import { cappedHistory, checkClients, HISTORY_PER_CLIENT, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
-import { Client, ClientRoster, type ClientOp, type Workload } from '../engine/sim/clients';
-import { Network, type LinkConfig, type LinkClass } from '../engine/sim/network';
+import { cappedHistory, HISTORY_PER_CLIENT, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import type { Client, ClientOp, ClientRoster } from '../engine/sim/clients';
+import type { LinkConfig, LinkClass, Network } from '../engine/sim/network';
+import { Services, actOn, type VmPlacement } from '../engine/sim/services';
 import { Rng } from '../engine/util/rng';
 import type { FoldTally } from './flow';
 import type { LabController, LinkChange } from './labController';
@@ -58,8 +57,6 @@ const SWITCH_QUEUE = 1024;
 /** At most this share of each window of wall time goes to taking in the workers' trace batches (see _ack). */
 const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
-/** The linearizability check runs at most this often (it grows with the history). */
-const VERDICT_EVERY_MS = 500;
 /** The clock governor looks at how far behind each realm stayed over this much wall time. */
 const BEHIND_WINDOW_MS = 300;
 
@@ -68,15 +65,17 @@ export type { LabVerdicts };
 export class FtLab implements LabController {
   readonly kind = 'workers' as const;
   readonly realm: Realm;
-  readonly storage: SharedStorage;
   readonly config: FtConfig;
   /**
-   * The switch and the links the page carries (storage, clients): the simulator's Network, on this
-   * realm's scheduler. (The logging channel runs between the VM workers.)
+   * The network and switch, shared storage, the clients and the faults, on this realm's scheduler:
+   * the simulator's own (services.ts), with the VMs placed in workers. (The logging channel runs
+   * between the VM workers.)
    */
+  readonly services: Services;
   readonly network: Network;
+  readonly storage: SharedStorage;
+  readonly clients: ClientRoster;
   readonly vms: VmHandle[] = [];
-  readonly clients = new ClientRoster();
   /** The trace merged, the roles it tells, the checkers' monitor and the views' batches (labTrace.ts). */
   private readonly _trace: LabTrace;
   private _seed: number;
@@ -88,14 +87,24 @@ export class FtLab implements LabController {
     // Virtual time starts when both VM workers are up (module load takes a while), not before.
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
-    this.network = new Network(this.realm.sched, new Rng(this._nextSeed()), {}, (body, at) => this._traceAt(at, body), { switchQueue: SWITCH_QUEUE });
-    this.realm.sched.dispatch = (kind, data) => this.network.dispatch(kind, data);
-    this._faultHost = this._makeFaultHost();
     // (The page's own events come in order: only the workers' batches need the ledger.)
     this._trace = new LabTrace(this.config);
     this.realm.onTrace = (events) => this._trace.accept(events);
-    this.storage = new SharedStorage(this.realm.env(STORAGE, this._nextSeed(), (to, msg) => this.network.send(STORAGE, to, msg)));
-    this.network.attach(STORAGE, this.storage);
+    this.services = new Services({
+      sched: this.realm.sched,
+      netRng: new Rng(this._nextSeed()),
+      switchQueue: SWITCH_QUEUE,
+      trace: (body, at) => this._traceAt(at, body),
+      env: (id) => this._env(id),
+      program: opts.program,
+      clientTimeoutMs: CLIENT_TIMEOUT_MS,
+      maxHistoryPerClient: HISTORY_PER_CLIENT,
+    });
+    this.network = this.services.net;
+    this.storage = this.services.storage;
+    this.clients = this.services.roster;
+    this.realm.sched.dispatch = (kind, data) => this.network.dispatch(kind, data);
+    this._faultHost = this.services.faultHost(this._placement());
     const a = this._spawn('primary', null);
     const b = opts.noBackup ? null : this._spawn('backup', a.id);
     const inits = b ? [this._init(a, 'primary', b.id), this._init(b, 'backup', a.id)] : [this._init(a, 'live', null)];
@@ -438,8 +447,9 @@ export class FtLab implements LabController {
         this.setWorkload(a.count, 1000 / a.perSecond);
         return true;
       default: {
-        const detail = applyFault(this._faultHost, { ...a, at: this.realm.sched.now } as Fault);
-        this._note({ type: 'fault', kind: a.kind, detail: detail ?? 'no effect' });
+        const now = this.realm.sched.now;
+        const detail = actOn(this._faultHost, { ...a, at: now } as Fault, now, (body, t) => this._trace.accept([{ ...body, t } as TraceEvent]));
+        this.realm.kick();
         return detail !== null;
       }
     }
@@ -462,13 +472,12 @@ export class FtLab implements LabController {
   /** What the learner's faults (faults.ts) do here: on the VMs' workers and the page's links. */
   private readonly _faultHost: FaultHost;
 
-  private _makeFaultHost(): FaultHost {
+  /** The VMs are workers: what a fault does to them, their ports and the logging channel between them. */
+  private _placement(): VmPlacement {
     return {
       vmList: () => this._vmView(),
-      clientNodes: () => this.clients.all.map((c) => c.nodeId),
-      links: this.network.links,
-      linkChanged: (link) => {
-        if (link === 'channel') for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
+      channelChanged: () => {
+        for (const v of this.vms) if (v.alive) void v.api.setChannel({ ...this.links.channel });
       },
       kill: (id) => {
         const v = this._handle(id);
@@ -497,27 +506,23 @@ export class FtLab implements LabController {
         void v?.api.setSpeedFactor(speed);
         return v !== undefined;
       },
-      block: (from, to) => {
+      // The logging channel between two VM workers: each drops what crosses a cut direction.
+      blockChannel: (from, to) => {
         const a = this._handle(from);
         const b = this._handle(to);
-        if (!a || !b) return this.network.block(from, to, false);
-        // The logging channel between two VM workers: each drops what crosses a cut direction.
+        if (!a || !b) return false;
         this._channelCut.add(`${from}>${to}`);
         const back = this._channelCut.has(`${to}>${from}`);
         void a.api.setChannelBlocked(true, back);
         void b.api.setChannelBlocked(back, true);
+        return true;
       },
-      anyCut: () => this.network.blocked.size > 0 || this._channelCut.size > 0,
-      healAll: () => {
-        this.network.healAll();
+      channelCut: () => this._channelCut.size > 0,
+      healChannel: () => {
         this._channelCut.clear();
         for (const v of this.vms) if (v.alive) void v.api.setChannelBlocked(false, false);
       },
-      drop: (id) => {
-        if (!this.network.drop(id)) return this._droppedInWorker.delete(id);
-        this.realm.kick();
-        return true;
-      },
+      dropOnChannel: (id) => this._droppedInWorker.delete(id),
       restartBackup: (liveId) => {
         const live = this._handle(liveId)!;
         const nb = this._spawn('backup', live.id);
@@ -587,26 +592,20 @@ export class FtLab implements LabController {
   // ------------------------------------------------------------ clients
 
   /**
-   * The clients live on the page's thread, and every request crosses to a VM worker and back: hops
-   * that cost wall time, which at speed s is s times as much virtual time. So above 1× the clients
-   * think and wait s times longer in virtual time (the same in wall time): the workload stays one
-   * the page can carry, and replies are not given up on for the page's own latency.
+   * A node the page carries (storage, a client). The clients live on the page's thread, and every
+   * request crosses to a VM worker and back: hops that cost wall time, which at speed s is s times
+   * as much virtual time. So above 1× the clients think and wait s times longer in virtual time
+   * (the same in wall time): the workload stays one the page can carry, and replies are not given
+   * up on for the page's own latency.
    */
-  private _clientEnv(nodeId: NodeId): NodeEnv {
-    const env = this.realm.env(nodeId, this._nextSeed(), (to, msg) => this.network.send(nodeId, to, msg));
+  private _env(id: NodeId): NodeEnv {
+    const env = this.realm.env(id, this._nextSeed(), (to, msg) => this.network.send(id, to, msg));
+    if (!isClientNode(id)) return env;
     return { ...env, after: (ms, fn) => env.after(ms * Math.max(1, this.realm.clock.speed), fn) };
   }
 
-  private _makeClient(id: number, workload: Workload): Client {
-    const nodeId = clientNode(id);
-    const c = new Client(this._clientEnv(nodeId), id, workload, CLIENT_TIMEOUT_MS);
-    c.maxHistory = HISTORY_PER_CLIENT;
-    this.network.attach(nodeId, c);
-    return c;
-  }
-
   client(id: number): Client {
-    return this.clients.get(id) ?? this.clients.add(this._makeClient(id, { kind: 'scripted', requests: [] }));
+    return this.services.client(id);
   }
 
   /** Send a request as client `id` (the terminal). False if that client is still waiting. */
@@ -618,9 +617,7 @@ export class FtLab implements LabController {
 
   /** An automatic workload: `count` clients, each thinking `thinkMs` on average between requests (ids as in the simulator). */
   setWorkload(count: number, thinkMs = 20, keys = 4): void {
-    const program = workloadProgram(this.opts.program);
-    const now = this.realm.sched.now;
-    this.clients.replaceAutomatic(count, (id) => this._makeClient(id, { kind: 'random', program, thinkMs, keys, startAt: now, stopAt: Infinity }));
+    this.services.setWorkload(count, thinkMs, keys);
     this.realm.kick();
   }
 
@@ -643,25 +640,9 @@ export class FtLab implements LabController {
     );
   }
 
-  private _verdicts: LabVerdicts | null = null;
-  private _clientCheck: { at: number; v: LinearizabilityVerdict | null } | null = null;
-
-  /**
-   * The checkers' verdicts now. The clients' check (linearizability over every operation) is the
-   * costly one: it is made at most every VERDICT_EVERY_MS; the rest read the monitor, fresh on
-   * every call (a verdict must not say "not checked" for half a second after the backup replayed).
-   */
+  /** The checkers' verdicts now (labTrace.ts: the clients' check at most every VERDICT_EVERY_MS). */
   verdicts(): LabVerdicts {
-    const now = performance.now();
-    // A check made before any operation completed is not kept: it would say "not checked" for up
-    // to half a second after replies came (and it cost nothing to make).
-    let c = this._clientCheck;
-    if (!c || c.v?.completed === 0 || now - c.at >= VERDICT_EVERY_MS) this._clientCheck = c = { at: now, v: checkClients(this.opts.program, this.history()) };
-    const v = judge({ program: this.opts.program, monitor: this._trace.monitor, clientCheck: c.v, blockDigest: (b) => this.storage.blockDigest(b), now: this.realm.sched.now });
-    // (the same object while nothing changed: the page re-renders the checkers' panel only on news)
-    if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
-    this._verdicts = v;
-    return v;
+    return this._trace.verdicts(this.opts.program, () => this.history(), (b) => this.storage.blockDigest(b), this.realm.sched.now);
   }
 
   dispose(): void {

@@ -6,13 +6,17 @@
 import type { FtConfig } from '../engine/ft/hypervisor';
 import type { NodeId } from '../engine/ft/messages';
 import type { Role, TraceEvent } from '../engine/ft/trace';
-import { TraceMonitor } from '../engine/sim/checkers/ftCheckers';
+import { TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import { checkClients, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
+import type { ClientOp } from '../engine/sim/clients';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
 import { NetLedger } from './netLedger';
 
 const TRACE_KEEP = 50_000;
 /** View batches in a flood come this often (ms), not every animation frame. */
 const FLOOD_VIEW_MS = 100;
+/** The linearizability check runs at most this often (wall ms: it grows with the history). */
+const VERDICT_EVERY_MS = 500;
 
 export class LabTrace {
   readonly trace: TraceEvent[] = [];
@@ -35,6 +39,28 @@ export class LabTrace {
 
   constructor(config: FtConfig) {
     this.monitor = new TraceMonitor({ outputRule: config.outputRule, packetTimingLogged: !config.unlogged.includes('packet-timing') });
+  }
+
+  private _verdicts: LabVerdicts | null = null;
+  private _clientCheck: { at: number; v: LinearizabilityVerdict | null } | null = null;
+
+  /**
+   * The checkers' verdicts at virtual time `now`. The clients' check (linearizability over every
+   * operation) is the costly one: it is made at most every VERDICT_EVERY_MS; the rest read the
+   * monitor, fresh on every call (a verdict must not say "not checked" for half a second after
+   * the backup replayed). The same object while nothing changed: the page re-renders the
+   * checkers' panel only on news.
+   */
+  verdicts(program: string, history: () => ClientOp[], blockDigest: (block: number) => number, now: number): LabVerdicts {
+    const wall = performance.now();
+    // A check made before any operation completed is not kept: it would say "not checked" for up
+    // to half a second after replies came (and it cost nothing to make).
+    let c = this._clientCheck;
+    if (!c || c.v?.completed === 0 || wall - c.at >= VERDICT_EVERY_MS) this._clientCheck = c = { at: wall, v: checkClients(program, history()) };
+    const v = judge({ program, monitor: this.monitor, clientCheck: c.v, blockDigest, now });
+    if (this._verdicts && JSON.stringify(this._verdicts) === JSON.stringify(v)) return this._verdicts;
+    this._verdicts = v;
+    return v;
   }
 
   /** A worker's batch: net events in order per message (see netLedger.ts), the rest as they come. */

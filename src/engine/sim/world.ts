@@ -3,15 +3,16 @@
 // Same scenario and seed, same run, bit for bit.
 
 import { DEFAULT_FT_CONFIG, Hypervisor, type FtConfig } from '../ft/hypervisor';
-import { STORAGE, clientNode, nthVm, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
+import { STORAGE, nthVm, type Message, type NodeEnv, type NodeId, type Timer, type TimerTarget } from '../ft/messages';
 import type { MachineSnapshot } from '../machine/machine';
-import { SharedStorage } from '../ft/storage';
+import type { SharedStorage } from '../ft/storage';
 import type { TraceBody, TraceEvent } from '../ft/trace';
 import { workloadProgram } from '../programs/catalog';
 import { shippedProgram } from '../programs/index';
-import { Client, ClientRoster } from './clients';
-import { applyFault, backupOf, primaryOf, type FaultHost } from './faults';
-import { Network, type NetworkState } from './network';
+import { Client, type ClientRoster, type Workload } from './clients';
+import { backupOf, primaryOf, type FaultHost } from './faults';
+import type { Network, NetworkState } from './network';
+import { Services, actOn, type VmPlacement } from './services';
 import { Rng, type RngState } from '../util/rng';
 import type { Fault, Scenario } from './scenario';
 import { Scheduler, type SchedulerState, type TimerId } from './scheduler';
@@ -72,12 +73,14 @@ export interface WorldState {
 export class World {
   readonly sched = new Scheduler();
   readonly rng: Rng;
+  /** The network and switch, shared storage, the clients and the faults (services.ts, as in the Web Workers runtime). */
+  readonly services: Services;
   readonly net: Network;
   readonly storage: SharedStorage;
   readonly vms = new Map<NodeId, Hypervisor>();
-  /** The session's clients (see ClientRoster); `clients` is every one of them. */
-  private readonly _roster = new ClientRoster();
-  readonly clients: readonly Client[] = this._roster.all;
+  private readonly _roster: ClientRoster;
+  /** Every client of the session (see ClientRoster). */
+  readonly clients: readonly Client[];
   readonly config: FtConfig;
   readonly trace: TraceEvent[] = [];
   readonly image: Uint8Array;
@@ -103,17 +106,28 @@ export class World {
     this.sched.dispatch = (kind, data) => this._dispatch(kind, data);
     this._maxHistory = opts.maxHistoryPerClient ?? Infinity;
     this.rng = new Rng(scenario.seed);
-    this.net = new Network(this.sched, this._fork(), {
-      channel: definedOnly(scenario.network.channel ?? {}),
-      storage: definedOnly(scenario.network.storage ?? {}),
-      clients: definedOnly(scenario.network.clients ?? {}),
-    }, (body, at) => this._emit({ ...body, t: at }));
-    this._faultHost = this._makeFaultHost();
     this.config = { ...DEFAULT_FT_CONFIG, ...definedOnly(scenario.ft) };
     this.image = opts.image ?? shippedProgram(scenario.program).image;
-    this.storage = new SharedStorage(this._env(STORAGE));
-    this.net.attach(STORAGE, this.storage);
-    this._timerTargets.set(STORAGE, this.storage);
+    this.services = new Services({
+      sched: this.sched,
+      netRng: this._fork(),
+      links: {
+        channel: definedOnly(scenario.network.channel ?? {}),
+        storage: definedOnly(scenario.network.storage ?? {}),
+        clients: definedOnly(scenario.network.clients ?? {}),
+      },
+      trace: (body, at) => this._emit({ ...body, t: at }),
+      env: (id) => this._env(id),
+      placed: (id, node) => this._timerTargets.set(id, node),
+      program: scenario.program,
+      clientTimeoutMs: scenario.clients.timeoutMs,
+      maxHistoryPerClient: this._maxHistory,
+    });
+    this.net = this.services.net;
+    this.storage = this.services.storage;
+    this._roster = this.services.roster;
+    this.clients = this.services.clients;
+    this._faultHost = this.services.faultHost(this._placement());
     if (opts.noBackup) {
       this.net.macOwner = this._spawnVm('live', null).id;
     } else {
@@ -350,68 +364,49 @@ export class World {
     return vm;
   }
 
-  private _makeClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
-    const nodeId = clientNode(id);
-    const c = new Client(this._env(nodeId), id, workload, this.scenario.clients.timeoutMs);
-    this._timerTargets.set(nodeId, c);
-    c.maxHistory = this._maxHistory;
-    this.net.attach(nodeId, c);
-    return c;
-  }
-
-  private _addClient(id: number, workload: ConstructorParameters<typeof Client>[2]): Client {
-    return this._roster.add(this._makeClient(id, workload));
+  private _addClient(id: number, workload: Workload): Client {
+    return this.services.addClient(id, workload);
   }
 
   /** An automatic workload from now on: `count` random clients (ids from 100), replacing the previous ones. */
   setWorkload(count: number, thinkMs = 20, keys = 4): void {
-    const program = workloadProgram(this.scenario.program);
-    this._roster.replaceAutomatic(count, (id) => this._makeClient(id, { kind: 'random', program, thinkMs, keys, startAt: this.now, stopAt: Infinity }));
+    this.services.setWorkload(count, thinkMs, keys);
   }
 
   /** A client by id, created on first use (the interactive terminal's client). */
   client(id: number): Client {
-    return this._roster.get(id) ?? this._addClient(id, { kind: 'scripted', requests: [] });
+    return this.services.client(id);
   }
 
   /** Inject a fault now. Returns a description, or null if it did not apply. */
   applyFault(f: Fault): string | null {
-    const detail = applyFault(this._faultHost, f);
-    this._emit({ type: 'fault', kind: f.kind, detail: detail ?? 'no effect', t: this.now });
-    return detail;
+    return actOn(this._faultHost, f, this.now, (body, at) => this._emit({ ...body, t: at }));
   }
 
-  /** What the learner's faults (faults.ts) do in this world. */
-  private _makeFaultHost(): FaultHost {
+  /** The VMs are hypervisors on this world's scheduler: what a fault does to them here. */
+  private _placement(): VmPlacement {
     return {
-    vmList: () => this.vms.values(),
-    clientNodes: () => this.clients.map((c) => c.nodeId),
-    links: this.net.links,
-    linkChanged: () => undefined, // the network reads its links as it sends
-    kill: (id) => {
-      this.vms.get(id)?.kill();
-      this.net.kill(id);
-    },
-    powerOff: (id) => this.vms.get(id)?.powerOff(),
-    pause: (id, forMs) => {
-      this.vms.get(id)?.pause();
-      if (forMs !== undefined) this.sched.post(this.now + Math.max(0, forMs), 'resume', { vm: id });
-    },
-    resume: (id) => this.vms.get(id)?.resume(),
-    setSpeedFactor: (id, speed) => {
-      const vm = this.vms.get(id);
-      if (vm) vm.speedFactor = speed;
-      return vm !== undefined;
-    },
-    block: (from, to) => this.net.block(from, to, false),
-    healAll: () => this.net.healAll(),
-    anyCut: () => this.net.blocked.size > 0,
-    drop: (id) => this.net.drop(id),
-    restartBackup: (live) => {
-      const nb = this._spawnVm('backup', live, null);
-      this.vms.get(live)?.startBackup(nb.id);
-      return nb.id;
-    },
+      vmList: () => this.vms.values(),
+      kill: (id) => {
+        this.vms.get(id)?.kill();
+        this.net.kill(id);
+      },
+      powerOff: (id) => this.vms.get(id)?.powerOff(),
+      pause: (id, forMs) => {
+        this.vms.get(id)?.pause();
+        if (forMs !== undefined) this.sched.post(this.now + Math.max(0, forMs), 'resume', { vm: id });
+      },
+      resume: (id) => this.vms.get(id)?.resume(),
+      setSpeedFactor: (id, speed) => {
+        const vm = this.vms.get(id);
+        if (vm) vm.speedFactor = speed;
+        return vm !== undefined;
+      },
+      restartBackup: (live) => {
+        const nb = this._spawnVm('backup', live, null);
+        this.vms.get(live)?.startBackup(nb.id);
+        return nb.id;
+      },
     };
   }
 }
