@@ -308,11 +308,18 @@ export function TourPanel() {
     // other subjects on it are shown too, whatever its layout while it first renders.
     const stage = el.closest('.stage');
     if (stage) {
-      // The least scroll that shows it whole, never past its top.
-      const r = stage.getBoundingClientRect();
-      const by = r.top < 0 ? r.top : Math.min(r.top, Math.max(0, r.bottom - window.innerHeight));
-      if (Math.abs(by) > 1) window.scrollBy({ top: by });
-      return;
+      // The least scroll that shows it whole, never past its top. Measured once the stage has
+      // fitted itself to the page the tour panel leaves it (two frames on: the panel opening
+      // narrows the page, and the stage refits after it), or the page stays scrolled by the
+      // difference with the header out of view.
+      let f = requestAnimationFrame(() => {
+        f = requestAnimationFrame(() => {
+          const r = stage.getBoundingClientRect();
+          const by = r.top < 0 ? r.top : Math.min(r.top, Math.max(0, r.bottom - window.innerHeight));
+          if (Math.abs(by) > 1) window.scrollBy({ top: by });
+        });
+      });
+      return () => cancelAnimationFrame(f);
     }
     const r = el.getBoundingClientRect();
     if (r.top < 0 || r.bottom > window.innerHeight) {
@@ -335,6 +342,16 @@ export function TourPanel() {
     // The least scroll of the panel that shows the question and its choices (never past the panel's top).
     if (r.bottom > bottom) panel.scrollBy({ top: Math.min(r.bottom - bottom, Math.max(0, r.top - p.top)) });
   }, [predicting]);
+  // A chapter opened (from the chapter list, or the next chapter): keyboard focus goes to its
+  // title, not back to the page's top, unless the learner is already in the panel.
+  const title = useRef<HTMLHeadingElement>(null);
+  const chapterId = tour?.chapterId ?? null;
+  useEffect(() => {
+    const h = title.current;
+    if (!chapterId || !h) return;
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.closest('.tour')) h.focus({ preventScroll: true });
+  }, [chapterId]);
   const finished = tour !== null && tour.isLast && tour.phase === 'done' ? tour.chapterId : null;
   useEffect(() => {
     if (finished) markDone(finished);
@@ -378,7 +395,9 @@ export function TourPanel() {
         <span className="caption">
           Chapter {index + 1} of {CHAPTERS.length}
         </span>
-        <h2>{ch.title}</h2>
+        <h2 ref={title} tabIndex={-1}>
+          {ch.title}
+        </h2>
         <button className="close" aria-label="Leave the tour" onClick={leaveTour}>
           ×
         </button>

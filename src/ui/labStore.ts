@@ -637,7 +637,8 @@ export const labActions = {
   setRuntime(runtime: Runtime): void {
     const s = useLab.getState();
     useLab.setState({ runtime });
-    startLab(s.program, s.customSource ?? undefined, { runtime });
+    // As with a switch, the learner's workload goes on in the new runtime.
+    if (startLab(s.program, s.customSource ?? undefined, { runtime }) && s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
   },
 };
 

@@ -142,6 +142,37 @@ describe('guided tour', () => {
     }
   });
 
+  it('a chapter picked from the list with the keyboard takes focus to the tour panel; at 1024×768 the page keeps its header and the whole stage on screen', async () => {
+    const errors: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(appUrl());
+      await page.getByTestId('icount-A').waitFor();
+      await page.getByRole('button', { name: 'Guided tour' }).click();
+      const list = page.getByRole('dialog', { name: 'Guided tour: chapters' });
+      await list.locator('[data-chapter="failover"]').focus();
+      await page.keyboard.press('Enter');
+      await page.locator('aside.tour').getByRole('heading', { name: /^Step 1 of/ }).waitFor();
+      await page.waitForFunction(() => document.activeElement?.closest('aside.tour') !== null);
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Failover', 'focus is on the chapter\'s title');
+      // Tab goes on through the panel, not from the page's top.
+      await page.keyboard.press('Tab');
+      assert.ok(await page.evaluate(() => document.activeElement?.closest('aside.tour') !== null), 'Tab stays in the tour panel');
+      // Once the stage has fitted itself beside the panel: no scroll hides the header.
+      await page.waitForFunction(() => {
+        const st = document.querySelector('.stage .stage-svg')?.getBoundingClientRect();
+        return st !== undefined && st.bottom <= innerHeight;
+      });
+      const at = await page.evaluate(() => ({ y: scrollY, title: document.querySelector('header h1')?.getBoundingClientRect().top ?? -1 }));
+      assert.equal(at.y, 0, 'the page is not scrolled');
+      assert.ok(at.title >= 0, 'the page\'s title is on screen');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('is accessible (axe-core: no serious or critical violations) and a clicker\'s PageDown moves on', async () => {
     const errors: string[] = [];
     const ch = CHAPTERS.find((c) => c.steps.length > 2 && !c.steps[0]!.predict && !c.steps[0]!.ask) ?? CHAPTERS[0]!;

@@ -170,6 +170,20 @@ describe('interface', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('switching runtime keeps the automatic clients running (as a teaching switch does)', async () => {
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await page.getByLabel('Runtime').selectOption('simulator');
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
+    assert.equal(await page.getByLabel('Automatic clients').inputValue(), '3');
+    // The new lab's own clients answer (nobody typed a request): the checkers count their operations.
+    await page.getByText(/Output Requirement holds: [1-9]\d* completed client operations/).first().waitFor({ timeout: 30_000 });
+    await page.getByLabel('Automatic clients').selectOption('0');
+    await page.getByLabel('Runtime').selectOption('workers');
+    await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'workers');
+    assert.equal(await page.getByLabel('Automatic clients').inputValue(), '0');
+    assert.deepEqual(errors, []);
+  });
+
   it("a VM's own menu acts on that VM: Kill VM A after B took over from a paused A kills A, not B", async () => {
     await page.getByLabel('Runtime').selectOption('simulator');
     await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'simulator');
