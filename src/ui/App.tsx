@@ -35,6 +35,8 @@ function Controls({ onHelp }: { onHelp: () => void }) {
   const rate = useLab((s) => s.workloadRate);
   const runtime = useLab((s) => s.runtime);
   const tour = useLab((s) => s.tour !== null);
+  // In the tour, Pause and Resume work only while a step runs (it stops at its own end).
+  const clockFree = useLab((s) => s.tour === null || s.tour.phase === 'run');
   // (only what the buttons need: the VMs' figures change every frame, and the toolbar need not)
   const can = useLab(useShallow((s) => faultAvailability(s.vms)));
   const lab = currentLab;
@@ -61,9 +63,11 @@ function Controls({ onHelp }: { onHelp: () => void }) {
         </select>
       </label>
       {running ? (
-        <button onClick={labActions.pause}>Pause</button>
+        <button onClick={labActions.pause} disabled={!clockFree} title={clockFree ? undefined : 'In the tour the clock belongs to the step: Next runs it'}>
+          Pause
+        </button>
       ) : (
-        <button onClick={labActions.resume} disabled={tour} title={tour ? 'In the tour the clock belongs to the step: Next runs it' : undefined}>
+        <button onClick={labActions.resume} disabled={!clockFree} title={clockFree ? (tour ? 'Go on with this step (it stops at its own end)' : undefined) : 'In the tour the clock belongs to the step: Next runs it'}>
           Resume
         </button>
       )}

@@ -6,7 +6,7 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Chapter, PanelId, Step } from '../engine/tour/types';
 import { CHAPTERS, chapterById, describeExpectation } from '../workers/pure';
 import { learnerText } from './expectText';
-import { currentSim, startLab, startTour, useLab, type TourState } from './labStore';
+import { currentSim, endTour, startTour, useLab, type TourState } from './labStore';
 
 const DONE_KEY = 'lockstep.tour.done';
 
@@ -42,9 +42,8 @@ export function openChapter(id: string, step = 0): boolean {
 }
 
 export function leaveTour(): void {
-  const s = useLab.getState();
   history.replaceState(null, '', location.pathname + location.search);
-  startLab(s.program, undefined, { runtime: 'simulator' });
+  endTour();
 }
 
 /** Next keeps the session going (whatever else the learner did stays); Back and jumps replay. */

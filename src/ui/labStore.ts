@@ -574,12 +574,32 @@ export function startSim(opts: SimStart, state: { title?: string | null; seekTo?
   return l;
 }
 
+/** The learner's own speed and runtime when the tour began (the chapters set their own pace). */
+let beforeTour: { readonly speed: number; readonly runtime: Runtime } | null = null;
+
 /** A tour chapter at a step (or a shared moment of it) on the simulator. */
 export function startTour(chapterId: string, step: number, restore?: { readonly actions: readonly TimedAction[]; readonly at: number }): LabController | null {
   const ch = chapterById(chapterId);
   if (!ch) return null;
+  const s = useLab.getState();
+  if (s.tour === null && beforeTour === null) beforeTour = { speed: slowedFrom ?? s.speed, runtime: s.runtime };
   const spec: SessionSpec = { scenario: validateScenario(ch.scenario, `chapter ${ch.id}`), source: ch.source ?? null };
   return startSim({ spec, paused: true, tour: { chapterId, step, ...(restore ? { restore } : {}) } });
+}
+
+/** Out of the tour: a free session of the program, at the speed and on the runtime the learner had before it. */
+export function endTour(): void {
+  const s = useLab.getState();
+  const back = beforeTour ?? { speed: s.speed, runtime: 'simulator' as const };
+  beforeTour = null;
+  useLab.setState({ speed: back.speed, runtime: back.runtime });
+  startLab(s.program, undefined, { runtime: back.runtime });
+}
+
+/** Outside the tour, or while a tour step runs (it stops at its own end): the learner may pause and resume. */
+export function tourClockFree(): boolean {
+  const t = useLab.getState().tour;
+  return t === null || t.phase === 'run';
 }
 
 export const labActions = {
@@ -599,12 +619,15 @@ export const labActions = {
   },
   // (on the simulator, `running` follows the state the lab pushes once the command took effect)
   pause(): void {
+    // In the tour the clock belongs to the step: it may be paused (and resumed) only while the step runs.
+    if (!tourClockFree()) return;
     void lab?.pause();
     if (!lab?.sim) useLab.setState({ running: false });
   },
   resume(): void {
-    // In the tour the clock belongs to the step (Next runs it): running on would spoil the narration.
-    if (useLab.getState().tour) return;
+    // In the tour the clock belongs to the step (Next runs it): running on past the step would
+    // spoil the narration. A step paused while it ran goes on to its own end.
+    if (!tourClockFree()) return;
     void lab?.resume();
     if (!lab?.sim) useLab.setState({ running: true });
   },

@@ -173,6 +173,44 @@ describe('guided tour', () => {
     }
   });
 
+  it('Space pauses a running step and Space again lets it run to its own end (never past it); leaving the tour brings back the learner\'s speed and runtime', async () => {
+    const errors: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const now = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow);
+    try {
+      await page.goto(appUrl());
+      await page.getByTestId('icount-A').waitFor();
+      const speedBefore = await page.locator('label.speed output').textContent();
+      await page.getByRole('button', { name: 'Guided tour' }).click();
+      await page.getByRole('dialog', { name: 'Guided tour: chapters' }).locator('[data-chapter="failover"]').click();
+      const tour = page.locator('aside.tour');
+      await tour.getByRole('heading', { name: /^Step 1 of/ }).waitFor();
+      await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'run');
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Space');
+      await page.getByRole('button', { name: 'Resume' }).waitFor();
+      // Paused, mid-step: the simulator's clock stands and the step still runs (it is not over).
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { sim: { state: { paused: boolean } } } }).__lab.sim.state.paused);
+      assert.equal(await phase(page), 'run');
+      await page.keyboard.press('Space');
+      await page.waitForFunction(() => document.querySelector('aside.tour')?.getAttribute('data-phase') === 'done', null, { timeout: 30_000 });
+      const end = await now();
+      // Done: Space does nothing (the run stays at the step's end).
+      await page.keyboard.press('Space');
+      assert.ok(await page.getByRole('button', { name: 'Resume' }).isDisabled(), 'Resume is off once the step has ended');
+      assert.equal(await now(), end);
+      await tour.getByRole('button', { name: 'Leave the tour' }).click();
+      await page.locator('aside.tour').waitFor({ state: 'hidden' });
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { kind: string } }).__lab.kind === 'workers');
+      assert.equal(await page.locator('label.speed output').textContent(), speedBefore);
+      assert.equal(await page.getByLabel('Runtime').inputValue(), 'workers');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('is accessible (axe-core: no serious or critical violations) and a clicker\'s PageDown moves on', async () => {
     const errors: string[] = [];
     const ch = CHAPTERS.find((c) => c.steps.length > 2 && !c.steps[0]!.predict && !c.steps[0]!.ask) ?? CHAPTERS[0]!;
