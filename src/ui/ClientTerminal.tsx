@@ -51,7 +51,9 @@ export function ClientTerminal() {
       });
     };
     term.write(`${greeting(program)}\r\n${PROMPT}`);
-    setClientSink((line, tone) => println(tone === 'ok' ? `\x1b[32m${printable(line)}\x1b[0m` : `\x1b[33m${printable(line)}\x1b[0m`));
+    // (every line is made printable first: what a guest sent must not drive the terminal)
+    const TONE = { request: '', ok: '\x1b[32m', warn: '\x1b[33m', note: '\x1b[2m' } as const;
+    setClientSink((line, tone) => println(`${TONE[tone]}${printable(line)}\x1b[0m`));
     const sub = term.onData((data) => {
       const r = feed(state, data);
       state = r.state;
@@ -78,9 +80,9 @@ export function ClientTerminal() {
       switch (cmd.kind) {
         case 'request':
           // (the lab answers asynchronously: the simulator runs in its own worker)
+          // (the request line itself is printed from the trace, as the client sends it: see labStore)
           void labActions.request(cmd.text).then((ok) => {
-            term.write(ok ? `→ ${cmd.text}\r\n` : '\x1b[33mstill waiting for the previous reply\x1b[0m\r\n');
-            term.write(PROMPT);
+            if (!ok) println('\x1b[33mstill waiting for the previous reply\x1b[0m');
           });
           return;
         case 'help':

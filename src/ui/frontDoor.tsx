@@ -107,7 +107,7 @@ export function importRecording(bytes: Uint8Array, file: string): boolean {
     return false;
   }
   startSim({ spec: r.spec, actions: r.actions, endMs: r.endMs, paused: true, checkpoints: r.checkpoints }, { title: r.title || file });
-  useLab.setState({ notice: { text: `Loaded “${r.title || file}”: ${r.actions.length} actions over ${fmt(r.endMs)}. Press Resume to play, or drag the time bar.`, tone: 'info' } });
+  useLab.setState({ notice: { text: `Loaded “${r.title || file}”: ${r.actions.length} action${r.actions.length === 1 ? '' : 's'} over ${fmt(r.endMs)}. Press Resume to play, or drag the time bar.`, tone: 'info' } });
   return true;
 }
 

@@ -225,11 +225,13 @@ function flushConsole(vm: string): void {
   consoleHistory.set(vm, h);
 }
 
-type ClientSink = (line: string, tone: 'ok' | 'warn') => void;
+/** A line for the client terminal: a request sent, a reply (ok), trouble (warn), or the page's own note. */
+export type ClientTone = 'request' | 'ok' | 'warn' | 'note';
+type ClientSink = (line: string, tone: ClientTone) => void;
 let clientSink: ClientSink | null = null;
 /** Lines for the client terminal, at most CLIENT_FRAME_LINES per frame (a guest may flood client 1 with replies). */
 const CLIENT_FRAME_LINES = 12;
-let clientPending: { line: string; tone: 'ok' | 'warn' }[] = [];
+let clientPending: { line: string; tone: ClientTone }[] = [];
 let clientDropped = 0;
 
 /** The client terminal registers here to print client 1's replies as they arrive. */
@@ -237,7 +239,7 @@ export function setClientSink(sink: ClientSink | null): void {
   clientSink = sink;
 }
 
-function writeClient(line: string, tone: 'ok' | 'warn'): void {
+function writeClient(line: string, tone: ClientTone): void {
   if (clientPending.length < CLIENT_FRAME_LINES) clientPending.push({ line, tone });
   else clientDropped++;
 }
@@ -248,7 +250,7 @@ function flushClientLines(): void {
   clientPending = [];
   clientDropped = 0;
   for (const l of lines) clientSink?.(l.line, l.tone);
-  if (dropped > 0) clientSink?.(`\x1b[2m${notShown(dropped, 0).trimEnd()}\x1b[22m`, 'warn');
+  if (dropped > 0) clientSink?.(notShown(dropped, 0).trimEnd(), 'note');
 }
 
 let lab: LabController | null = null;
@@ -336,13 +338,14 @@ function onTrace(events: readonly TraceEvent[]): void {
   const client: ClientLine[] = [];
   const feed: FeedLine[] = [];
   let { entries, bytes, acks, heartbeats } = useLab.getState().channel;
-  let tasHolder = useLab.getState().tasHolder;
   for (const ev of events) {
     switch (ev.type) {
       case 'console':
         writeConsole(ev.vm, ev.text, ev.suppressed);
         break;
       case 'client/invoke':
+        // (from the trace, not the keyboard: a replayed or seeked run shows its requests too)
+        if (ev.client === TERMINAL_CLIENT) writeClient(`→ ${ev.text}`, 'request');
         if (ev.client < 100) client.push({ id: ev.client, dir: 'req', reqId: ev.reqId, text: ev.text, t: ev.t });
         break;
       case 'client/reply':
@@ -372,9 +375,6 @@ function onTrace(events: readonly TraceEvent[]): void {
       case 'heartbeat':
         heartbeats++;
         break;
-      case 'storage/tas':
-        tasHolder = ev.holder;
-        break;
       default:
         break;
     }
@@ -387,7 +387,6 @@ function onTrace(events: readonly TraceEvent[]): void {
     client: client.length ? [...s.client, ...client].slice(-80) : s.client,
     feed: appendFeed(s.feed, feed),
     channel: { entries, bytes, acks, heartbeats },
-    tasHolder,
   });
 }
 
@@ -412,7 +411,7 @@ function resetView(announce: string | null): void {
   clientPending = [];
   clientDropped = 0;
   for (const sink of consoleSinks.values()) sink('\x1bc', false);
-  if (announce) clientSink?.(`\x1b[2m(${announce})\x1b[0m`, 'ok');
+  if (announce) clientSink?.(`(${announce})`, 'note');
   useLab.setState({ ...EMPTY_TRACE, verdicts: null });
 }
 
@@ -494,6 +493,8 @@ function attach(next: LabController, state: Partial<LabState>): void {
             frame: s.frame + 1,
             virtualNow: l.virtualNow,
             diskBlocks: l.storage.touched.size,
+            // (the word's state, not the trace's tale of it: a seek that jumps ahead restarts the trace)
+            tasHolder: l.storage.holder,
             framesDropped: l.framesDropped ?? 0,
             ...folded,
             ...(folded.acks || folded.heartbeats ? { channel: { ...s.channel, acks: s.channel.acks + folded.acks, heartbeats: s.channel.heartbeats + folded.heartbeats } } : {}),

@@ -24,8 +24,8 @@ export interface LabController {
   readonly kind: 'workers' | 'simulator';
   readonly trace: readonly TraceEvent[];
   readonly config: FtConfig;
-  /** Shared-storage blocks written so far. */
-  readonly storage: { readonly touched: ReadonlySet<number> };
+  /** Shared storage: the blocks written so far, and who holds the test-and-set word (its state now, not the trace's tale). */
+  readonly storage: { readonly touched: ReadonlySet<number>; readonly holder: NodeId | null };
   readonly macOwner: NodeId | null;
   readonly virtualNow: number;
   readonly clock: ClockState;

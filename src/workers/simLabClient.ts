@@ -64,6 +64,7 @@ export class SimLabClient implements LabController, SimControls {
   private _now = 0;
   private _clock: ClockState;
   private _macOwner: NodeId | null = null;
+  private _tasHolder: NodeId | null = null;
   private _vms: VmInspect[] = [];
   private _touched = new Set<number>();
   private _verdicts: LabVerdicts | null = null;
@@ -107,8 +108,8 @@ export class SimLabClient implements LabController, SimControls {
   get config(): FtConfig {
     return this._config;
   }
-  get storage(): { readonly touched: ReadonlySet<number> } {
-    return { touched: this._touched };
+  get storage(): { readonly touched: ReadonlySet<number>; readonly holder: NodeId | null } {
+    return { touched: this._touched, holder: this._tasHolder };
   }
   get macOwner(): NodeId | null {
     return this._macOwner;
@@ -193,6 +194,7 @@ export class SimLabClient implements LabController, SimControls {
     this._now = b.now;
     this._clock = b.clock;
     this._macOwner = b.macOwner;
+    this._tasHolder = b.tasHolder;
     if (b.vms) this._vms = b.vms;
     if (b.touched) this._touched = new Set(b.touched);
     if (b.verdicts) {

@@ -33,6 +33,8 @@ export interface SimBatch {
   readonly now: number;
   readonly clock: ClockState;
   readonly macOwner: NodeId | null;
+  /** Who holds the test-and-set word now. */
+  readonly tasHolder: NodeId | null;
   readonly vms?: VmInspect[];
   /** Blocks written on shared storage, when their number changed. */
   readonly touched?: number[];
@@ -208,6 +210,7 @@ export class SimWorkerApi {
       now: lab.virtualNow,
       clock: lab.clock,
       macOwner: lab.macOwner,
+      tasHolder: lab.storage.holder,
       vms: lab.views(this._memAddr),
       ...(touched.size !== this._sentTouched ? { touched: [...touched] } : {}),
       ...(fresh ? { verdicts, completedOps: ops!.reduce((n, o) => n + (o.status === 'ok' ? 1 : 0), 0) } : {}),

@@ -27,9 +27,16 @@ type Sim = {
 const lab = <T>(page: Page, fn: string): Promise<T> => page.evaluate(`(() => { const l = globalThis.__lab; return ${fn}; })()`) as Promise<T>;
 
 /** A live simulator session with a workload and a failover, paused. Returns its checkpoints. */
-async function liveSession(page: Page): Promise<{ checkpoints: Cp[]; now: number; actions: number }> {
+async function liveSession(page: Page, typed: string | null = null): Promise<{ checkpoints: Cp[]; now: number; actions: number }> {
   await page.getByLabel('Runtime').selectOption('simulator');
   await page.waitForFunction(() => (globalThis as unknown as { __lab: Sim }).__lab.kind === 'simulator');
+  if (typed) {
+    // A request typed in the client terminal, answered before the failover.
+    await page.locator('.client-terminal textarea').focus();
+    await page.keyboard.type(typed);
+    await page.keyboard.press('Enter');
+    await page.locator('.client-terminal', { hasText: '← #1' }).waitFor();
+  }
   await page.getByLabel('Automatic clients').selectOption('3');
   await page.waitForFunction(() => (globalThis as unknown as { __lab: Sim }).__lab.virtualNow > 400);
   await page.getByRole('button', { name: 'Kill primary', exact: true }).click();
@@ -53,7 +60,7 @@ describe('recordings and time travel', () => {
   });
 
   it('a recording round-trips: export, import, seek, and the same state hashes as the live run', async () => {
-    const live = await liveSession(page);
+    const live = await liveSession(page, 'put x 5');
     assert.ok(live.checkpoints.length > 20, 'the live run took checkpoints');
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export' }).click();
@@ -100,6 +107,21 @@ describe('recordings and time travel', () => {
     // The VM panels show the replayed machines.
     const last = live.checkpoints.at(-1)!;
     for (const vm of last.vms) await page.getByTestId(`icount-${vm.id}`).waitFor();
+    // After Home then End (a jump ahead to a later snapshot) the page tells the whole run, as the
+    // live page did: the typed request and its reply, B holding test-and-set, the failover in the
+    // feed, the channel's totals (they read "clear", "nothing unusual yet" and 0 entries).
+    await page.locator('.client-terminal').scrollIntoViewIfNeeded();
+    await page
+      .locator('.client-terminal', { hasText: '→ PUT x 5' })
+      .filter({ hasText: '← #1 OK' })
+      .waitFor()
+      .catch(async (e: unknown) => {
+        throw new Error(`${String(e)}\nthe terminal reads: ${await page.locator('.client-terminal .xterm-rows').textContent()}`);
+      });
+    await page.locator('[data-panel="storage"][aria-label="Shared storage: test-and-set held by B"]').waitFor();
+    await page.getByText(/B won test-and-set|B is now live/).first().waitFor();
+    const entries = Number(((await page.locator('.stage').textContent()) ?? '').match(/([\d,]+) entries ·/)?.[1]?.replace(/,/g, '') ?? '0');
+    assert.ok(entries > 0, `the channel's totals count the run (${entries} entries)`);
     assert.deepEqual(errors, []);
   });
 

@@ -94,6 +94,13 @@ export class SimSession {
   private _nextCheckpointAt = CHECKPOINT_EVERY_MS;
   private readonly _listeners = new Set<(ev: TraceEvent) => void>();
   private readonly _snaps: KeptSnapshot[] = [];
+  /**
+   * Trace events of this run beyond the session's time, seen before a rewind (the same run, so the
+   * same events): a jump forward to a later snapshot takes its trace from here, and the trace goes
+   * on unbroken. `_aheadBase` is the emitted-count of its first event.
+   */
+  private _ahead: TraceEvent[] = [];
+  private _aheadBase = 0;
   private readonly _pages = new PageStore();
   private _snapEvery: number;
   private _nextSnapAt: number;
@@ -271,6 +278,8 @@ export class SimSession {
   }
 
   private _dropSnapshotsAfter(t: number): void {
+    // (the trace the run had ahead of t belongs to that future too)
+    if (this._aheadBase + this._ahead.length > this.world.emitted) this._ahead = [];
     while (this._snaps.length > 0 && this._snaps[this._snaps.length - 1]!.at > t) releaseSnapshot(this._snaps.pop()!.packed, this._pages);
   }
 
@@ -320,10 +329,42 @@ export class SimSession {
     this._nextCheckpointAt = state.nextCheckpointAt;
     this.checkpoints.length = 0;
     this.checkpoints.push(...checkpoints);
-    // The trace: keep what happened up to the snapshot if we have it.
-    const keep = state.world.emitted - (emittedNow - this.trace.length);
-    this.trace.length = keep >= 0 && keep <= this.trace.length ? keep : 0;
+    this._traceTo(emittedNow, state.world.emitted);
     this._nextSnapAt = this._snapEvery > 0 ? (Math.floor(this.now / this._snapEvery) + 1) * this._snapEvery : Infinity;
+  }
+
+  /**
+   * The trace for a jump from emitted-count `from` to `to`: what happened up to `to`, as far as the
+   * trace and the events ahead (kept from before a rewind) know it; else it starts again empty.
+   * The events beyond `to` are kept ahead, bounded by maxTrace.
+   */
+  private _traceTo(from: number, to: number): void {
+    const base = from - this.trace.length;
+    // The trace and the events ahead are two stretches of one sequence: join them if they meet.
+    let known = this.trace;
+    let knownBase = base;
+    const aEnd = this._aheadBase + this._ahead.length;
+    if (this._ahead.length > 0 && this._aheadBase <= from && aEnd > from) known = known.concat(this._ahead.slice(from - this._aheadBase));
+    else if (this._ahead.length > 0 && this._aheadBase > from && this._aheadBase <= to) {
+      // (a gap between them: only the stretch ahead can hold `to`)
+      known = this._ahead;
+      knownBase = this._aheadBase;
+    }
+    const knownEnd = knownBase + known.length;
+    if (to < knownBase || to > knownEnd) {
+      // Nothing known up to `to`: the trace starts again there (what lies ahead stays: the same run).
+      this.trace.length = 0;
+      return;
+    }
+    const upTo = to - knownBase;
+    // Ahead: the newest events the run had (a jump back to where it had got to, the usual one,
+    // then finds them), at most maxTrace.
+    const keepFrom = Math.max(upTo, known.length - this.maxTrace);
+    const before = known.slice(Math.max(0, upTo - this.maxTrace), upTo);
+    this._ahead = known.slice(keepFrom);
+    this._aheadBase = knownBase + keepFrom;
+    this.trace.length = 0;
+    for (const ev of before) this.trace.push(ev);
   }
 
   private _keepSnapshot(): void {
