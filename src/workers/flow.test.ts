@@ -108,6 +108,17 @@ describe('TraceFold', () => {
     expect(events.at(-1)).toMatchObject({ toSeq: 1000, horizon: 1000 });
     expect(folded['entry/flushed']).toBe(1000 - events.length);
   });
+
+  it('log-entry batches sent again (after a heal, a new backup) count again, as they do when each batch crosses', () => {
+    const fold = new TraceFold(8);
+    // 1..500, then 401..1000 re-sent from 401: 1,100 batches of one entry each.
+    for (let i = 1; i <= 500; i++) fold.add([flushed(i)]);
+    for (let i = 401; i <= 1000; i++) fold.add([flushed(i)]);
+    const { events } = fold.take();
+    let entries = 0;
+    for (const e of events) if (e.type === 'entry/flushed') entries += e.toSeq - e.fromSeq + 1;
+    expect(entries).toBe(1100);
+  });
   it('a flood of rare kinds is bounded too, and counted', () => {
     const fold = new TraceFold(2, 10);
     for (let i = 0; i < 100; i++) fold.add([{ type: 'fault', kind: 'x', detail: String(i), t: i }]);

@@ -271,10 +271,13 @@ const FOLDED_IDS_MAX = 100_000;
 /** Batches of log entries merge instead of thinning: the entries and bytes they count stay exact. */
 const MERGED: ReadonlySet<TraceType> = new Set<TraceType>(['entry/flushed', 'entry/received']);
 
-/** A log batch standing for a group: from the group's lowest seq, with all its bytes. */
-function mergedAs(ev: TraceEvent, fromSeq: number, bytes: number): TraceEvent {
-  if (ev.type === 'entry/flushed') return { ...ev, fromSeq, bytes };
-  if (ev.type === 'entry/received') return { ...ev, fromSeq };
+/**
+ * A log batch standing for a group: the group's entries in all (a re-sent entry counts again, as
+ * it does when each batch crosses), ending at its newest seq, with all its bytes.
+ */
+function mergedAs(ev: TraceEvent, entries: number, bytes: number): TraceEvent {
+  if (ev.type === 'entry/flushed') return { ...ev, fromSeq: ev.toSeq - entries + 1, bytes };
+  if (ev.type === 'entry/received') return { ...ev, fromSeq: ev.toSeq - entries + 1 };
   return ev;
 }
 
@@ -289,9 +292,9 @@ interface Stream {
   kept: TraceEvent[];
   /** Arrival order of each kept event (the window's output keeps arrival order). */
   at: number[];
-  /** Merged kinds: events each kept one stands for, their lowest fromSeq and bytes in all. */
+  /** Merged kinds: events each kept one stands for, their entries and bytes in all. */
   weight: number[];
-  fromSeq: number[];
+  entries: number[];
   bytes: number[];
   stride: number;
   seen: number;
@@ -338,7 +341,7 @@ export class TraceFold {
   }
 
   private _newStream(type: TraceType): Stream {
-    const s: Stream = { type, kept: [], at: [], weight: [], fromSeq: [], bytes: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false };
+    const s: Stream = { type, kept: [], at: [], weight: [], entries: [], bytes: [], stride: 1, seen: 0, last: null, lastAt: 0, lastKept: false };
     this._list.push(s);
     return s;
   }
@@ -386,21 +389,21 @@ export class TraceFold {
     const s = this._stream(ev);
     s.seen++;
     if (MERGED.has(ev.type)) {
-      // (kept: the newest event of each group; its lowest fromSeq and total bytes beside it, built at take)
-      const fromSeq = (ev as { fromSeq: number }).fromSeq;
+      // (kept: the newest event of each group; its entries and bytes in all beside it, built at take)
+      const entries = (ev as { toSeq: number }).toSeq - (ev as { fromSeq: number }).fromSeq + 1;
       const bytes = ev.type === 'entry/flushed' ? ev.bytes : 0;
       const n = s.kept.length;
       if (n > 0 && s.weight[n - 1]! < s.stride) {
         s.kept[n - 1] = ev;
         s.at[n - 1] = at;
         s.weight[n - 1]!++;
-        s.fromSeq[n - 1] = Math.min(s.fromSeq[n - 1]!, fromSeq);
+        s.entries[n - 1]! += entries;
         s.bytes[n - 1]! += bytes;
       } else {
         s.kept.push(ev);
         s.at.push(at);
         s.weight.push(1);
-        s.fromSeq.push(fromSeq);
+        s.entries.push(entries);
         s.bytes.push(bytes);
       }
       if (s.kept.length > this.cap) {
@@ -412,10 +415,10 @@ export class TraceFold {
           s.kept[j] = s.kept[b]!;
           s.at[j] = s.at[b]!;
           s.weight[j] = s.weight[i]! + (b === i ? 0 : s.weight[b]!);
-          s.fromSeq[j] = Math.min(s.fromSeq[i]!, s.fromSeq[b]!);
+          s.entries[j] = s.entries[i]! + (b === i ? 0 : s.entries[b]!);
           s.bytes[j] = s.bytes[i]! + (b === i ? 0 : s.bytes[b]!);
         }
-        s.kept.length = s.at.length = s.weight.length = s.fromSeq.length = s.bytes.length = j;
+        s.kept.length = s.at.length = s.weight.length = s.entries.length = s.bytes.length = j;
         s.stride *= 2;
       }
       return;
@@ -489,7 +492,7 @@ export class TraceFold {
       const merged = MERGED.has(s.type);
       for (let i = 0; i < s.kept.length; i++) {
         const ev = s.kept[i]!;
-        out.push({ at: s.at[i]!, ev: merged && s.weight[i]! > 1 ? mergedAs(ev, s.fromSeq[i]!, s.bytes[i]!) : ev });
+        out.push({ at: s.at[i]!, ev: merged && s.weight[i]! > 1 ? mergedAs(ev, s.entries[i]!, s.bytes[i]!) : ev });
       }
       let shown = s.kept.length;
       if (s.last && !s.lastKept) {
