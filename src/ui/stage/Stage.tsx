@@ -12,7 +12,7 @@ import { currentLab, useLab } from '../labStore';
 import { CHANNEL_BOX, CLIENTS_BOX, LANE_LR, LANE_RL, SLOTS, STORAGE_BOX, SWITCH_BOX, VIEW_H, VIEW_W, along, route, type Box } from './layout';
 import { StageMenu, type MenuTarget } from './StageMenu';
 import { StageNews } from './StageNews';
-import { ENTRY_COLOR, ENTRY_GLYPH, STORAGE, assignSlots, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type Flight, type StageFold } from './stageModel';
+import { ENTRY_COLOR, ENTRY_GLYPH, STORAGE, assignSlots, boxLines, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type Flight, type StageFold } from './stageModel';
 
 const MSG_COLOR: Record<Flight['kind'], string> = {
   entry: '#334155',
@@ -541,17 +541,16 @@ export function Stage() {
               {clientName(f.lastRequestClient, inTour)} sent
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 102} className="mono">
-              {(f.lastRequest ?? '—').slice(0, 17)}
+              {boxLines(f.lastRequest ?? '—', 1)[0]}
             </text>
             <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 128} className="small" data-testid="stage-client-got">
               {clientName(f.lastReplyClient, inTour)} got back
             </text>
-            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 144} className="mono">
-              {(f.lastReply ?? '—').slice(0, 17)}
-            </text>
-            <text x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 160} className="mono">
-              {(f.lastReply ?? '').slice(17, 34)}
-            </text>
+            {boxLines(f.lastReply ?? '—', 3).map((line, i) => (
+              <text key={i} x={CLIENTS_BOX.x + 10} y={CLIENTS_BOX.y + 144 + 16 * i} className="mono">
+                {line}
+              </text>
+            ))}
           </g>
           {/* Switch */}
           <g className="switch" role="img" aria-label={`Switch: the service MAC is at ${mac ?? 'no VM'}`} data-panel="switch">

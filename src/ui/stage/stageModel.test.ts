@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../engine/ft/trace';
 import { along, route } from './layout';
-import { CLIENTS, STORAGE, assignSlots, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type SlotVm } from './stageModel';
+import { CLIENTS, STORAGE, assignSlots, boxLines, bufferTitle, channelInUse, clientName, emptyFold, foldEvents, laneWords, silence, type SlotVm } from './stageModel';
 import { asNodeId as nid } from '../../workers/pure';
 
 const ev = (e: TraceEvent): TraceEvent => e;
@@ -250,5 +250,18 @@ describe('the stage model', () => {
       foldEvents(f, [ev({ type: 'client/invoke', client: 100, reqId: 1, text: 'GET k', t: 3 })], { macOwner: 'B' });
       expect(f.lastRequestClient).toBe(2);
     });
+  });
+});
+
+describe('the Clients box text', () => {
+  it('wraps a reply into lines that fit the box, and marks what it had to leave out', () => {
+    expect(boxLines('#2 NOTFOUND (from A)', 3)).toEqual(['#2 NOTFOUND (fr', 'om A)']);
+    expect(boxLines('—', 3)).toEqual(['—']);
+    const long = 'x'.repeat(59);
+    const lines = boxLines(long, 3);
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.length <= 15)).toBe(true);
+    expect(lines[2]!.endsWith('…')).toBe(true);
+    expect(boxLines('#12 PUT key1 value', 1)).toEqual(['#12 PUT key1 v…']);
   });
 });

@@ -495,3 +495,14 @@ export function bufferTitle(v: SlotVm & { readonly buffer: readonly unknown[]; r
   if (v.role === 'live') return 'log buffer: not logging (no backup)';
   return `log buffer (stopped) ${n}`;
 }
+
+/** Characters of the stage's monospace text that fit inside the Clients box. */
+const BOX_CHARS = 15;
+
+/** `text` in at most `max` lines that fit the Clients box; an ellipsis says when some was left out. */
+export function boxLines(text: string, max: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < text.length && lines.length < max; i += BOX_CHARS) lines.push(text.slice(i, i + BOX_CHARS));
+  if (text.length > BOX_CHARS * max) lines[max - 1] = `${lines[max - 1]!.slice(0, BOX_CHARS - 1)}…`;
+  return lines;
+}
