@@ -230,6 +230,15 @@ describe('the stage', () => {
       assert.equal(await loss.getAttribute('aria-valuetext'), '10%');
       await page.waitForFunction(() => (globalThis as unknown as { __lab: { links: { clients: { loss: number } } } }).__lab.links.clients.loss === 0.1);
       await menu.getByRole('button', { name: 'Close' }).click();
+      // A keyboard user sets the storage link's latency and closes the menu at once: the change
+      // still applies (it waited for the learner to let go, and the menu's closing was that).
+      await page.getByRole('button', { name: 'Link from VM A to shared storage: open its menu' }).click();
+      const storageMenu = page.getByRole('dialog').filter({ has: page.getByRole('slider') }).first();
+      const storageLatency = storageMenu.getByRole('slider').first();
+      await storageLatency.focus();
+      await storageLatency.press('End');
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => (globalThis as unknown as { __lab: { links: { storage: { latencyMs: number } } } }).__lab.links.storage.latencyMs === 20);
       // VM A's menu: Kill VM A; the backup takes over.
       await page.getByRole('button', { name: 'VM A (primary): actions' }).click();
       await page.getByRole('menuitem', { name: 'Kill VM A' }).click();

@@ -31,15 +31,27 @@ function StopSlider({ label, stops, value, format, onCommit }: { label: string; 
   const [draft, setDraft] = useState<number | null>(null);
   const shown = draft ?? value;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // The change waiting to be applied: a menu closed before the learner's pause still applies it.
+  const pending = useRef<(() => void) | null>(null);
   const commit = (v: number): void => {
     if (timer.current) clearTimeout(timer.current);
+    pending.current = () => {
+      pending.current = null;
+      if (v !== value) onCommit(v);
+    };
     timer.current = setTimeout(() => {
       timer.current = null;
       setDraft(null);
-      if (v !== value) onCommit(v);
+      pending.current?.();
     }, 300);
   };
-  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+      pending.current?.();
+    },
+    [],
+  );
   return (
     <label className="link-slider">
       <span>{label}</span>
