@@ -88,7 +88,7 @@ export class FtLab implements LabController {
     const clock: ClockState = { speed: Math.min(1, opts.speed ?? 1), paused: true, anchorWall: wallNow(), anchorVirtual: 0 };
     this.realm = new Realm(clock);
     // (The page's own events come in order: only the workers' batches need the ledger.)
-    this._trace = new LabTrace(this.config);
+    this._trace = new LabTrace(this.config, CLIENT_TIMEOUT_MS);
     this.realm.onTrace = (events) => this._trace.accept(events);
     this.services = new Services({
       sched: this.realm.sched,

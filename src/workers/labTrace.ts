@@ -7,6 +7,7 @@ import type { FtConfig } from '../engine/ft/hypervisor';
 import type { NodeId } from '../engine/ft/messages';
 import type { Role, TraceEvent } from '../engine/ft/trace';
 import { TraceMonitor, type LinearizabilityVerdict } from '../engine/sim/checkers/ftCheckers';
+import { livenessOptions } from '../engine/sim/checkers/safety';
 import { checkClients, judge, type LabVerdicts } from '../engine/sim/checkers/verdicts';
 import type { ClientOp } from '../engine/sim/clients';
 import { addTally, TraceFold, VIEW_FOLD_CAP, type FoldTally } from './flow';
@@ -37,8 +38,13 @@ export class LabTrace {
   private readonly _gen = new Map<NodeId, number>();
   private _gens = 0;
 
-  constructor(config: FtConfig) {
-    this.monitor = new TraceMonitor({ outputRule: config.outputRule, packetTimingLogged: !config.unlogged.includes('packet-timing') });
+  /** `clientTimeoutMs`: how long a client waits for a reply (the liveness check's window, as in the simulator). */
+  constructor(config: FtConfig, clientTimeoutMs: number) {
+    this.monitor = new TraceMonitor({
+      outputRule: config.outputRule,
+      packetTimingLogged: !config.unlogged.includes('packet-timing'),
+      liveness: livenessOptions(clientTimeoutMs, config.failureTimeoutMs),
+    });
   }
 
   private _verdicts: LabVerdicts | null = null;

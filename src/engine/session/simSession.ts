@@ -4,6 +4,7 @@
 // and the guided tour rest on. Pure: the runtime that paces it by the wall clock lives elsewhere.
 
 import { TraceMonitor } from '../sim/checkers/ftCheckers';
+import { livenessOptions } from '../sim/checkers/safety';
 import { cappedHistory, judge, type LabVerdicts } from '../sim/checkers/verdicts';
 import type { Scenario } from '../sim/scenario';
 import { SnapshotError, crc32, decodeGraph, encodeGraph, seal, unseal } from '../sim/snapshotCodec';
@@ -37,10 +38,6 @@ export interface SessionOptions {
   readonly snapshotEveryMs?: number;
 }
 
-/** How long after the last fault the service must answer again (liveness): detection, test-and-set retries, draining. */
-export function livenessOptions(scenario: Scenario, failureTimeoutMs: number): { settleMs: number; replyWithinMs: number } {
-  return { settleMs: 5 * failureTimeoutMs + 100, replyWithinMs: scenario.clients.timeoutMs };
-}
 
 /** Both VMs' state hashes at one virtual time: a recording carries these to prove its replay. */
 export interface Checkpoint {
@@ -125,7 +122,7 @@ export class SimSession {
     this.monitor = new TraceMonitor({
       outputRule: this.world.config.outputRule,
       packetTimingLogged: !this.world.config.unlogged.includes('packet-timing'),
-      liveness: livenessOptions(spec.scenario, this.world.config.failureTimeoutMs),
+      liveness: livenessOptions(spec.scenario.clients.timeoutMs, this.world.config.failureTimeoutMs),
     });
     const keep = opts.keepTrace ?? true;
     if (opts.checkpoints === false) this._nextCheckpointAt = Infinity;

@@ -235,6 +235,24 @@ describe('verdicts', () => {
     expect(v.outputRequirement.status).toBe('not-checked');
     expect(v.outputRequirement.ok).toBe('unknown');
   });
+  it('liveness is not checked for a program that answers no client requests (primes owes them nothing)', () => {
+    const unanswered = (): TraceMonitor => {
+      const m = monitor();
+      for (const ev of [
+        { t: 0, type: 'vm/role', vm: nid('A'), role: 'primary', reason: 'boot' },
+        { t: 0, type: 'vm/role', vm: nid('B'), role: 'backup', reason: 'boot' },
+        { t: 1500, type: 'client/invoke', client: 100, reqId: 1, text: 'GET k1' },
+        { t: 1800, type: 'client/timeout', client: 100, reqId: 1 },
+      ] as TraceEvent[])
+        m.listener(ev);
+      return m;
+    };
+    // (the same silence is an outage for a server)
+    expect(judge({ program: 'kv-server', monitor: unanswered(), ops: [], now: 5_000 }).liveness.status).toBe('fail');
+    const v = judge({ program: 'primes', monitor: unanswered(), ops: [], now: 5_000 });
+    expect(v.liveness.status).toBe('not-checked');
+    expect(v.liveness.message).toBe('not checked: primes answers no client requests');
+  });
   it('an undecided linearizability check is unknown, never a pass', () => {
     // Concurrent writes, and a budget of states too small to decide.
     const ops: ClientOp[] = [];

@@ -368,3 +368,8 @@ export class SafetyMonitor {
     return verdict('pass', `every client was answered once the faults had stopped (${this._answeredSince} of ${checked} requests from ${fmt(opts.settleMs)} after the last fault)`);
   }
 }
+
+/** How long after the last fault the service must answer again (liveness): detection, test-and-set retries, draining. */
+export function livenessOptions(clientTimeoutMs: number, failureTimeoutMs: number): { settleMs: number; replyWithinMs: number } {
+  return { settleMs: 5 * failureTimeoutMs + 100, replyWithinMs: clientTimeoutMs };
+}

@@ -101,7 +101,12 @@ export function judge(input: JudgeInput): LabVerdicts {
     powerOff: s.powerOff(),
     clock: s.clock(),
     replies: s.replies(),
-    liveness: input.now !== undefined ? s.liveness(input.now) : verdict('not-checked', 'not checked: no clock to judge it by'),
+    // (a program that takes no client requests owes them no replies: its silence is not an outage)
+    liveness: !clientProtocol(program)
+      ? verdict('not-checked', `not checked: ${program} answers no client requests`)
+      : input.now !== undefined
+        ? s.liveness(input.now)
+        : verdict('not-checked', 'not checked: no clock to judge it by'),
   };
 }
 
