@@ -528,11 +528,18 @@ export class FtLab implements LabController {
         const nb = this._spawn('backup', live.id);
         this._trace.joinGeneration(nb.id, live.id);
         const { log, clock } = this._takePorts(live.id);
-        // The new worker boots first; only then does the live VM start logging to it.
-        this._restarting = this._init(nb, 'backup', live.id, true).then(async () => {
+        // The new worker boots first; only then does the live VM start logging to it. Virtual
+        // time waits for the boot (Lockstep's FT VMotion is instant, as in the simulator: a boot
+        // taking wall time must not read as the new backup's silence), then starts again no
+        // faster than 1× and ramps up (see _govern): a cold worker keeps up at once.
+        this._setClock(reanchor(this.realm.clock, wallNow(), { paused: true }));
+        const booted = this._init(nb, 'backup', live.id, true).then(async () => {
           if (!live.alive) return null;
           await live.api.startBackup(nb.id, Comlink.transfer(log!, [log!]), Comlink.transfer(clock!, [clock!]));
           return nb.id;
+        });
+        this._restarting = booted.finally(() => {
+          if (!this._disposed) this._setClock(reanchor(this.realm.clock, wallNow(), { paused: this._userPaused, speed: Math.min(this.realm.clock.speed, 1) }));
         });
         return nb.id;
       },
