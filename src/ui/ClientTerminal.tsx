@@ -54,9 +54,11 @@ export function ClientTerminal() {
     // (every line is made printable first: what a guest sent must not drive the terminal)
     const TONE = { request: '', ok: '\x1b[32m', warn: '\x1b[33m', note: '\x1b[2m' } as const;
     setClientSink((line, tone) => println(`${TONE[tone]}${printable(line)}\x1b[0m`));
+    let fullSaid = false;
     const sub = term.onData((data) => {
       const r = feed(state, data);
       state = r.state;
+      if (state.line.length < MAX_LINE) fullSaid = false;
       term.write(r.echo);
       const ev = r.event;
       if (!ev) return;
@@ -73,9 +75,13 @@ export function ClientTerminal() {
         return;
       }
       if (ev.kind === 'full') {
-        println(`\x1b[33mline full: ${ev.dropped} character${ev.dropped === 1 ? '' : 's'} left out (a line holds ${MAX_LINE}; the server reads at most ${MAX_REQUEST_CHARS})\x1b[0m`);
+        // (once per line: a key held down past the end must not flood the terminal)
+        if (!fullSaid) println(`\x1b[33mline full: ${ev.dropped} character${ev.dropped === 1 ? '' : 's'} left out (a line holds ${MAX_LINE}; the server reads at most ${MAX_REQUEST_CHARS})\x1b[0m`);
+        fullSaid = true;
         return;
       }
+      fullSaid = false;
+      if (ev.leftOut) println(`\x1b[33mone request at a time: the paste's other ${ev.leftOut} line${ev.leftOut === 1 ? ' was' : 's were'} left out (send each when the last is answered)\x1b[0m`);
       const cmd = parseCommand(ev.line, program);
       switch (cmd.kind) {
         case 'request':

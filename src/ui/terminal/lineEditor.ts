@@ -12,7 +12,8 @@ export interface LineState {
 export const emptyLine = (history: readonly string[] = []): LineState => ({ line: '', history, browse: history.length, draft: '' });
 
 export type LineEvent =
-  | { readonly kind: 'submit'; readonly line: string }
+  /** `leftOut`: lines of a multi-line paste after the one sent (a client sends one request at a time). */
+  | { readonly kind: 'submit'; readonly line: string; readonly leftOut?: number }
   | { readonly kind: 'tab'; readonly line: string }
   | { readonly kind: 'cancel' }
   /** Typed or pasted text did not fit on the line: `dropped` characters were left out. */
@@ -60,7 +61,19 @@ export function feed(s: LineState, data: string): LineResult {
     default: {
       // Printable text (typed or pasted); escape sequences we do not handle are ignored.
       if (data.startsWith('\x1b')) return { state: s, echo: '' };
-      const text = [...data].filter((c) => c >= ' ' && c <= '~').join('');
+      // (escape sequences inside a paste go whole, not just their ESC byte)
+      // eslint-disable-next-line no-control-regex -- the escape sequences are what it removes
+      const lines = data.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\s\S]?/g, '').split(/\r\n|\r|\n/);
+      if (lines.length > 1) {
+        // A paste of several lines: its first line is sent as if typed and Entered; the rest are
+        // left out, and said so (the client sends one request at a time).
+        const typed = feed(s, lines[0]!);
+        const sent = feed(typed.state, '\r');
+        const leftOut = lines.slice(1).filter((l) => l.trim() !== '').length;
+        const event = sent.event?.kind === 'submit' && leftOut > 0 ? { ...sent.event, leftOut } : sent.event;
+        return { state: sent.state, echo: typed.echo + sent.echo, ...(event ? { event } : {}) };
+      }
+      const text = [...lines[0]!].filter((c) => c >= ' ' && c <= '~').join('');
       if (!text) return { state: s, echo: '' };
       const room = Math.max(0, MAX_LINE - s.line.length);
       const add = text.slice(0, room);

@@ -25,4 +25,12 @@ describe('line editor', () => {
     expect(feed(emptyLine(), 'abc').event).toBeUndefined();
     expect(feed(s, '\x03').state.line).toBe('');
   });
+  it('a paste of several lines sends its first and says how many it left out; escape sequences go whole', () => {
+    const r = feed(emptyLine(), 'put a 1\nincr a\r\nget a\n');
+    expect(r.event).toEqual({ kind: 'submit', line: 'put a 1', leftOut: 2 });
+    expect(r.state.line).toBe('');
+    expect(feed(emptyLine(), 'get k\n').event).toEqual({ kind: 'submit', line: 'get k' });
+    expect(type(emptyLine(), 'get k\x1b[2J1').line).toBe('get k1');
+    expect(type(emptyLine(), 'a\x1b[1;31mb').line).toBe('ab');
+  });
 });
