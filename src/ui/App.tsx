@@ -148,7 +148,8 @@ function startOver(): void {
     openChapter(s.tour.chapterId, s.tour.step);
     return;
   }
-  startLab(s.program, s.customSource ?? undefined);
+  // The learner's setup stays (as for a teaching switch or a runtime switch): only the run is new.
+  if (startLab(s.program, s.customSource ?? undefined) && s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
 }
 
 function Channel() {

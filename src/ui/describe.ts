@@ -10,6 +10,7 @@ export function describeEvent(ev: TraceEvent): { text: string; tone: 'info' | 'w
     case 'tas/requested':
       return { text: `${ev.vm} asks shared storage for test-and-set before acting alone`, tone: 'info' };
     case 'tas/won':
+      if (ev.unarbitrated) return { text: `${ev.vm} goes on alone without asking anyone: test-and-set is OFF`, tone: 'warn' };
       return { text: `${ev.vm} won test-and-set: it may go on alone`, tone: 'good' };
     case 'tas/lost':
       return { text: `${ev.vm} lost test-and-set (held by ${ev.holder ?? '?'}) and halts: no split brain`, tone: 'warn' };

@@ -208,6 +208,9 @@ describe('the stage', () => {
       await page.getByRole('button', { name: '↺ Start over' }).click();
       await page.locator('.stage-vm.role-primary[data-vm="A"]').waitFor();
       await page.locator('.stage-vm.role-backup[data-vm="B"]').waitFor();
+      // Start over keeps the learner's setup: the same automatic clients, in the new run too.
+      assert.equal(await page.getByLabel('Automatic clients').inputValue(), '3');
+      await page.locator('[data-panel="client"]', { hasText: '+ 3 automatic' }).first().waitFor();
     } finally {
       await page.close();
     }

@@ -12,7 +12,7 @@ import { Machine, type DiskRequest, type MachineHost, type MachineInput } from '
 import { PORT } from '../machine/isa';
 import { decodeBatch, digestBytes, encodeBatch, isBoundaryEntry, type LogEntry, type OutputKind } from './log';
 import { STORAGE, SWITCH, clientNode, type Message, type NodeEnv, type NodeId, type Timer } from './messages';
-import type { Role, StallReason } from './trace';
+import type { Role, StallReason, TraceBody } from './trace';
 
 export type NondetSource = 'timer' | 'clock' | 'random' | 'packet-timing';
 
@@ -785,9 +785,10 @@ export class Hypervisor implements MachineHost {
     if (!this._suspecting || !this.alive) return;
     this._tasRetry?.cancel();
     this._tasRetry = null;
+    const wonEvent: TraceBody = this.config.testAndSet ? { type: 'tas/won', vm: this.id } : { type: 'tas/won', vm: this.id, unarbitrated: true };
     if (this._poweringOff) {
       if (won) this._gen = gen;
-      this.env.trace(won ? { type: 'tas/won', vm: this.id } : { type: 'tas/lost', vm: this.id, holder });
+      this.env.trace(won ? wonEvent : { type: 'tas/lost', vm: this.id, holder });
       this._finishPowerOff(won ? 'won test-and-set: the backup cannot go live' : `${holder ?? 'another VM'} had already won test-and-set`);
       return;
     }
@@ -799,7 +800,7 @@ export class Hypervisor implements MachineHost {
       this._stopTimers();
       return;
     }
-    this.env.trace({ type: 'tas/won', vm: this.id });
+    this.env.trace(wonEvent);
     if (this.role === 'primary') {
       // Our backup is gone: go on alone, stop logging, let held outputs out.
       this._logBuffer.length = 0;

@@ -45,7 +45,8 @@ export type TraceBody =
   | { readonly type: 'heartbeat'; readonly vm: NodeId; readonly to: NodeId }
   | { readonly type: 'failure/suspected'; readonly vm: NodeId; readonly peer: NodeId; readonly silentMs: number }
   | { readonly type: 'tas/requested'; readonly vm: NodeId }
-  | { readonly type: 'tas/won'; readonly vm: NodeId }
+  /** `unarbitrated`: test-and-set is switched off, so the VM went on alone without asking anyone. */
+  | { readonly type: 'tas/won'; readonly vm: NodeId; readonly unarbitrated?: true }
   | { readonly type: 'tas/lost'; readonly vm: NodeId; readonly holder: NodeId | null }
   | { readonly type: 'vm/went-live'; readonly vm: NodeId; readonly icount: number; readonly receivedSeq: number; readonly consumedSeq: number }
   | { readonly type: 'vm/role'; readonly vm: NodeId; readonly role: Role; readonly reason: string }

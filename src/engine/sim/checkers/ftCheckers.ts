@@ -147,7 +147,7 @@ export function checkKvClients(ops: readonly ClientOp[], maxStates = 200_000): L
   const history = kvOperations(ops);
   const completed = history.filter((o) => o.status === 'ok').length;
   const r = checkKvHistory(history, { maxStates });
-  if (r.ok === true) return { ok: true, message: `${completed} completed client operations fit one sequential execution`, culprits: [], completed };
+  if (r.ok === true) return { ok: true, message: `${completed} completed client operation${completed === 1 ? '' : 's'} fit${completed === 1 ? 's' : ''} one sequential execution`, culprits: [], completed };
   if (r.ok === 'unknown') return { ok: 'unknown', message: `UNKNOWN: ${r.reason}`, culprits: [], completed };
   return { ok: false, message: `VIOLATED: ${r.message}`, culprits: r.culprits.map((c) => String(c.id)), completed };
 }

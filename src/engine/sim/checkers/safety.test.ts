@@ -64,7 +64,14 @@ describe('split brain', () => {
     const m = new SafetyMonitor();
     feed(m, [...start(), { t: 10, type: 'tas/won', vm: nid('B') }, { t: 20, type: 'snapshot/sent', vm: nid('B'), to: nid('C'), icount: 5 }, { t: 30, type: 'tas/won', vm: nid('A') }]);
     expect(m.splitBrain()).toMatchObject({ status: 'fail', ok: false });
-    expect(m.splitBrain().message).toMatch(/A won test-and-set although it is stale/);
+    expect(m.splitBrain().message).toMatch(/A won test-and-set although it is stale: B had already taken over/);
+  });
+
+  it('with test-and-set off, the second VM to go on alone is split brain, said as such', () => {
+    const m = new SafetyMonitor();
+    feed(m, [...start(), { t: 10, type: 'tas/won', vm: nid('B'), unarbitrated: true }, { t: 11, type: 'tas/won', vm: nid('A'), unarbitrated: true }]);
+    expect(m.splitBrain()).toMatchObject({ status: 'fail', ok: false });
+    expect(m.splitBrain().message).toBe('split brain: A went on alone while B already did (test-and-set is off: nothing stopped the second one)');
   });
 
   it("fails when storage accepts a stale VM's write", () => {

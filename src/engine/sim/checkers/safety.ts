@@ -131,7 +131,7 @@ export class SafetyMonitor {
         break;
       case 'tas/won':
         // Already counted when storage answered (a trace without storage events counts it here).
-        if (!this._wonAtStorage.delete(ev.vm)) this._onTasWon(ev.vm, ev.t);
+        if (!this._wonAtStorage.delete(ev.vm)) this._onTasWon(ev.vm, ev.t, ev.unarbitrated === true);
         this._tasAskedAt.delete(ev.vm);
         break;
       case 'snapshot/sent':
@@ -250,11 +250,19 @@ export class SafetyMonitor {
     }
   }
 
-  private _onTasWon(vm: string, t: number): void {
+  /** `unarbitrated`: test-and-set is off, and `vm` went on alone without asking. */
+  private _onTasWon(vm: string, t: number, unarbitrated = false): void {
     this._tasNeeded = true;
     this._disturbed = true;
     if (!this._pair.has(vm)) {
-      this._flag(t, 'split-brain', `split brain: ${vm} won test-and-set although it is stale (the service is ${this._service ?? 'none'}, its pair ${[...this._pair].join('–') || 'none'})`);
+      const service = this._service ?? 'no VM';
+      this._flag(
+        t,
+        'split-brain',
+        unarbitrated
+          ? `split brain: ${vm} went on alone while ${service} already did (test-and-set is off: nothing stopped the second one)`
+          : `split brain: ${vm} won test-and-set although it is stale: ${service} had already taken over (the VMs that may claim it now: ${[...this._pair].join(', ') || 'none'})`,
+      );
     }
     // After a power-off, another VM may win test-and-set only if it was already asking (its
     // failover under way, within the time a request takes to reach storage), or while the
@@ -301,7 +309,7 @@ export class SafetyMonitor {
       if (later !== undefined && later > e.t) continue; // replaced by a later accepted write
       return verdict('fail', `LOST WRITE: block ${block} does not hold what ${e.vm}'s write completed at ${fmt(e.t)} (the guest was told it was on disk)`);
     }
-    return verdict('pass', `every completed write is on the shared disk with its bytes (${this._expected.size} blocks)`);
+    return verdict('pass', `every completed write is on the shared disk with its bytes (${this._expected.size} block${this._expected.size === 1 ? '' : 's'})`);
   }
 
   powerOff(): CheckVerdict {
