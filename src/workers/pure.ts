@@ -14,3 +14,4 @@ export { CHAPTERS, chapterById } from '../engine/tour/chapters';
 export { describeExpectation } from '../engine/tour/player';
 export { asNodeId, clientNode, clientNumber, isClientNode, vmNode } from '../engine/ft/messages';
 export { RecentMap, RecentSet } from '../engine/util/recent';
+export { VERDICT_NAMES } from '../engine/sim/checkers/verdicts';

@@ -1,5 +1,6 @@
 // Beneath the stage: the checkers' verdicts in one line, the latest of what happened, the safety
 // switches that are off, and the legend of message colours and letters.
+import { VERDICT_NAMES } from '../../workers/pure';
 import { useLab } from '../labStore';
 import { ENTRY_COLOR, ENTRY_GLYPH } from './stageModel';
 
@@ -7,6 +8,13 @@ import { ENTRY_COLOR, ENTRY_GLYPH } from './stageModel';
 export function roundTimes(text: string): string {
   return text.replace(/\d+\.\d{2,}/g, (n) => Number(n).toFixed(1));
 }
+
+/** The checkers the stage always shows; any other joins them when it fails. */
+const BRIEF: readonly { readonly key: 'outputRequirement' | 'splitBrain' | 'replay'; readonly label: string }[] = [
+  { key: 'outputRequirement', label: 'Output Requirement' },
+  { key: 'splitBrain', label: 'Split brain' },
+  { key: 'replay', label: 'Replay' },
+];
 
 export function StageNews() {
   const v = useLab((s) => s.verdicts);
@@ -17,24 +25,24 @@ export function StageNews() {
   const off = [!sw.outputRule && 'Output Rule OFF', !sw.testAndSet && 'test-and-set OFF', ...sw.unlogged.map((u) => `${u} NOT logged`)].filter(Boolean) as string[];
   const mark = (ok: boolean | 'unknown'): string => (ok === true ? '✔' : ok === 'unknown' ? '?' : '✖');
   const cls = (ok: boolean | 'unknown'): string => (ok === true ? 'ok' : ok === 'unknown' ? 'unknown' : 'bad');
+  const failing = v ? VERDICT_NAMES.map((n) => ({ label: n.label, message: v[n.key].message, ok: v[n.key].ok })).find((x) => x.ok === false) : undefined;
   return (
     <div className="stage-news">
       <div className={`stage-checkers${hl('verdicts')}`} data-panel="verdicts" role="group" aria-label="Checkers, in brief">
         <strong>Checkers</strong>
         {v ? (
           <ul>
-            <li className={cls(v.outputRequirement.ok)} title={roundTimes(v.outputRequirement.message)}>
-              <span aria-hidden="true">{mark(v.outputRequirement.ok)}</span> Output Requirement
-              {v.outputRequirement.ok === false && <span className="why">: {roundTimes(v.outputRequirement.message)}</span>}
-            </li>
-            <li className={cls(v.splitBrain.ok)} title={roundTimes(v.splitBrain.message)}>
-              <span aria-hidden="true">{mark(v.splitBrain.ok)}</span> Split brain
-              {v.splitBrain.ok === false && <span className="why">: {roundTimes(v.splitBrain.message)}</span>}
-            </li>
-            <li className={cls(v.replay.ok)} title={roundTimes(v.replay.message)}>
-              <span aria-hidden="true">{mark(v.replay.ok)}</span> Replay
-              {v.replay.ok === false && <span className="why">: {roundTimes(v.replay.message)}</span>}
-            </li>
+            {BRIEF.map(({ key, label }) => (
+              <li key={key} className={cls(v[key].ok)} title={roundTimes(v[key].message)}>
+                <span aria-hidden="true">{mark(v[key].ok)}</span> {label}
+              </li>
+            ))}
+            {/* (the other checkers join the line only when they fail) */}
+            {VERDICT_NAMES.filter((n) => !BRIEF.some((b) => b.key === n.key) && v[n.key].ok === false).map(({ key, label }) => (
+              <li key={key} className="bad" title={roundTimes(v[key].message)}>
+                <span aria-hidden="true">✖</span> {label}
+              </li>
+            ))}
           </ul>
         ) : (
           <span className="muted"> not checked yet</span>
@@ -50,6 +58,13 @@ export function StageNews() {
             ))
           )}
         </span>
+        {/* Why the first failing checker failed: last on the line, so a long reason never hides a mark. */}
+        {failing && (
+          <span className="why">
+            {' '}
+            — {failing.label}: {roundTimes(failing.message)}
+          </span>
+        )}
       </div>
       <div className={`stage-feed${hl('feed')}`} data-panel="feed" role="log" aria-label="What happened, latest">
         <strong>What happened</strong>
