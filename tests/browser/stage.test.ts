@@ -256,6 +256,29 @@ describe('the stage', () => {
     }
   });
 
+  it('a message drawn on its way after it has arrived takes no clicks (nothing to drop, no fault with no effect)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(appUrl());
+      await page.getByTestId('stage-icount-B').waitFor();
+      // At the default latencies a message crosses in well under a virtual millisecond, while the
+      // stage draws it at human pace: its drawing outlives it on the wire.
+      const arrived = page.locator('.stage g.msg[data-arrived="yes"]').first();
+      await arrived.waitFor({ state: 'attached', timeout: 20_000 });
+      assert.equal(await arrived.evaluate((el) => el.classList.contains('droppable')), false);
+      await arrived.dispatchEvent('click');
+      // (a drop would be in the trace within a frame or two: the page acts at once on a message it no longer carries)
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const faults = await page.evaluate(() => (globalThis as unknown as { __lab: { trace: { type: string }[] } }).__lab.trace.filter((e) => e.type === 'fault').length);
+      assert.equal(faults, 0, 'clicking it acted on nothing');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a message on the wire can be dropped: paused, it waits on its edge; a click drops it and the logging channel resends it', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const errors: string[] = [];

@@ -240,6 +240,28 @@ async function dropMessage(id: string): Promise<void> {
   if (!ok) useLab.setState({ notice: { text: `Message ${id} had already arrived: messages cross a link in well under a virtual millisecond. Pause while one is on the wire, or slow its link (click the link: latency), to catch one.`, tone: 'info' } });
 }
 
+/**
+ * A message drawn on its way whose delivery the trace has told is no longer on the wire: the
+ * drawing goes on at human pace, but there is nothing left to drop, so it stops taking clicks.
+ */
+function markArrived(g: SVGGElement | null, events: readonly TraceEvent[]): void {
+  if (!g || g.childElementCount === 0) return;
+  let open: Map<string, Element> | null = null;
+  for (const ev of events) {
+    if (ev.type !== 'net/delivered') continue;
+    if (!open) {
+      open = new Map();
+      for (const el of g.children) if (el.classList.contains('droppable')) open.set(el.getAttribute('data-id') ?? '', el);
+      if (open.size === 0) return;
+    }
+    const el = open.get(ev.id);
+    if (!el) continue;
+    el.classList.remove('droppable');
+    el.setAttribute('data-arrived', 'yes');
+    d3.select(el).on('click', null);
+  }
+}
+
 const PARKED_MAX = 14;
 
 /**
@@ -353,6 +375,7 @@ export function Stage() {
       const vmsNow = useLab.getState().vms;
       const flights = foldEvents(fold.current, events, { macOwner: l.macOwner, peerOf: (id) => vmsNow.find((v) => v.id === id)?.peer ?? null });
       animate(flights, l.clock.speed);
+      markArrived(layer.current, events);
     });
     sub.current = { lab: l, off };
   });
