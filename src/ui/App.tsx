@@ -10,7 +10,7 @@ import { Editor } from './Editor';
 import { HelpOverlay, useShortcuts } from './Help';
 import { SPEEDS } from './speeds';
 import { Switches } from './Switches';
-import { currentLab, faultLab, labActions, startLab, useLab, type Runtime } from './labStore';
+import { currentLab, faultLab, labActions, restartLab, startLab, useLab, type Runtime } from './labStore';
 import { ReplaceDialog, openLocation } from './frontDoor';
 import { RecordingBar } from './RecordingBar';
 import { ChapterList, FocusPicker, HighlightStyle, TourPanel, openChapter } from './Tour';
@@ -148,8 +148,7 @@ function startOver(): void {
     openChapter(s.tour.chapterId, s.tour.step);
     return;
   }
-  // The learner's setup stays (as for a teaching switch or a runtime switch): only the run is new.
-  if (startLab(s.program, s.customSource ?? undefined) && s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
+  restartLab();
 }
 
 function Channel() {

@@ -583,9 +583,22 @@ export function startTour(chapterId: string, step: number, restore?: { readonly 
   const ch = chapterById(chapterId);
   if (!ch) return null;
   const s = useLab.getState();
-  if (s.tour === null && beforeTour === null) beforeTour = { speed: slowedFrom ?? s.speed, runtime: s.runtime };
+  // (from a free session only: the next chapter, a step replayed, keep what the learner had)
+  if (s.tour === null) beforeTour = { speed: slowedFrom ?? s.speed, runtime: s.runtime };
   const spec: SessionSpec = { scenario: validateScenario(ch.scenario, `chapter ${ch.id}`), source: ch.source ?? null };
   return startSim({ spec, paused: true, tour: { chapterId, step, ...(restore ? { restore } : {}) } });
+}
+
+/**
+ * A new run of the program now on the page, with the learner's setup carried over: a teaching
+ * switch, a runtime switch or Start over is the only thing that changed, so the automatic
+ * clients go on in the new run.
+ */
+export function restartLab(opts: { runtime?: Runtime } = {}): boolean {
+  const s = useLab.getState();
+  const ok = startLab(s.program, s.customSource ?? undefined, opts);
+  if (ok && s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
+  return ok;
 }
 
 /** Out of the tour: a free session of the program, at the speed and on the runtime the learner had before it. */
@@ -608,10 +621,8 @@ export const labActions = {
   setSwitches(change: Partial<Switches>): void {
     const s = useLab.getState();
     useLab.setState({ switches: { ...s.switches, ...change } });
-    startLab(s.program, s.customSource ?? undefined);
+    restartLab();
     useLab.setState({ tour: null });
-    // The restart keeps the learner's workload: a switch is the only thing that changed.
-    if (s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
     const on = useLab.getState().switches;
     const unsafe = [!on.outputRule && 'Output Rule OFF', !on.testAndSet && 'test-and-set OFF', ...on.unlogged.map((u) => `${u} NOT logged`)].filter(Boolean);
     useLab.setState((st) => ({
@@ -659,10 +670,8 @@ export const labActions = {
     return Promise.resolve(lab?.request(text) ?? false);
   },
   setRuntime(runtime: Runtime): void {
-    const s = useLab.getState();
     useLab.setState({ runtime });
-    // As with a switch, the learner's workload goes on in the new runtime.
-    if (startLab(s.program, s.customSource ?? undefined, { runtime }) && s.workload > 0) labActions.setWorkload(s.workload, s.workloadRate);
+    restartLab({ runtime });
   },
 };
 

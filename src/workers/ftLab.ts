@@ -448,7 +448,7 @@ export class FtLab implements LabController {
         return true;
       default: {
         const now = this.realm.sched.now;
-        const detail = actOn(this._faultHost, { ...a, at: now } as Fault, now, (body, t) => this._trace.accept([{ ...body, t } as TraceEvent]));
+        const detail = actOn(this._faultHost, { ...a, at: now } as Fault, now, (body, t) => this._traceAt(t, body));
         this.realm.kick();
         return detail !== null;
       }

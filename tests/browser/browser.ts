@@ -42,12 +42,15 @@ export async function serveBuiltApp(): Promise<{ url: string; close(): void }> {
   return { url: `http://127.0.0.1:${port}/`, close: () => server.httpServer.close() };
 }
 
-/** A new page on the running app, with the lab up (both VM panels shown); page errors are collected. */
-export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }): Promise<Page> {
+/**
+ * A new page on the running app, with the lab up (both VM panels shown); page errors are collected.
+ * `query`: 1× by default (the page opens at human pace, a failover over several seconds, and tests
+ * need not wait); '' for the page as a newcomer finds it.
+ */
+export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }, query = '?speed=1'): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => errors.push(String(e)));
-  // Full speed: the page opens at human pace (a failover over several seconds), tests need not wait.
-  await page.goto(`${appUrl()}?speed=1`);
+  await page.goto(`${appUrl()}${query}`);
   await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
   await page.getByTestId('icount-B').waitFor();
   return page;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CHAPTERS } from '../../src/engine/tour/chapters';
-import { appUrl, launchChromium } from './browser';
+import { appUrl, launchChromium, openLab } from './browser';
 
 const require = createRequire(import.meta.url);
 const VIEWPORTS = [
@@ -257,12 +257,9 @@ describe('the stage', () => {
   });
 
   it('a message drawn on its way after it has arrived takes no clicks (nothing to drop, no fault with no effect)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const page = await openLab(browser, errors, undefined, '');
     try {
-      await page.goto(appUrl());
-      await page.getByTestId('stage-icount-B').waitFor();
       // At the default latencies a message crosses in well under a virtual millisecond, while the
       // stage draws it at human pace: its drawing outlives it on the wire.
       const arrived = page.locator('.stage g.msg[data-arrived="yes"]').first();

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CHAPTERS } from '../../src/engine/tour/chapters';
 import type { PanelId, Step } from '../../src/engine/tour/types';
-import { appUrl, launchChromium } from './browser';
+import { appUrl, launchChromium, openLab } from './browser';
 
 const require = createRequire(import.meta.url);
 
@@ -144,11 +144,8 @@ describe('guided tour', () => {
 
   it('a chapter picked from the list with the keyboard takes focus to the tour panel; at 1024×768 the page keeps its header and the whole stage on screen', async () => {
     const errors: string[] = [];
-    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const page = await openLab(browser, errors, { width: 1024, height: 768 }, '');
     try {
-      await page.goto(appUrl());
-      await page.getByTestId('icount-A').waitFor();
       await page.getByRole('button', { name: 'Guided tour' }).click();
       const list = page.getByRole('dialog', { name: 'Guided tour: chapters' });
       await list.locator('[data-chapter="failover"]').focus();
@@ -175,12 +172,10 @@ describe('guided tour', () => {
 
   it('Space pauses a running step and Space again lets it run to its own end (never past it); leaving the tour brings back the learner\'s speed and runtime', async () => {
     const errors: string[] = [];
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
+    // (the speed a newcomer's page opens at: the tour's chapters run at their own)
+    const page = await openLab(browser, errors, undefined, '');
     const now = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { __lab: { virtualNow: number } }).__lab.virtualNow);
     try {
-      await page.goto(appUrl());
-      await page.getByTestId('icount-A').waitFor();
       const speedBefore = await page.locator('label.speed output').textContent();
       await page.getByRole('button', { name: 'Guided tour' }).click();
       await page.getByRole('dialog', { name: 'Guided tour: chapters' }).locator('[data-chapter="failover"]').click();

@@ -38,7 +38,6 @@ export interface SessionOptions {
   readonly snapshotEveryMs?: number;
 }
 
-
 /** Both VMs' state hashes at one virtual time: a recording carries these to prove its replay. */
 export interface Checkpoint {
   readonly at: number;
