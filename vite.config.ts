@@ -34,12 +34,20 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation: with these two headers the page may share memory with its workers, so
+ * the primary's and the backup's realms read each other's progress without a message (see
+ * src/workers/sharedClock.ts). Without them (a static host that does not send them) the workers
+ * fall back to progress messages, slower but the same protocol.
+ */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 // base './' so the static build works when served from any sub-path.
 export default defineConfig({
   base: './',
   plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
-  server: { port: 5173 },
-  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
+  server: { port: 5173, headers: ISOLATION_HEADERS },
+  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, ...ISOLATION_HEADERS } },
 });

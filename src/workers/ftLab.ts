@@ -24,9 +24,16 @@ import { LabTrace } from './labTrace';
 import type { NetLedger } from './netLedger';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
+import { newClockCell, type SharedClockInit } from './sharedClock';
 import type { VmWorkerApi } from './vmWorkerApi';
 
 export type CreateVmWorker = () => Worker;
+
+/** A VM's end of its pair's clock: the port, and the shared cell where the page may share memory. */
+interface ClockEnd {
+  readonly port: MessagePort;
+  readonly shared: SharedClockInit | null;
+}
 
 interface VmHandle {
   readonly id: NodeId;
@@ -183,7 +190,7 @@ export class FtLab implements LabController {
   // ------------------------------------------------------------ VMs
 
   private _pendingLogPorts = new Map<NodeId, MessagePort>();
-  private _pendingClockPorts = new Map<NodeId, MessagePort>();
+  private _pendingClockPorts = new Map<NodeId, ClockEnd>();
 
   private _spawn(role: 'primary' | 'backup', peer: NodeId | null): VmHandle {
     const id = nthVm(this.vms.length);
@@ -208,15 +215,16 @@ export class FtLab implements LabController {
       this._pendingLogPorts.set(id, log.port1);
       this._pendingLogPorts.set(peer, log.port2);
       const clock = new MessageChannel();
-      this._pendingClockPorts.set(id, clock.port1);
-      this._pendingClockPorts.set(peer, clock.port2);
+      const cell = newClockCell();
+      this._pendingClockPorts.set(id, { port: clock.port1, shared: cell && { buffer: cell, side: 0 } });
+      this._pendingClockPorts.set(peer, { port: clock.port2, shared: cell && { buffer: cell, side: 1 } });
     }
     return h;
   }
   private _netPorts = new Map<NodeId, MessagePort>();
 
   /** VM `id`'s ends of a new pair's logging channel and clock port (made by _spawn), handed over once. */
-  private _takePorts(id: NodeId): { log: MessagePort | null; clock: MessagePort | null } {
+  private _takePorts(id: NodeId): { log: MessagePort | null; clock: ClockEnd | null } {
     const log = this._pendingLogPorts.get(id) ?? null;
     const clock = this._pendingClockPorts.get(id) ?? null;
     this._pendingLogPorts.delete(id);
@@ -240,7 +248,7 @@ export class FtLab implements LabController {
       seed: this._nextSeed(),
       slackMs: this.config.failureTimeoutMs / 2,
     };
-    return h.api.init(init, Comlink.transfer(net, [net]), log ? Comlink.transfer(log, [log]) : null, clock ? Comlink.transfer(clock, [clock]) : null);
+    return h.api.init(init, Comlink.transfer(net, [net]), log ? Comlink.transfer(log, [log]) : null, clock ? Comlink.transfer(clock.port, [clock.port]) : null, clock?.shared ?? null);
   }
 
   private _crashed(h: VmHandle, error: string): void {
@@ -535,7 +543,7 @@ export class FtLab implements LabController {
         this._setClock(reanchor(this.realm.clock, wallNow(), { paused: true }));
         const booted = this._init(nb, 'backup', live.id, true).then(async () => {
           if (!live.alive) return null;
-          await live.api.startBackup(nb.id, Comlink.transfer(log!, [log!]), Comlink.transfer(clock!, [clock!]));
+          await live.api.startBackup(nb.id, Comlink.transfer(log!, [log!]), Comlink.transfer(clock!.port, [clock!.port]), clock!.shared);
           return nb.id;
         });
         this._restarting = booted.finally(() => {

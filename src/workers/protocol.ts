@@ -33,7 +33,12 @@ export type NetPortMessage =
   | { readonly kind: 'vm/crashed'; readonly id: NodeId; readonly error: string };
 
 /** Messages on the logging channel port between the two VM workers: everything one pump sent, in order. */
-export type LogPortMessage = { readonly kind: 'log/envelopes'; readonly envs: readonly Envelope[] };
+export type LogPortMessage = {
+  readonly kind: 'log/envelopes';
+  readonly envs: readonly Envelope[];
+  /** Where the pair shares memory: this message's number, marked in the ring where it comes in order (sharedClock.ts). */
+  readonly portSeq?: number;
+};
 
 export interface VmInit {
   readonly id: NodeId;

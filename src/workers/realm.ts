@@ -43,6 +43,8 @@ export interface Envelope {
 
 /** Wall-clock budget of one pump, so a realm that falls behind stays responsive. */
 const PUMP_BUDGET_MS = 10;
+/** The longest a realm blocks, mid-pump, for its peer's progress in shared memory (wall ms). */
+const FLOOR_WAIT_MS = 0.5;
 /** A pump ends early once it has gathered this many trace events, so they leave in bounded batches. */
 const PUMP_TRACE_LIMIT = 4000;
 
@@ -60,6 +62,16 @@ export class Realm {
   floor = Infinity;
   slackMs = Infinity;
   onTrace: ((events: TraceEvent[]) => void) | null = null;
+  /** Brings `floor` up to date from shared memory, where the peer's progress is kept there (sharedClock.ts). */
+  freshFloor: (() => void) | null = null;
+  /**
+   * Where the peer's progress is in shared memory: block up to `ms` of wall time for it to move.
+   * False when waiting here is no use (a logging-channel batch is on its way: only the event loop
+   * takes it in) or nothing moved.
+   */
+  waitFloor: ((ms: number) => boolean) | null = null;
+  /** Wall ms between onProgress calls during a pump. */
+  progressEveryMs = 0.25;
   onPumped: (() => void) | null = null;
   /** Called during a long pump, at most every 0.25 ms of wall time. */
   onProgress: (() => void) | null = null;
@@ -144,25 +156,43 @@ export class Realm {
   private readonly _soonPort = this._soonChannel.port2;
 
   pump(): void {
+    this.freshFloor?.();
     const clockTarget = virtualAt(this.clock, wallNow());
-    const target = Math.min(clockTarget, this.floor + this.slackMs);
     const deadline = performance.now() + PUMP_BUDGET_MS;
-    let nextReport = performance.now() + 0.25;
+    let nextReport = performance.now() + this.progressEveryMs;
     const hold = this.hold;
     if (hold?.()) {
       this.behindMs = Math.max(0, clockTarget - this.sched.now);
       this.onPumped?.();
       return; // lifted by a kick
     }
-    this.sched.runUntil(target, () => {
+    let stopped = false;
+    const shouldStop = (): boolean => {
       const t = performance.now();
       // Let the peer know how far we have got while we work, so the two realms run side by side.
       if (t >= nextReport && this.onProgress) {
-        nextReport = t + 0.25;
+        nextReport = t + this.progressEveryMs;
         this.onProgress();
       }
-      return t > deadline || this._traceOut.length >= PUMP_TRACE_LIMIT || (hold !== null && hold());
-    });
+      stopped = t > deadline || this._traceOut.length >= PUMP_TRACE_LIMIT || (hold !== null && hold());
+      return stopped;
+    };
+    // Run to the clock, or as far past the peer as the slack allows. Where the peer's progress is
+    // read from shared memory (freshFloor), a bound reached is looked at again, and waited on for
+    // a moment, before giving up: the peer is usually a few microseconds from moving it.
+    for (;;) {
+      const target = Math.min(clockTarget, this.floor + this.slackMs);
+      this.sched.runUntil(target, shouldStop);
+      if (stopped || target >= clockTarget || !this.freshFloor) break;
+      this.freshFloor();
+      if (this.floor + this.slackMs > target) continue;
+      if (!this.waitFloor || performance.now() > deadline) break;
+      this.onProgress?.(); // where we are, before we wait for the peer
+      if (!this.waitFloor(FLOOR_WAIT_MS)) break;
+      this.freshFloor();
+      if (this.floor + this.slackMs <= target) break;
+    }
+    const target = Math.min(clockTarget, this.floor + this.slackMs);
     // Behind the clock, whether for lack of CPU or waiting for a slower realm: either way the
     // clock runs too fast for this machine.
     this.behindMs = Math.max(0, clockTarget - this.sched.now);

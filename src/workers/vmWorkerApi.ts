@@ -10,6 +10,7 @@ import { Network, type LinkConfig } from '../engine/sim/network';
 import { Rng } from '../engine/util/rng';
 import { checkerNeutral, TraceOutbox, WORKER_OUTBOX } from './flow';
 import type { ClockPortMessage, LogPortMessage, NetPortMessage, VmInit, VmInspect } from './protocol';
+import { SharedClock, type SharedClockInit } from './sharedClock';
 import { Realm, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
 
 /** Network batches towards the coordinator: size, how many unacknowledged, and when the VM must hold. */
@@ -19,6 +20,9 @@ const NET_HOLD_AT = 4096;
 /** Trace batches at most once a frame; network batches at most every 2 ms (they carry the protocol's messages). */
 const TRACE_EVERY_MS = 16;
 const NET_EVERY_MS = 2;
+/** Mid-pump progress reports, wall ms apart: by message only, and where shared memory carries them too. */
+const MESSAGE_PROGRESS_EVERY_MS = 0.25;
+const SHARED_PROGRESS_EVERY_MS = 0.02;
 /**
  * Frames to one client that the VM's port to the switch takes: a burst of half a switch queue,
  * then so many a wall-clock ms. Beyond that a guest sending in a loop has its frames dropped here,
@@ -50,22 +54,57 @@ export class VmWorkerApi {
   /** Logging-channel messages the learner dropped before they reached this worker: dropped as they arrive. */
   private readonly _dropOnArrival = new Set<string>();
 
-  private _setClockPort(port: MessagePort | null): void {
+  private _setClockPort(port: MessagePort | null, shared: SharedClockInit | null): void {
     if (this._clock) this._clock.onmessage = null;
     this._clock = port;
     const realm = this._realm;
     if (!realm) return;
     realm.floor = Infinity; // until the (new) peer reports
+    const cell = (this._shared = port && shared ? new SharedClock(shared) : null);
+    realm.freshFloor = null;
+    realm.waitFloor = null;
+    realm.progressEveryMs = cell ? SHARED_PROGRESS_EVERY_MS : MESSAGE_PROGRESS_EVERY_MS;
     if (!port) return;
+    if (!cell) {
+      port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
+        if (this._gonePeers.has(e.data.id)) return;
+        realm.floor = e.data.safe;
+        this._network?.heard(e.data.id, e.data.safe);
+        realm.kick();
+      };
+      return;
+    }
+    // Shared memory: the logging channel's ring is read first, then the peer's safe time counts
+    // (it was published after everything it had written there). A report by message only says
+    // who the peer is and wakes this worker when it has gone back to its event loop.
+    let peer: NodeId | null = null;
+    const raise = (safe: number | null): void => {
+      if (peer === null || safe === null || this._gonePeers.has(peer)) return;
+      if (realm.floor === Infinity || safe > realm.floor) {
+        realm.floor = safe;
+        this._network?.heard(peer, safe);
+      }
+    };
+    realm.freshFloor = () => {
+      const safe = cell.peerSafe();
+      if (this._receiveRing(realm, cell)) raise(safe);
+    };
+    realm.waitFloor = (ms) => peer !== null && !this._gonePeers.has(peer) && cell.waitForPeer(ms);
     port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
       if (this._gonePeers.has(e.data.id)) return;
-      realm.floor = e.data.safe;
-      this._network?.heard(e.data.id, e.data.safe);
+      peer = e.data.id;
+      if (this._receiveRing(realm, cell)) raise(Math.max(e.data.safe, cell.peerSafe() ?? -Infinity));
       realm.kick();
     };
   }
 
-  init(init: VmInit, net: MessagePort, log: MessagePort | null, clock: MessagePort | null): void {
+  /** Take in what the peer put in the logging channel's ring; false if part waits for a message by the port. */
+  private _receiveRing(realm: Realm, cell: SharedClock): boolean {
+    return cell.receive((env) => this._arrived(realm, env));
+  }
+  private _shared: SharedClock | null = null;
+
+  init(init: VmInit, net: MessagePort, log: MessagePort | null, clock: MessagePort | null, shared: SharedClockInit | null = null): void {
     const realm = new Realm(init.clock);
     // A VM started later (a new backup) begins at the current virtual time, not at zero.
     realm.sched.runUntil(virtualAt(init.clock, wallNow()));
@@ -86,6 +125,14 @@ export class VmWorkerApi {
         this._drain();
         if (!this._held()) realm.kick();
       } else if (m.kind === 'clock/gone') {
+        const cell = this._shared;
+        if (cell && m.id === this._hv?.peer) {
+          // What it wrote in the ring before it died had left it (as what it posted on a port);
+          // what we would still write for it goes nowhere (as on a port whose other end is gone).
+          this._receiveRing(realm, cell);
+          cell.peerGone = true;
+          this._flushOutbox();
+        }
         this._gonePeers.add(m.id); // its last progress messages may still be on the way
         network.kill(m.id, m.at);
         this._post({ kind: 'log/gone', from: m.id, lastN: this._lastReceived.get(m.id) ?? 0 });
@@ -107,11 +154,18 @@ export class VmWorkerApi {
     // latency (see _bound, checked every pump: a role or the channel may change), so log entries
     // reach it on virtual time, as in the simulator.
     this._slackMs = init.slackMs;
-    this._setClockPort(clock);
+    this._setClockPort(clock, shared);
     let lastSafe = -Infinity;
     let lastReport = 0;
-    const reportProgress = (safe: number): void => {
+    let lastPost = -Infinity;
+    const reportProgress = (safe: number, final: boolean): void => {
       this._flushOutbox(); // before our progress, so the peer has the entries it may now replay
+      this._shared?.publish(safe);
+      // By message (which also wakes a peer that has gone back to its event loop): not more often
+      // than MESSAGE_PROGRESS_EVERY_MS mid-pump, however often shared memory is written.
+      const now = performance.now();
+      if (!final && now - lastPost < MESSAGE_PROGRESS_EVERY_MS) return;
+      lastPost = now;
       this._drain();
       if (safe > lastSafe + 0.05 && this._clock) {
         lastSafe = safe;
@@ -119,11 +173,11 @@ export class VmWorkerApi {
       }
     };
     // Mid-pump, every event before the scheduler's current time has run.
-    realm.onProgress = () => reportProgress(realm.sched.now);
+    realm.onProgress = () => reportProgress(realm.sched.now, false);
     realm.onPumped = () => {
       this._bound();
       const safe = realm.safeTime();
-      reportProgress(safe);
+      reportProgress(safe, true);
       const now = performance.now();
       if (now - lastReport < 50) return;
       lastReport = now;
@@ -148,7 +202,12 @@ export class VmWorkerApi {
     port.onmessage = (e: MessageEvent<LogPortMessage>) => {
       const realm = this._realm;
       if (!realm) return;
-      for (const env of e.data.envs) this._arrived(realm, env);
+      const cell = this._shared;
+      if (e.data.portSeq !== undefined && cell) {
+        // (it takes its place in the ring's order: taken in when the ring reaches its marker)
+        cell.portArrived(e.data.portSeq, e.data.envs[0]!);
+        this._receiveRing(realm, cell);
+      } else for (const env of e.data.envs) this._arrived(realm, env);
       realm.kick();
     };
   }
@@ -189,7 +248,7 @@ export class VmWorkerApi {
   }
 
   private _held(): boolean {
-    return this._traceBox.full || this._netQueue.length >= NET_HOLD_AT;
+    return this._traceBox.full || this._netQueue.length >= NET_HOLD_AT || this._ringRetry !== null;
   }
 
   /**
@@ -239,7 +298,8 @@ export class VmWorkerApi {
       if (this._blockOut || !this._log) return realm.note({ type: 'net/dropped', id: env.id!, why: 'cut' });
       this._outbox.push(env);
       if (msg.t === 'log') this._outboxTransfer.push(msg.batch.buffer as ArrayBuffer);
-      if (this._outbox.length >= 256) this._flushOutbox();
+      // (in shared memory at once: the peer may be waiting for it mid-pump)
+      if (this._shared || this._outbox.length >= 256) this._flushOutbox();
       else realm.kick(); // a send outside a pump is flushed by the next one
       return;
     }
@@ -274,14 +334,43 @@ export class VmWorkerApi {
 
   private _flushOutbox(): void {
     if (this._outbox.length === 0) return;
-    const envs = this._outbox.splice(0);
-    const transfer = this._outboxTransfer.splice(0);
     if (this._blockOut || !this._log) {
+      const envs = this._outbox.splice(0);
+      this._outboxTransfer.length = 0;
       for (const env of envs) this._realm?.note({ type: 'net/dropped', id: env.id!, why: 'cut' });
       return;
     }
-    this._log.postMessage({ kind: 'log/envelopes', envs } satisfies LogPortMessage, transfer);
+    const cell = this._shared;
+    if (!cell) {
+      const envs = this._outbox.splice(0);
+      const transfer = this._outboxTransfer.splice(0);
+      this._log.postMessage({ kind: 'log/envelopes', envs } satisfies LogPortMessage, transfer);
+      return;
+    }
+    // Shared memory: into the ring, in order; what it does not carry by the port, its place
+    // marked. A full ring keeps the rest here (and holds the realm) until the peer has read.
+    this._outboxTransfer.length = 0;
+    if (cell.peerGone) {
+      this._outbox.length = 0;
+      return;
+    }
+    let sent = 0;
+    for (const env of this._outbox) {
+      const r = cell.send(env);
+      if (r.how === 'full') break;
+      if (r.how === 'port') this._log.postMessage({ kind: 'log/envelopes', envs: [env], portSeq: r.portSeq } satisfies LogPortMessage);
+      sent++;
+    }
+    this._outbox.splice(0, sent);
+    if (this._outbox.length > 0 && this._ringRetry === null) {
+      this._ringRetry = setTimeout(() => {
+        this._ringRetry = null;
+        this._flushOutbox();
+        this._realm?.kick();
+      }, 1);
+    }
   }
+  private _ringRetry: ReturnType<typeof setTimeout> | null = null;
 
   setClock(clock: ClockState): void {
     if (!this._realm) return;
@@ -344,9 +433,9 @@ export class VmWorkerApi {
   }
 
   /** FT VMotion: start logging to a new backup over a new logging channel. */
-  startBackup(newBackup: NodeId, log: MessagePort, clock: MessagePort): void {
+  startBackup(newBackup: NodeId, log: MessagePort, clock: MessagePort, shared: SharedClockInit | null = null): void {
     this._setLogPort(log);
-    this._setClockPort(clock);
+    this._setClockPort(clock, shared);
     this._blockIn = this._blockOut = false;
     this._blockInbound();
     this._hv?.startBackup(newBackup);

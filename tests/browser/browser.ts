@@ -47,9 +47,10 @@ export async function serveBuiltApp(): Promise<{ url: string; close(): void }> {
  * `query`: 1× by default (the page opens at human pace, a failover over several seconds, and tests
  * need not wait); '' for the page as a newcomer finds it.
  */
-export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }, query = '?speed=1'): Promise<Page> {
+export async function openLab(browser: Browser, errors: string[], viewport = { width: 1280, height: 720 }, query = '?speed=1', initScript?: string): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => errors.push(String(e)));
+  if (initScript) await page.addInitScript(initScript);
   await page.goto(`${appUrl()}${query}`);
   await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
   await page.getByTestId('icount-B').waitFor();
@@ -60,7 +61,7 @@ export async function openLab(browser: Browser, errors: string[], viewport = { w
  * Inside a describe(): one Chromium for the suite and a fresh lab page before each test, handed
  * to `onOpen` with the list its page errors go to.
  */
-export function labPages(onOpen: (page: Page, errors: string[]) => void, viewport?: { width: number; height: number }): void {
+export function labPages(onOpen: (page: Page, errors: string[]) => void, viewport?: { width: number; height: number }, initScript?: string): void {
   let browser: Browser | undefined;
   before(async () => {
     browser = await launchChromium();
@@ -71,7 +72,7 @@ export function labPages(onOpen: (page: Page, errors: string[]) => void, viewpor
   let page: Page | undefined;
   beforeEach(async () => {
     const errors: string[] = [];
-    page = await openLab(browser!, errors, viewport);
+    page = await openLab(browser!, errors, viewport, undefined, initScript);
     onOpen(page, errors);
   });
   // A page left open keeps its VMs running: on a 2-core machine it starves the next test's lab.

@@ -66,6 +66,8 @@ describe('FT on Web Workers', () => {
   );
 
   it('runs primary and backup in lockstep: both icounts rise and the checkers hold', async () => {
+    // Served cross-origin isolated: the pair shares memory (sharedClock.ts); the suite below runs by message.
+    assert.equal(await page.evaluate('globalThis.crossOriginIsolated'), true);
     await page.getByTestId('icount-A').waitFor();
     await page.getByTestId('icount-B').waitFor();
     await page.getByLabel('Automatic clients').selectOption('3');
@@ -141,6 +143,33 @@ describe('FT on Web Workers', () => {
     await page.getByRole('button', { name: 'Power off primary' }).click();
     const p = await until(page, (x) => role(x, 'A') === 'halted' && role(x, 'B') === 'halted', 'both halted');
     assert.equal(p.roles.length, 2);
+  });
+});
+
+describe('FT on Web Workers by message only (a page that may not share memory)', () => {
+  let page: Page;
+  let errors: string[] = [];
+  labPages(
+    (p, e) => {
+      page = p;
+      errors = e;
+    },
+    { width: 1280, height: 900 },
+    'globalThis.__lockstepNoSharedMemory = true',
+  );
+
+  it('a failover and FT VMotion to a new backup work with the clocks and the logging channel on ports', async () => {
+    await page.getByLabel('Automatic clients').selectOption('3');
+    await until(page, (x) => x.ok >= 10, '10 replies');
+    await page.getByRole('button', { name: 'Kill primary' }).click();
+    await until(page, (x) => role(x, 'B') === 'live' && x.mac === 'B', 'B live');
+    await page.getByRole('button', { name: 'Restart backup' }).click();
+    await until(page, (x) => role(x, 'C') === 'backup' && role(x, 'B') === 'primary', 'C backup of B');
+    const before = await probe(page);
+    const p = await until(page, (x) => x.ok >= before.ok + 10, 'replies with the new pair');
+    assert.equal(p.or, true, p.orMessage);
+    assert.ok(p.replay && p.sb, 'the new backup replays in lockstep; no split brain');
+    assert.deepEqual(errors, []);
   });
 });
 
