@@ -179,8 +179,14 @@ const CONSOLE_HISTORY_CHARS = 16_384;
  * printing as fast as it can costs the page a bounded amount of work and memory.
  */
 const CONSOLE_FRAME_CHARS = 2048;
-/** How often the views refresh: every frame at best, every REFRESH_MAX_MS when the page is short of time. */
+/**
+ * How often the views refresh: every frame at best, every REFRESH_MAX_MS when the page is short of
+ * time. Faster than real time, at most every REFRESH_FAST_MS: numbers that change every frame
+ * cannot be read anyway, and each refresh asks every VM worker for its state, taking CPU from
+ * the pair it watches (the stage's messages still move every frame).
+ */
 const REFRESH_MIN_MS = 0;
+const REFRESH_FAST_MS = 33;
 const REFRESH_MAX_MS = 100;
 const CONSOLE_FRAME_LINES = 40;
 const consolePending = new Map<string, { chunk: ConsoleChunk; suppressed: boolean }>();
@@ -470,7 +476,8 @@ function attach(next: LabController, state: Partial<LabState>): void {
       const now = performance.now();
       const late = now - last > 34;
       last = now;
-      interval = late ? Math.min(REFRESH_MAX_MS, interval * 1.25 + 4) : Math.max(REFRESH_MIN_MS, interval * 0.9);
+      const least = (lab?.clock.speed ?? 1) > 1 ? REFRESH_FAST_MS : REFRESH_MIN_MS;
+      interval = late ? Math.min(REFRESH_MAX_MS, interval * 1.25 + 4) : Math.max(least, interval * 0.9);
       if (now < next) {
         poll = requestAnimationFrame(() => void tick());
         return;
