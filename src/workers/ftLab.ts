@@ -165,10 +165,17 @@ export class FtLab implements LabController {
     // Waiting for the peer realm (up to half a timeout of skew) is normal; beyond that the clock is too fast.
     const limit = this.config.failureTimeoutMs * 0.75;
     const current = this.realm.clock.speed;
-    let next = current;
-    if (worst > limit) next = Math.max(0.001, current * 0.85);
-    else if (worst < limit / 4 && current < this._userSpeed) next = Math.min(this._userSpeed, current * 1.1);
-    if (next !== current) this._setClock(reanchor(this.realm.clock, wallNow(), { speed: next }));
+    if (worst > limit) {
+      // Slower, and the clock taken back to where the realm that lags has got: a backlog left in
+      // place could only be made up by running slower still than the pair can go, for as long.
+      // (No realm's time goes back: one ahead of the clock waits for it.)
+      const wall = wallNow();
+      const c = reanchor(this.realm.clock, wall, { speed: Math.max(0.001, current * 0.85) });
+      this._behind.clear();
+      this._setClock({ ...c, anchorVirtual: c.anchorVirtual - worst });
+      return;
+    }
+    if (worst < limit / 4 && current < this._userSpeed) this._setClock(reanchor(this.realm.clock, wallNow(), { speed: Math.min(this._userSpeed, current * 1.1) }));
   }
 
   /** True when the clock runs slower than asked because the machine cannot keep up. */
