@@ -66,6 +66,11 @@ const INGEST_WINDOW_MS = 100;
 const INGEST_SHARE = 0.5;
 /** The clock governor looks at how far behind each realm stayed over this much wall time. */
 const BEHIND_WINDOW_MS = 300;
+/** Page frames: over this far apart a frame came late; the governor eases the clock above so many late a second, and stops ramping it up above so many. */
+const LATE_FRAME_MS = 25;
+const FRAME_WINDOW_MS = 1000;
+const LATE_FRAMES_EASE = 3;
+const LATE_FRAMES_HOLD = 1;
 
 export type { LabVerdicts };
 
@@ -121,7 +126,23 @@ export class FtLab implements LabController {
     this.network.macOwner = a.id;
     this._userSpeed = opts.speed ?? 1;
     this._governorTimer = setInterval(() => this._govern(), 100);
+    this._watchFrames();
     this.realm.start();
+  }
+
+  /** When the page's recent frames came late (over LATE_FRAME_MS apart): the page is short of CPU. */
+  private readonly _lateFrames: number[] = [];
+  private _watchFrames(): void {
+    if (typeof requestAnimationFrame !== 'function') return;
+    let last = performance.now();
+    const tick = (now: number): void => {
+      if (this._disposed) return;
+      if (now - last > LATE_FRAME_MS) this._lateFrames.push(now);
+      last = now;
+      while (this._lateFrames.length > 0 && this._lateFrames[0]! < now - FRAME_WINDOW_MS) this._lateFrames.shift();
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
   }
 
   /** Resolves when both VM workers are running. */
@@ -175,6 +196,14 @@ export class FtLab implements LabController {
       this._setClock({ ...c, anchorVirtual: c.anchorVirtual - worst });
       return;
     }
+    // The page drawing late: above real time the VM workers take the CPU it needs (on a busy or
+    // small machine), and a clock a little slower gives it back; at 1× or below they idle anyway.
+    const late = this._lateFrames.filter((t) => t >= performance.now() - FRAME_WINDOW_MS).length;
+    if (late > LATE_FRAMES_EASE && current > 1) {
+      this._setClock(reanchor(this.realm.clock, wallNow(), { speed: Math.max(1, current * 0.85) }));
+      return;
+    }
+    if (late > LATE_FRAMES_HOLD) return;
     if (worst < limit / 4 && current < this._userSpeed) this._setClock(reanchor(this.realm.clock, wallNow(), { speed: Math.min(this._userSpeed, current * 1.1) }));
   }
 

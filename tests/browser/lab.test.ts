@@ -139,6 +139,30 @@ describe('FT on Web Workers', () => {
     assert.ok(p.replay, 'the new backup replayed in lockstep');
   });
 
+  it('a page drawing late eases a clock faster than real time, never below 1×, and lets it go again', async () => {
+    type G = { __lab: { setSpeed(s: number): void; effectiveSpeed: number }; __hog?: boolean };
+    await page.evaluate(() => (globalThis as unknown as G).__lab.setSpeed(50));
+    await page.waitForFunction(() => (globalThis as unknown as G).__lab.effectiveSpeed > 5, null, { timeout: 20_000 });
+    // Every frame 40 ms late: the page is short of CPU.
+    // (a string: the TS loader would wrap an inner function in a helper the page lacks)
+    await page.evaluate(`(() => {
+      globalThis.__hog = true;
+      const burn = () => {
+        if (!globalThis.__hog) return;
+        const end = performance.now() + 40;
+        while (performance.now() < end);
+        requestAnimationFrame(burn);
+      };
+      requestAnimationFrame(burn);
+    })()`);
+    await page.waitForFunction(() => (globalThis as unknown as G).__lab.effectiveSpeed <= 1.0001, null, { timeout: 30_000 });
+    const held = await page.evaluate(() => (globalThis as unknown as G).__lab.effectiveSpeed);
+    assert.ok(held >= 0.999, `never below 1× for the page's sake (${held})`);
+    await page.evaluate(() => ((globalThis as unknown as G).__hog = false));
+    await page.waitForFunction(() => (globalThis as unknown as G).__lab.effectiveSpeed > 2, null, { timeout: 20_000 });
+    assert.deepEqual(errors, []);
+  });
+
   it('power off: the backup halts instead of going live', async () => {
     await page.getByRole('button', { name: 'Power off primary' }).click();
     const p = await until(page, (x) => role(x, 'A') === 'halted' && role(x, 'B') === 'halted', 'both halted');
