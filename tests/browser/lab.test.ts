@@ -171,18 +171,11 @@ describe('FT on Web Workers', () => {
 });
 
 describe('FT on Web Workers by message only (a page that may not share memory)', () => {
-  let page: Page;
-  let errors: string[] = [];
-  labPages(
-    (p, e) => {
-      page = p;
-      errors = e;
-    },
-    { width: 1280, height: 900 },
-    'globalThis.__lockstepNoSharedMemory = true',
-  );
+  const lab = { page: null as unknown as Page, errors: [] as string[] };
+  labPages((p, e) => Object.assign(lab, { page: p, errors: e }), { width: 1280, height: 900 }, 'globalThis.__lockstepNoSharedMemory = true');
 
   it('a failover and FT VMotion to a new backup work with the clocks and the logging channel on ports', async () => {
+    const { page, errors } = lab;
     await page.getByLabel('Automatic clients').selectOption('3');
     await until(page, (x) => x.ok >= 10, '10 replies');
     await page.getByRole('button', { name: 'Kill primary' }).click();
