@@ -24,7 +24,7 @@ import { LabTrace } from './labTrace';
 import type { NetLedger } from './netLedger';
 import type { NetPortMessage, VmInit, VmInspect } from './protocol';
 import { Realm, reanchor, virtualAt, wallNow, type ClockState, type Envelope } from './realm';
-import { newClockCell, type SharedClockInit } from './sharedClock';
+import { newPairMemory, type SharedClockInit } from './sharedClock';
 import type { VmWorkerApi } from './vmWorkerApi';
 
 export type CreateVmWorker = () => Worker;
@@ -190,14 +190,14 @@ export class FtLab implements LabController {
       // Slower, and the clock taken back to where the realm that lags has got: a backlog left in
       // place could only be made up by running slower still than the pair can go, for as long.
       // (No realm's time goes back: one ahead of the clock waits for it.)
-      const wall = wallNow();
-      const c = reanchor(this.realm.clock, wall, { speed: Math.max(0.001, current * 0.85) });
+      const c = reanchor(this.realm.clock, wallNow(), { speed: Math.max(0.001, current * 0.85) });
       this._behind.clear();
       this._setClock({ ...c, anchorVirtual: c.anchorVirtual - worst });
       return;
     }
     // The page drawing late: above real time the VM workers take the CPU it needs (on a busy or
     // small machine), and a clock a little slower gives it back; at 1× or below they idle anyway.
+    // (counted here, not by the frames' own trimming: a hidden page draws no frames at all)
     const late = this._lateFrames.filter((t) => t >= performance.now() - FRAME_WINDOW_MS).length;
     if (late > LATE_FRAMES_EASE && current > 1) {
       this._setClock(reanchor(this.realm.clock, wallNow(), { speed: Math.max(1, current * 0.85) }));
@@ -251,7 +251,7 @@ export class FtLab implements LabController {
       this._pendingLogPorts.set(id, log.port1);
       this._pendingLogPorts.set(peer, log.port2);
       const clock = new MessageChannel();
-      const cell = newClockCell();
+      const cell = newPairMemory();
       this._pendingClockPorts.set(id, { port: clock.port1, shared: cell && { buffer: cell, side: 0 } });
       this._pendingClockPorts.set(peer, { port: clock.port2, shared: cell && { buffer: cell, side: 1 } });
     }

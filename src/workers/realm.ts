@@ -66,14 +66,13 @@ export class Realm {
   freshFloor: (() => void) | null = null;
   /**
    * Where the peer's progress is in shared memory: block up to `ms` of wall time for it to move.
-   * False when waiting here is no use (a logging-channel batch is on its way: only the event loop
-   * takes it in) or nothing moved.
+   * True at once when something waits in the logging channel's ring; false when nothing moved.
    */
   waitFloor: ((ms: number) => boolean) | null = null;
   /** Wall ms between onProgress calls during a pump. */
   progressEveryMs = 0.25;
   onPumped: (() => void) | null = null;
-  /** Called during a long pump, at most every 0.25 ms of wall time. */
+  /** Called during a long pump, at most every `progressEveryMs` of wall time. */
   onProgress: (() => void) | null = null;
   /**
    * Backpressure: while this says so, the realm does not advance (what it produced has not been

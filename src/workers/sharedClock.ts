@@ -34,7 +34,7 @@ export function canShareClock(): boolean {
 }
 
 /** One pair's block, or null where memory cannot be shared. */
-export function newClockCell(): SharedArrayBuffer | null {
+export function newPairMemory(): SharedArrayBuffer | null {
   return canShareClock() ? pairMemory(RING_BYTES) : null;
 }
 
@@ -226,15 +226,19 @@ export class SharedClock {
     this._portWaiting.set(portSeq, env);
   }
 
-  /** Whether anything waits in the ring from the peer. */
-  get pending(): boolean {
-    return this._in.pending;
+  /**
+   * Take in, in order, what the peer has put on the logging channel, and the peer's safe time as
+   * it stood before (it counts for what the ring then held; one published while reading may
+   * count for entries not read yet). `safe` is null before the peer's first, and when a message
+   * that came by the port has not arrived yet (the rest waits behind it).
+   */
+  takeIn(arrived: (env: Envelope) => void): { readonly safe: number | null; readonly complete: boolean } {
+    const safe = this.peerSafe();
+    const complete = this.receive(arrived);
+    return { safe: complete ? safe : null, complete };
   }
 
-  /**
-   * Take in, in order, what the peer has put on the logging channel. False if a message that came
-   * by the port has not arrived yet (the rest waits behind it).
-   */
+  /** Take in what the ring holds, in order; false if a message that came by the port is still missing. */
   receive(arrived: (env: Envelope) => void): boolean {
     return this._in.read((view, data, start, len) => {
       const kind = view.getUint8(start);

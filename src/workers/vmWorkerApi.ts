@@ -85,22 +85,20 @@ export class VmWorkerApi {
         this._network?.heard(peer, safe);
       }
     };
-    realm.freshFloor = () => {
-      const safe = cell.peerSafe();
-      if (this._receiveRing(realm, cell)) raise(safe);
-    };
+    realm.freshFloor = () => raise(this._takeIn(realm, cell).safe);
     realm.waitFloor = (ms) => peer !== null && !this._gonePeers.has(peer) && cell.waitForPeer(ms);
     port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
       if (this._gonePeers.has(e.data.id)) return;
       peer = e.data.id;
-      if (this._receiveRing(realm, cell)) raise(Math.max(e.data.safe, cell.peerSafe() ?? -Infinity));
+      const r = this._takeIn(realm, cell);
+      if (r.complete) raise(Math.max(e.data.safe, r.safe ?? -Infinity));
       realm.kick();
     };
   }
 
-  /** Take in what the peer put in the logging channel's ring; false if part waits for a message by the port. */
-  private _receiveRing(realm: Realm, cell: SharedClock): boolean {
-    return cell.receive((env) => this._arrived(realm, env));
+  /** Take in what the peer put in the logging channel's ring, and the safe time that counts for it (sharedClock.ts). */
+  private _takeIn(realm: Realm, cell: SharedClock): { readonly safe: number | null; readonly complete: boolean } {
+    return cell.takeIn((env) => this._arrived(realm, env));
   }
   private _shared: SharedClock | null = null;
 
@@ -129,7 +127,7 @@ export class VmWorkerApi {
         if (cell && m.id === this._hv?.peer) {
           // What it wrote in the ring before it died had left it (as what it posted on a port);
           // what we would still write for it goes nowhere (as on a port whose other end is gone).
-          this._receiveRing(realm, cell);
+          this._takeIn(realm, cell);
           cell.peerGone = true;
           this._flushOutbox();
         }
@@ -206,7 +204,7 @@ export class VmWorkerApi {
       if (e.data.portSeq !== undefined && cell) {
         // (it takes its place in the ring's order: taken in when the ring reaches its marker)
         cell.portArrived(e.data.portSeq, e.data.envs[0]!);
-        this._receiveRing(realm, cell);
+        this._takeIn(realm, cell);
       } else for (const env of e.data.envs) this._arrived(realm, env);
       realm.kick();
     };
@@ -297,7 +295,7 @@ export class VmWorkerApi {
       realm.note(sentEvent(env.id!, hv.id, to, msg, 'channel'));
       if (this._blockOut || !this._log) return realm.note({ type: 'net/dropped', id: env.id!, why: 'cut' });
       this._outbox.push(env);
-      if (msg.t === 'log') this._outboxTransfer.push(msg.batch.buffer as ArrayBuffer);
+      if (msg.t === 'log' && !this._shared) this._outboxTransfer.push(msg.batch.buffer as ArrayBuffer);
       // (in shared memory at once: the peer may be waiting for it mid-pump)
       if (this._shared || this._outbox.length >= 256) this._flushOutbox();
       else realm.kick(); // a send outside a pump is flushed by the next one
@@ -349,7 +347,6 @@ export class VmWorkerApi {
     }
     // Shared memory: into the ring, in order; what it does not carry by the port, its place
     // marked. A full ring keeps the rest here (and holds the realm) until the peer has read.
-    this._outboxTransfer.length = 0;
     if (cell.peerGone) {
       this._outbox.length = 0;
       return;
