@@ -9,8 +9,17 @@
 //    (bench/bareWorker.ts: no FT, no page work) in two workers at once against one alone: each
 //    one's instructions per second, two at once over alone. 1 means FT costs nothing beyond
 //    what running a second worker costs here.
+//  - where the ratio goes (Linux, from /proc: bench/threadCpu.ts): ratio = cpu share x CPU efficiency.
+//    cpu share: the CPU the two VM workers got with FT on, over twice what the one VM worker got
+//    with FT off (FT needs twice the CPU: the backup replays every instruction). CPU efficiency:
+//    guest instructions per CPU second of the pair with FT on, over half that of the one VM
+//    worker with FT off (1 = FT costs no CPU beyond the backup's replay). Also what the rest of
+//    the browser (page, compositor, GPU process, V8 helpers) took with FT on, and the ratio the
+//    machine's cores leave room for at that: (cores x 1 s - the rest) / (2 x the FT-off worker).
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { findChromium, launchChromium, serveBuiltApp } from '../tests/browser/browser';
+import { cpuPerSecond, splitWorkers, threadCpu } from './threadCpu';
 
 export interface BrowserBench {
   readonly mipsOn: number;
@@ -25,6 +34,22 @@ export interface BrowserBench {
   readonly limit: number;
   /** ratio / limit. */
   readonly ratioToLimit: number;
+  /** Where the CPU went (null without /proc): see the header. */
+  readonly cpu: FtCpu | null;
+}
+
+export interface FtCpu {
+  readonly cores: number;
+  /** CPU ms per wall second: each VM worker with FT on (primary, backup), the one with FT off. */
+  readonly workersOn: readonly number[];
+  readonly workerOff: number;
+  /** The rest of the browser, CPU ms per wall second, FT on and FT off. */
+  readonly restOn: number;
+  readonly restOff: number;
+  readonly share: number;
+  readonly efficiency: number;
+  /** The ratio the cores leave room for, given what the rest of the browser took with FT on. */
+  readonly roomFor: number;
 }
 
 const MAX_SPEED = 1000;
@@ -55,21 +80,26 @@ export async function benchBrowser(): Promise<BrowserBench | null> {
     const page = await browser.newPage();
     await page.goto(app.url);
     await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
-    const measure = (noBackup: boolean) =>
-      page.evaluate(
-        async ({ noBackup, speed, warmup, seconds }) => {
-          type Lab = {
-            ready: Promise<void>;
-            setSpeed(s: number): void;
-            effectiveSpeed: number;
-            inspect(): Promise<({ icount: number } | null)[]>;
-          };
+    // The lab started and the governor given time to ramp up; then guest instructions and each
+    // thread's CPU time over the same window.
+    const measure = async (noBackup: boolean) => {
+      await page.evaluate(
+        async ({ noBackup, speed, warmup }) => {
+          type Lab = { ready: Promise<void>; setSpeed(s: number): void };
           const g = globalThis as unknown as { __startLab(p: string, s?: string, o?: { noBackup?: boolean }): boolean; __lab: Lab };
           g.__startLab('primes', undefined, { noBackup });
-          const lab = g.__lab;
-          await lab.ready;
-          lab.setSpeed(speed);
-          await new Promise((r) => setTimeout(r, warmup * 1000)); // the governor ramps up
+          await g.__lab.ready;
+          g.__lab.setSpeed(speed);
+          await new Promise((r) => setTimeout(r, warmup * 1000));
+        },
+        { noBackup, speed: MAX_SPEED, warmup: WARMUP_S },
+      );
+      const cpu0 = threadCpu();
+      const t0 = performance.now();
+      const run = await page.evaluate(
+        async ({ seconds }) => {
+          type Lab = { effectiveSpeed: number; inspect(): Promise<({ icount: number } | null)[]> };
+          const lab = (globalThis as unknown as { __lab: Lab }).__lab;
           const i0 = (await lab.inspect())[0]!.icount;
           const t0 = performance.now();
           let speeds = 0;
@@ -84,8 +114,12 @@ export async function benchBrowser(): Promise<BrowserBench | null> {
           const dt = (performance.now() - t0) / 1000;
           return { ips: (i1 - i0) / dt, speed: speeds / n };
         },
-        { noBackup, speed: MAX_SPEED, warmup: WARMUP_S, seconds: SECONDS },
+        { seconds: SECONDS },
       );
+      const cpu1 = threadCpu();
+      const split = cpu0 && cpu1 ? splitWorkers(cpuPerSecond(cpu0, cpu1, (performance.now() - t0) / 1000), noBackup ? 1 : 2) : null;
+      return { ...run, split };
+    };
     const on = await measure(false);
     const off = await measure(true);
     // The limit: the lab paused (its workers idle), then the bare machine in one worker, in two.
@@ -116,7 +150,23 @@ export async function benchBrowser(): Promise<BrowserBench | null> {
     const bareEachOfTwo = await bare(2);
     const ratio = on.ips / off.ips;
     const limit = bareEachOfTwo / bareAlone;
-    return { mipsOn: on.ips / 1e6, mipsOff: off.ips / 1e6, ratio, speedOn: on.speed, speedOff: off.speed, bareAlone, bareEachOfTwo, limit, ratioToLimit: ratio / limit };
+    let cpu: FtCpu | null = null;
+    if (on.split && off.split && on.split.workers.length === 2 && off.split.workers.length === 1) {
+      const pair = on.split.workers[0]! + on.split.workers[1]!;
+      const one = off.split.workers[0]!;
+      const cores = availableParallelism();
+      cpu = {
+        cores,
+        workersOn: on.split.workers,
+        workerOff: one,
+        restOn: on.split.rest,
+        restOff: off.split.rest,
+        share: pair / (2 * one),
+        efficiency: on.ips / pair / (off.ips / one / 2),
+        roomFor: Math.min(1, (cores * 1000 - on.split.rest) / (2 * one)),
+      };
+    }
+    return { mipsOn: on.ips / 1e6, mipsOff: off.ips / 1e6, ratio, speedOn: on.speed, speedOff: off.speed, bareAlone, bareEachOfTwo, limit, ratioToLimit: ratio / limit, cpu };
   } finally {
     await browser.close();
     app.close();

@@ -78,6 +78,16 @@ if (b) {
   results.browser_ft_ratio_to_limit = round(b.ratioToLimit, 3);
   results.browser_two_worker_limit = round(b.limit, 3);
   row('browser_ft_ratio_to_limit', b.ratioToLimit.toFixed(3), `browser_ft_throughput_ratio / this machine's two-worker limit ${b.limit.toFixed(3)} (bare machine, per worker: ${(b.bareEachOfTwo / 1e6).toFixed(1)} MIPS two at once, ${(b.bareAlone / 1e6).toFixed(1)} alone)`);
+  const c = b.cpu;
+  if (c) {
+    results.browser_ft_cpu_share = round(c.share, 3);
+    results.browser_ft_cpu_efficiency = round(c.efficiency, 3);
+    results.browser_ft_cpu_room = round(c.roomFor, 3);
+    results.browser_ft_rest_cpu_ms_per_s = round(c.restOn, 0);
+    row('browser_ft_cpu_share', c.share.toFixed(3), `CPU the two VM workers got with FT on (${c.workersOn.map((x) => x.toFixed(0)).join(' + ')} ms/s) over twice the FT-off worker's (${c.workerOff.toFixed(0)} ms/s)`);
+    row('browser_ft_cpu_efficiency', c.efficiency.toFixed(3), `guest instructions per CPU second of the pair over half the FT-off worker's (1 = FT costs no CPU beyond the backup's replay); share × efficiency = the ratio`);
+    row('browser_ft_cpu_room', c.roomFor.toFixed(3), `the ratio ${c.cores} cores leave room for: the rest of the browser took ${c.restOn.toFixed(0)} ms/s with FT on (${c.restOff.toFixed(0)} off), the FT-off worker ${c.workerOff.toFixed(0)}`);
+  } else row('browser_ft_cpu_*', 'not measured', 'no /proc to read threads\' CPU time from');
 } else {
   row('browser_*', 'skipped', 'no Chromium found (set CHROMIUM_PATH or install chromium)');
 }

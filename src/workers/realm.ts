@@ -65,10 +65,16 @@ export class Realm {
   /** Brings `floor` up to date from shared memory, where the peer's progress is kept there (sharedClock.ts). */
   freshFloor: (() => void) | null = null;
   /**
-   * Where the peer's progress is in shared memory: block up to `ms` of wall time for it to move.
-   * True at once when something waits in the logging channel's ring; false when nothing moved.
+   * Where the peer's progress is in shared memory: block up to `ms` of wall time for the floor to
+   * reach `need`. True at once when something waits in the logging channel's ring; false when
+   * it did not come in time.
    */
-  waitFloor: ((ms: number) => boolean) | null = null;
+  waitFloor: ((ms: number, need: number) => boolean) | null = null;
+  /**
+   * Where the peer's progress is in shared memory: this realm goes back to its event loop until
+   * the floor reaches `need` (the peer then wakes it with a message). False when it already has.
+   */
+  parkFloor: ((need: number) => boolean) | null = null;
   /** Wall ms between onProgress calls during a pump. */
   progressEveryMs = 0.25;
   onPumped: (() => void) | null = null;
@@ -154,6 +160,11 @@ export class Realm {
   })();
   private readonly _soonPort = this._soonChannel.port2;
 
+  /** The floor that lets this realm move on: to its next event, or to the clock if that comes first. */
+  private _need(clockTarget: number): number {
+    return Math.min(this.sched.peekTime(), clockTarget) - this.slackMs;
+  }
+
   pump(): void {
     this.freshFloor?.();
     const clockTarget = virtualAt(this.clock, wallNow());
@@ -187,7 +198,7 @@ export class Realm {
       if (this.floor + this.slackMs > target) continue;
       if (!this.waitFloor || performance.now() > deadline) break;
       this.onProgress?.(); // where we are, before we wait for the peer
-      if (!this.waitFloor(FLOOR_WAIT_MS)) break;
+      if (!this.waitFloor(FLOOR_WAIT_MS, this._need(clockTarget))) break;
       this.freshFloor();
       if (this.floor + this.slackMs <= target) break;
     }
@@ -201,11 +212,16 @@ export class Realm {
       // Behind: come straight back. Waiting for a slower realm: its progress message kicks us.
       // Paused: nothing moves until the clock changes or a message lands.
       const next = this.sched.peekTime();
-      const capped = this.floor + this.slackMs < virtualAt(this.clock, wallNow());
+      const clockNow = virtualAt(this.clock, wallNow());
+      const capped = this.floor + this.slackMs < clockNow;
       if (hold?.()) {
         // Held: the one who lifts the hold kicks us.
-      } else if (capped) this._timer = setTimeout(() => ((this._timer = null), this.pump()), 50); // (a safety net only)
-      else if (this.behindMs > 0) this.kick();
+      } else if (capped) {
+        // (where memory is shared, the peer's message comes once the floor has got there)
+        if (this.parkFloor && !this.parkFloor(this._need(clockNow))) this.kick();
+        else this._timer = setTimeout(() => ((this._timer = null), this.pump()), 50); // (a safety net only)
+      } else if (this.behindMs > 0) this.kick();
+      else if (this.parkFloor && !this.parkFloor(Infinity)) this.kick(); // (the peer's message comes when it writes to the logging channel)
       else if (!this.clock.paused && next < Infinity) {
         const wallDelay = Math.max(1, Math.min(16, (next - target) / Math.max(this.clock.speed, 1e-9)));
         this._timer = setTimeout(() => ((this._timer = null), this.pump()), wallDelay);

@@ -157,4 +157,46 @@ describe('a pair sharing memory: safe times and the logging channel', () => {
     a.send(ack(1));
     expect(b.waitForPeer(1000)).toBe(true);
   });
+
+  it('a wait for a safe time returns at once when the peer is there, and gives up while it is short of it', () => {
+    const [a, b] = pair();
+    a.publish(5);
+    expect(b.waitForPeer(1000, 5)).toBe(true);
+    expect(b.waitForPeer(1000, 4)).toBe(true);
+    expect(b.waitForPeer(1, 5.0004)).toBe(false); // (5.0004 is not promised until 5.001 is published: times are whole µs)
+    expect(b.waitForPeer(1, 10)).toBe(false);
+    a.publish(10);
+    expect(b.waitForPeer(1000, 10)).toBe(true);
+  });
+
+  it('a peer parked in its event loop is owed a message only once what it waits for is published or written', () => {
+    const [a, b] = pair();
+    a.publish(5);
+    expect(b.park(10)).toBe(true);
+    expect(a.publish(7)).toBe(false); // short of it: no message
+    expect(a.publish(10)).toBe(true); // there: one message
+    expect(a.publish(11)).toBe(false); // and only one
+    // Something written to the logging channel wakes it, however far the time is.
+    expect(b.park(1000)).toBe(true);
+    expect(a.publish(12)).toBe(false);
+    a.send(log(1, [1]));
+    expect(a.publish(12)).toBe(true);
+    expect(b.park(1000)).toBe(false); // (and, until it has read the ring, it does not wait again)
+    expect(received(b).envs).toHaveLength(1);
+    // Already there when it parks: it must not wait.
+    expect(b.park(12)).toBe(false);
+    expect(a.publish(13)).toBe(false);
+    // Back from its event loop by other means (its own timer, a message): nothing is owed.
+    expect(b.park(100)).toBe(true);
+    b.unpark();
+    expect(a.publish(200)).toBe(false);
+  });
+
+  it('a peer that waits for nothing is owed nothing, whatever is published', () => {
+    const [a, b] = pair();
+    b.park(Infinity);
+    expect(a.publish(1e9)).toBe(false);
+    a.send(log(1, [1]));
+    expect(a.publish(1e9 + 1)).toBe(true); // (only the logging channel wakes it)
+  });
 });

@@ -15,8 +15,16 @@ import type { Message, NodeId } from '../engine/ft/messages';
 import type { Envelope } from './realm';
 
 const NOT_YET = -1n;
-/** Per side in the cell: safe virtual time in µs (rounded down: never more than was promised). */
-const CELL_BYTES = 2 * BigInt64Array.BYTES_PER_ELEMENT;
+/**
+ * The cell, per side: its safe virtual time in µs (rounded down: never more than was promised);
+ * the safe time it waits for from its peer (µs, rounded up; NOT_YET when not waiting); and
+ * whether it waits in its event loop (1), where only a message wakes it. A side wakes its peer
+ * only when the peer waits for what it has just published or written, not on every report.
+ */
+const SAFE = 0;
+const WANT = 2;
+const PARKED = 0;
+const CELL_BYTES = 4 * BigInt64Array.BYTES_PER_ELEMENT + 2 * Int32Array.BYTES_PER_ELEMENT;
 /** Bytes of one direction's ring: many wall-clock milliseconds of a busy log at full speed. */
 export const RING_BYTES = 1 << 20;
 const RING_HEAD_BYTES = 2 * Int32Array.BYTES_PER_ELEMENT;
@@ -41,7 +49,7 @@ export function newPairMemory(): SharedArrayBuffer | null {
 /** A pair's block with rings of `ringBytes` each (where SharedArrayBuffer exists). */
 export function pairMemory(ringBytes: number): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(CELL_BYTES + 2 * (RING_HEAD_BYTES + ringBytes));
-  new BigInt64Array(buffer, 0, 2).fill(NOT_YET);
+  new BigInt64Array(buffer, 0, 4).fill(NOT_YET);
   return buffer;
 }
 
@@ -150,18 +158,22 @@ function encodedLength(env: Envelope): number | null {
 
 export class SharedClock {
   private readonly _cells: BigInt64Array;
+  private readonly _parked: Int32Array;
   private readonly _mine: number;
   private readonly _peer: number;
   private readonly _out: ByteRing;
   private readonly _in: ByteRing;
   /** Messages sent by the port in ring mode, numbered; and those received, waiting for their marker. */
   private _portSent = 0;
+  /** Written to the ring since the peer was last woken. */
+  private _wrote = false;
   /** The peer's worker has ended: nothing will read this side's ring again. */
   peerGone = false;
   private readonly _portWaiting = new Map<number, Envelope>();
 
   constructor(init: SharedClockInit) {
-    this._cells = new BigInt64Array(init.buffer, 0, 2);
+    this._cells = new BigInt64Array(init.buffer, 0, 4);
+    this._parked = new Int32Array(init.buffer, 4 * BigInt64Array.BYTES_PER_ELEMENT, 2);
     this._mine = init.side;
     this._peer = 1 - init.side;
     const ringBytes = (init.buffer.byteLength - CELL_BYTES) / 2 - RING_HEAD_BYTES;
@@ -170,18 +182,32 @@ export class SharedClock {
     this._in = ring(1 - init.side);
   }
 
-  /** This realm has safely reached `safe` (virtual ms): the peer may read it now. */
-  publish(safe: number): void {
-    if (!Number.isFinite(safe)) return;
-    const us = BigInt(Math.floor(safe * 1000));
-    if (us <= Atomics.load(this._cells, this._mine)) return;
-    Atomics.store(this._cells, this._mine, us);
-    Atomics.notify(this._cells, this._mine);
+  /**
+   * This realm has safely reached `safe` (virtual ms): the peer may read it now. The peer is woken
+   * if it waits for this time, or for what was written to the ring since: at once if it blocks
+   * in waitForPeer; true if it waits in its event loop (park), where a message must wake it.
+   */
+  publish(safe: number): boolean {
+    const mine = SAFE + this._mine;
+    if (Number.isFinite(safe)) {
+      const us = BigInt(Math.floor(safe * 1000));
+      if (us > Atomics.load(this._cells, mine)) Atomics.store(this._cells, mine, us);
+    }
+    const want = Atomics.load(this._cells, WANT + this._peer);
+    if (want === NOT_YET || !(this._wrote || Atomics.load(this._cells, mine) >= want)) return false;
+    this._wrote = false;
+    if (Atomics.load(this._parked, PARKED + this._peer) === 1) {
+      Atomics.store(this._parked, PARKED + this._peer, 0);
+      Atomics.store(this._cells, WANT + this._peer, NOT_YET);
+      return true;
+    }
+    Atomics.notify(this._cells, mine);
+    return false;
   }
 
   /** The peer's last published safe time (virtual ms), or null before its first. */
   peerSafe(): number | null {
-    const safe = Atomics.load(this._cells, this._peer);
+    const safe = Atomics.load(this._cells, SAFE + this._peer);
     return safe === NOT_YET ? null : Number(safe) / 1000;
   }
 
@@ -191,6 +217,7 @@ export class SharedClock {
    * `portSeq` (a marker in the ring keeps its place).
    */
   send(env: Envelope): { readonly how: 'ring' } | { readonly how: 'full' } | { readonly how: 'port'; readonly portSeq: number } {
+    this._wrote = true; // (a marker too)
     const len = encodedLength(env);
     // (a record of at most a quarter of the ring always fits once the peer has read what is there)
     if (len === null || 4 + len > this._out.capacity / 4) {
@@ -262,13 +289,56 @@ export class SharedClock {
     });
   }
 
-  /**
-   * Block (a worker only) up to `ms` for the peer to publish a later safe time. True at once when
-   * something waits in the ring; false when nothing came in time.
-   */
-  waitForPeer(ms: number): boolean {
-    const safe = Atomics.load(this._cells, this._peer);
+  /** The safe time, in the cell's µs, that satisfies a wait for `need` (virtual ms). */
+  private static _wantUs(need: number): bigint {
+    return Number.isFinite(need) ? BigInt(Math.max(0, Math.ceil(need * 1000))) : BigInt(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Whether the peer has published `want` (µs) or written something to the ring. */
+  private _satisfied(want: bigint): boolean {
     if (this._in.pending) return true;
-    return Atomics.wait(this._cells, this._peer, safe, ms) !== 'timed-out';
+    const safe = Atomics.load(this._cells, SAFE + this._peer);
+    return safe !== NOT_YET && safe >= want;
+  }
+
+  /**
+   * Block (a worker only) up to `ms` for the peer to publish a safe time of at least `need`
+   * (virtual ms). True at once, or as soon as it comes, when something waits in the ring or the
+   * peer is there; false when it did not come in time.
+   */
+  waitForPeer(ms: number, need = -Infinity): boolean {
+    const want = SharedClock._wantUs(need);
+    Atomics.store(this._cells, WANT + this._mine, want);
+    try {
+      const end = performance.now() + ms;
+      for (;;) {
+        if (this._satisfied(want)) return true;
+        const left = end - performance.now();
+        if (left <= 0) return false;
+        Atomics.wait(this._cells, SAFE + this._peer, Atomics.load(this._cells, SAFE + this._peer), left);
+      }
+    } finally {
+      Atomics.store(this._cells, WANT + this._mine, NOT_YET);
+    }
+  }
+
+  /**
+   * This realm goes back to its event loop until the peer publishes `need` (virtual ms) or writes
+   * to the ring: the peer's publish says to wake it with a message. False when that has already
+   * happened (do not wait: go on at once).
+   */
+  park(need: number): boolean {
+    const want = SharedClock._wantUs(need);
+    Atomics.store(this._cells, WANT + this._mine, want);
+    Atomics.store(this._parked, PARKED + this._mine, 1);
+    if (!this._satisfied(want)) return true;
+    this.unpark();
+    return false;
+  }
+
+  /** Back from the event loop (whatever woke it): no message is owed. */
+  unpark(): void {
+    Atomics.store(this._parked, PARKED + this._mine, 0);
+    Atomics.store(this._cells, WANT + this._mine, NOT_YET);
   }
 }

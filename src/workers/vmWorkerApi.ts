@@ -57,12 +57,14 @@ export class VmWorkerApi {
   private _setClockPort(port: MessagePort | null, shared: SharedClockInit | null): void {
     if (this._clock) this._clock.onmessage = null;
     this._clock = port;
+    this._announced = false;
     const realm = this._realm;
     if (!realm) return;
     realm.floor = Infinity; // until the (new) peer reports
     const cell = (this._shared = port && shared ? new SharedClock(shared) : null);
     realm.freshFloor = null;
     realm.waitFloor = null;
+    realm.parkFloor = null;
     realm.progressEveryMs = cell ? SHARED_PROGRESS_EVERY_MS : MESSAGE_PROGRESS_EVERY_MS;
     if (!port) return;
     if (!cell) {
@@ -85,8 +87,13 @@ export class VmWorkerApi {
         this._network?.heard(peer, safe);
       }
     };
-    realm.freshFloor = () => raise(this._takeIn(realm, cell).safe);
-    realm.waitFloor = (ms) => peer !== null && !this._gonePeers.has(peer) && cell.waitForPeer(ms);
+    realm.freshFloor = () => {
+      cell.unpark();
+      raise(this._takeIn(realm, cell).safe);
+    };
+    const waiting = (): boolean => peer !== null && !this._gonePeers.has(peer);
+    realm.waitFloor = (ms, need) => waiting() && cell.waitForPeer(ms, need);
+    realm.parkFloor = (need) => !waiting() || cell.park(need); // (no peer yet: its first message kicks us)
     port.onmessage = (e: MessageEvent<ClockPortMessage>) => {
       if (this._gonePeers.has(e.data.id)) return;
       peer = e.data.id;
@@ -101,6 +108,8 @@ export class VmWorkerApi {
     return cell.takeIn((env) => this._arrived(realm, env));
   }
   private _shared: SharedClock | null = null;
+  /** The peer on the clock port has had a report from us (it learns our id from the first). */
+  private _announced = false;
 
   init(init: VmInit, net: MessagePort, log: MessagePort | null, clock: MessagePort | null, shared: SharedClockInit | null = null): void {
     const realm = new Realm(init.clock);
@@ -158,15 +167,20 @@ export class VmWorkerApi {
     let lastPost = -Infinity;
     const reportProgress = (safe: number, final: boolean): void => {
       this._flushOutbox(); // before our progress, so the peer has the entries it may now replay
-      this._shared?.publish(safe);
-      // By message (which also wakes a peer that has gone back to its event loop): not more often
-      // than MESSAGE_PROGRESS_EVERY_MS mid-pump, however often shared memory is written.
+      // In shared memory, a peer waiting for this (parked in its event loop) is owed a message.
+      const wake = this._shared?.publish(safe) ?? false;
       const now = performance.now();
-      if (!final && now - lastPost < MESSAGE_PROGRESS_EVERY_MS) return;
+      if (!final && !wake && now - lastPost < MESSAGE_PROGRESS_EVERY_MS) return;
       lastPost = now;
       this._drain();
-      if (safe > lastSafe + 0.05 && this._clock) {
+      if (!this._clock) return;
+      // By message: without shared memory every report (not more often than
+      // MESSAGE_PROGRESS_EVERY_MS mid-pump); with it, the first (it says who we are) and the
+      // ones a parked peer is owed.
+      const post = this._shared ? wake || !this._announced : safe > lastSafe + 0.05;
+      if (post) {
         lastSafe = safe;
+        this._announced = true;
         this._clock.postMessage({ kind: 'progress', id: init.id, safe } satisfies ClockPortMessage);
       }
     };
