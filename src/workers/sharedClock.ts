@@ -17,14 +17,16 @@ import type { Envelope } from './realm';
 const NOT_YET = -1n;
 /**
  * The cell, per side: its safe virtual time in µs (rounded down: never more than was promised);
- * the safe time it waits for from its peer (µs, rounded up; NOT_YET when not waiting); and
- * whether it waits in its event loop (1), where only a message wakes it. A side wakes its peer
- * only when the peer waits for what it has just published or written, not on every report.
+ * the safe time it waits for from its peer (µs, rounded up; NOT_YET when not waiting); whether
+ * it waits in its event loop (1), where only a message wakes it; and its bell, which the peer
+ * rings to wake it from Atomics.wait. A side wakes its peer only when the peer waits for what it
+ * has just published or written, not on every report.
  */
 const SAFE = 0;
 const WANT = 2;
 const PARKED = 0;
-const CELL_BYTES = 4 * BigInt64Array.BYTES_PER_ELEMENT + 2 * Int32Array.BYTES_PER_ELEMENT;
+const BELL = 2;
+const CELL_BYTES = 4 * BigInt64Array.BYTES_PER_ELEMENT + 4 * Int32Array.BYTES_PER_ELEMENT;
 /** Bytes of one direction's ring: many wall-clock milliseconds of a busy log at full speed. */
 export const RING_BYTES = 1 << 20;
 const RING_HEAD_BYTES = 2 * Int32Array.BYTES_PER_ELEMENT;
@@ -158,7 +160,8 @@ function encodedLength(env: Envelope): number | null {
 
 export class SharedClock {
   private readonly _cells: BigInt64Array;
-  private readonly _parked: Int32Array;
+  /** Per side: parked (0, 1), then the bell (2, 3). */
+  private readonly _flags: Int32Array;
   private readonly _mine: number;
   private readonly _peer: number;
   private readonly _out: ByteRing;
@@ -173,7 +176,7 @@ export class SharedClock {
 
   constructor(init: SharedClockInit) {
     this._cells = new BigInt64Array(init.buffer, 0, 4);
-    this._parked = new Int32Array(init.buffer, 4 * BigInt64Array.BYTES_PER_ELEMENT, 2);
+    this._flags = new Int32Array(init.buffer, 4 * BigInt64Array.BYTES_PER_ELEMENT, 4);
     this._mine = init.side;
     this._peer = 1 - init.side;
     const ringBytes = (init.buffer.byteLength - CELL_BYTES) / 2 - RING_HEAD_BYTES;
@@ -196,12 +199,13 @@ export class SharedClock {
     const want = Atomics.load(this._cells, WANT + this._peer);
     if (want === NOT_YET || !(this._wrote || Atomics.load(this._cells, mine) >= want)) return false;
     this._wrote = false;
-    if (Atomics.load(this._parked, PARKED + this._peer) === 1) {
-      Atomics.store(this._parked, PARKED + this._peer, 0);
+    if (Atomics.load(this._flags, PARKED + this._peer) === 1) {
+      Atomics.store(this._flags, PARKED + this._peer, 0);
       Atomics.store(this._cells, WANT + this._peer, NOT_YET);
       return true;
     }
-    Atomics.notify(this._cells, mine);
+    Atomics.add(this._flags, BELL + this._peer, 1);
+    Atomics.notify(this._flags, BELL + this._peer);
     return false;
   }
 
@@ -312,10 +316,12 @@ export class SharedClock {
     try {
       const end = performance.now() + ms;
       for (;;) {
+        // (the bell read first: a ring after it, however soon, makes the wait return at once)
+        const bell = Atomics.load(this._flags, BELL + this._mine);
         if (this._satisfied(want)) return true;
         const left = end - performance.now();
         if (left <= 0) return false;
-        Atomics.wait(this._cells, SAFE + this._peer, Atomics.load(this._cells, SAFE + this._peer), left);
+        Atomics.wait(this._flags, BELL + this._mine, bell, left);
       }
     } finally {
       Atomics.store(this._cells, WANT + this._mine, NOT_YET);
@@ -330,7 +336,7 @@ export class SharedClock {
   park(need: number): boolean {
     const want = SharedClock._wantUs(need);
     Atomics.store(this._cells, WANT + this._mine, want);
-    Atomics.store(this._parked, PARKED + this._mine, 1);
+    Atomics.store(this._flags, PARKED + this._mine, 1);
     if (!this._satisfied(want)) return true;
     this.unpark();
     return false;
@@ -338,7 +344,7 @@ export class SharedClock {
 
   /** Back from the event loop (whatever woke it): no message is owed. */
   unpark(): void {
-    Atomics.store(this._parked, PARKED + this._mine, 0);
+    Atomics.store(this._flags, PARKED + this._mine, 0);
     Atomics.store(this._cells, WANT + this._mine, NOT_YET);
   }
 }
