@@ -62,7 +62,7 @@ export class Realm {
   floor = Infinity;
   slackMs = Infinity;
   onTrace: ((events: TraceEvent[]) => void) | null = null;
-  /** Brings `floor` up to date from shared memory, where the peer's progress is kept there (sharedClock.ts). */
+  /** Brings `floor` up to date from shared memory, where the pair keeps its progress (sharedClock.ts). */
   freshFloor: (() => void) | null = null;
   /**
    * Where the peer's progress is in shared memory: block up to `ms` of wall time for the floor to

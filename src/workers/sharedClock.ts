@@ -192,12 +192,13 @@ export class SharedClock {
    */
   publish(safe: number): boolean {
     const mine = SAFE + this._mine;
+    let published = Atomics.load(this._cells, mine); // (only this side writes it)
     if (Number.isFinite(safe)) {
       const us = BigInt(Math.floor(safe * 1000));
-      if (us > Atomics.load(this._cells, mine)) Atomics.store(this._cells, mine, us);
+      if (us > published) Atomics.store(this._cells, mine, (published = us));
     }
     const want = Atomics.load(this._cells, WANT + this._peer);
-    if (want === NOT_YET || !(this._wrote || Atomics.load(this._cells, mine) >= want)) return false;
+    if (want === NOT_YET || !(this._wrote || published >= want)) return false;
     this._wrote = false;
     if (Atomics.load(this._flags, PARKED + this._peer) === 1) {
       Atomics.store(this._flags, PARKED + this._peer, 0);
